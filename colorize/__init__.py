@@ -1,0 +1,1 @@
+"""The colorization engine: networks, weights, the colour pipeline. Knows nothing about HTTP."""

@@ -1,0 +1,1 @@
+"""Pure ``nn.Module`` colorization networks; no I/O, no Django."""
