@@ -1,0 +1,23 @@
+# The two commands a newcomer needs: `make run` (the whole site) and `make test` (the whole suite).
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	scripts/run-site
+
+test: $(STAMP)
+	scripts/run-tests
+
+bench: $(STAMP)
+	scripts/bench
