@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from colorize.registry import default_model_name
+from colorize.training.evaluate import evaluate, format_table, photo_paths
+
+
+class Command(BaseCommand):
+    help = "Colorize a folder of colour photos from their lightness and score the results against them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", nargs="?", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "val"))
+        parser.add_argument("--model", default=None, help="registry name; the default model if omitted")
+        parser.add_argument("--hints", default="0,1,10,50", help="comma-separated hint counts")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
+        parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
+
+    def handle(self, *args, **options):
+        model = options["model"] or default_model_name()
+        counts = tuple(int(c) for c in options["hints"].split(","))
+        paths = photo_paths(options["folder"], options["limit"])
+        self.stdout.write(f"evaluating {model} on {len(paths)} photos from {options['folder']}, seed {options['seed']}")
+        results = evaluate(paths, model, counts, options["seed"], options["max_side"])
+        self.stdout.write(format_table(results, model))

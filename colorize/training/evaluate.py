@@ -1,0 +1,81 @@
+"""Evaluation of a colorizer on a folder of colour photos, through the real pipeline.
+
+Each photo is colorized from its lightness alone, with 0 or more hints taken from the
+ground truth (positions and colours drawn with a fixed seed, so runs compare), and scored
+against the truth next to the plain grayscale image (the photo's L with ab = 0).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+
+from colorize.colour import lab_to_rgb, rgb_to_lightness
+from colorize.pipeline import Hint, colorize
+from colorize.training.data import list_photos
+from colorize.training.hints import ground_truth_hints
+from colorize.training.metrics import ciede2000, colourfulness, psnr
+
+METRICS = ("psnr", "ciede2000", "colourfulness")
+
+
+@dataclass
+class Scores:
+    values: dict = field(default_factory=lambda: {name: [] for name in METRICS})
+
+    def add(self, result, truth):
+        self.values["psnr"].append(psnr(result, truth))
+        self.values["ciede2000"].append(ciede2000(result, truth))
+        self.values["colourfulness"].append(colourfulness(result))
+
+    def means(self):
+        return {name: float(np.mean(values)) for name, values in self.values.items()}
+
+
+def grayscale_of(rgb):
+    """The photo's own lightness with ab = 0, as 8-bit sRGB."""
+    tensor = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
+    lightness = rgb_to_lightness(tensor)
+    lab = torch.cat((lightness, torch.zeros_like(lightness).expand(2, -1, -1)), dim=0)
+    return (lab_to_rgb(lab).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def load_truth(path, max_side=None):
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if max_side and max(image.size) > max_side:
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        return np.asarray(image)
+
+
+def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None):
+    """Mean scores per hint count, plus 'grayscale' and 'truth' rows for reference."""
+    rows = {"grayscale": Scores(), "truth": Scores(), **{count: Scores() for count in hint_counts}}
+    for index, path in enumerate(paths):
+        truth = load_truth(path, max_side)
+        rows["grayscale"].add(grayscale_of(truth), truth)
+        rows["truth"].add(truth, truth)
+        gray_input = Image.fromarray(grayscale_of(truth))
+        for count in hint_counts:
+            rng = np.random.default_rng([seed, index, count])
+            hints = [Hint(x=x, y=y, color=colour) for x, y, colour in ground_truth_hints(truth, count, rng)]
+            result = np.asarray(colorize(gray_input, model=model, hints=hints).convert("RGB"))
+            rows[count].add(result, truth)
+    return {name: scores.means() for name, scores in rows.items()}
+
+
+def photo_paths(folder, limit=None):
+    paths = list_photos(folder)
+    return paths[:limit] if limit else paths
+
+
+def format_table(results, model):
+    lines = [
+        f"| {model} on val | PSNR (dB) | CIEDE2000 | colourfulness |",
+        "|---|---|---|---|",
+    ]
+    for name, means in results.items():
+        label = f"{name} hints" if isinstance(name, int) else name
+        lines.append(f"| {label} | {means['psnr']:.2f} | {means['ciede2000']:.2f} | {means['colourfulness']:.1f} |")
+    return "\n".join(lines)
