@@ -1,6 +1,7 @@
 """The training photos: listed by source, decoded once into a small uint8 cache, sampled by weight."""
 
 import hashlib
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def build_cache(paths, cache_file, size, workers=2):
     if cache_file.exists():
         return np.load(cache_file, mmap_mode="r")
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(workers) as pool:
+    # spawn, not fork: the caller may already run torch's threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         images = list(pool.map(_load_square_args, ((p, size) for p in paths), chunksize=64))
     array = np.stack(images)
     partial = cache_file.with_suffix(".partial.npy")
