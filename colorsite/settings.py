@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks_db",
+    "django_recaptcha",
+    "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static package
     "colorize",
     "gallery",
 ]
@@ -116,6 +119,35 @@ COLORIZE_WEIGHTS_DIR = Path(os.environ.get("COLORIZE_WEIGHTS_DIR", DATA_DIR / "w
 COLORIZE_DEFAULT_MODEL = os.environ.get("COLORIZE_DEFAULT_MODEL", "")
 COLORIZE_MAX_UPLOAD_BYTES = int(os.environ.get("COLORIZE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 COLORIZE_MAX_PIXELS = int(os.environ.get("COLORIZE_MAX_PIXELS", 50_000_000))
+
+# --- The website: background jobs, reCAPTCHA, the gallery ------------------------------------
+# Jobs run through Django's Tasks framework on the ORM backend; `manage.py gallery_worker`
+# (started by scripts/run-site next to the web server) runs them.
+TASKS = {"default": {"BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A job still "running" this long after it started is taken to have lost its worker and is
+# queued again (at most GALLERY_JOB_MAX_ATTEMPTS runs in all).
+GALLERY_JOB_TIMEOUT_SECONDS = int(os.environ.get("GALLERY_JOB_TIMEOUT_SECONDS", 600))
+GALLERY_JOB_MAX_ATTEMPTS = int(os.environ.get("GALLERY_JOB_MAX_ATTEMPTS", 3))
+GALLERY_THUMBNAIL_SIZE = int(os.environ.get("GALLERY_THUMBNAIL_SIZE", 480))
+GALLERY_PAGE_SIZE = int(os.environ.get("GALLERY_PAGE_SIZE", 12))
+
+# reCAPTCHA keys come from the environment. Without them the site runs on Google's public test
+# keys (every answer passes) and the one system check that warns about them is silenced.
+RECAPTCHA_PUBLIC_KEY = os.environ.get("RECAPTCHA_PUBLIC_KEY", "")
+RECAPTCHA_PRIVATE_KEY = os.environ.get("RECAPTCHA_PRIVATE_KEY", "")
+RECAPTCHA_VERSION = os.environ.get("RECAPTCHA_VERSION", "v2").strip().lower()  # "v2" or "v3"
+RECAPTCHA_REQUIRED_SCORE = float(os.environ.get("RECAPTCHA_REQUIRED_SCORE", 0.5))
+SILENCED_SYSTEM_CHECKS = []
+if not (RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY):
+    from django_recaptcha.constants import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
+
+    RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY = TEST_PUBLIC_KEY, TEST_PRIVATE_KEY
+    SILENCED_SYSTEM_CHECKS.append("django_recaptcha.recaptcha_test_key_error")
+
+# Behind a TLS-terminating proxy or load balancer (Elastic Beanstalk), trust its header.
+if env_bool("DJANGO_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 
 LOGGING = {
     "version": 1,

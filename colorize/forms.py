@@ -1,0 +1,107 @@
+"""The upload form: the picture is validated by its content (never its name or Content-Type)
+through colorize.imaging, the model is one of the installed ones, and a reCAPTCHA guards it."""
+
+import io
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django_recaptcha.fields import ReCaptchaField
+from django_recaptcha.widgets import ReCaptchaV2Checkbox, ReCaptchaV3
+from PIL import Image
+
+from colorize import imaging, registry
+from colorize.errors import ColorizeError
+
+
+@dataclass(frozen=True)
+class ValidatedUpload:
+    """What a valid upload cleans to: the decoded picture, its size and the name it came with."""
+
+    image: Image.Image
+    filename: str
+    size: int
+
+
+def model_choices(*, takes_hints=None):
+    specs = registry.installed_models()
+    if takes_hints is not None:
+        specs = [spec for spec in specs if spec.takes_hints == takes_hints]
+    return [(spec.name, spec.title) for spec in specs]
+
+
+def default_model():
+    try:
+        return registry.default_model_name()
+    except Exception:
+        return None
+
+
+def captcha_field():
+    if getattr(settings, "RECAPTCHA_VERSION", "v2") == "v3":
+        widget = ReCaptchaV3(action="upload")
+    else:
+        widget = ReCaptchaV2Checkbox()
+    return ReCaptchaField(widget=widget, label="Are you human?")
+
+
+class ImageUploadField(forms.FileField):
+    """A file field that accepts what colorize.imaging can decode within the size limits."""
+
+    default_error_messages = {
+        "too_large": "This file is %(size)s; the largest photo we accept is %(limit)s.",
+        "empty": "This file is empty. Please choose a photo.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Photo")
+        kwargs.setdefault("help_text", "JPEG, PNG or WebP, up to %s." % filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES))
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        # Only a hint to the browser's file picker; the content is what gets checked.
+        attrs["accept"] = "image/*"
+        return attrs
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload is None:
+            return None
+        limit = settings.COLORIZE_MAX_UPLOAD_BYTES
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                self.error_messages["too_large"],
+                code="too_large",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        upload.seek(0)
+        content = upload.read(limit + 1)
+        if not content:
+            raise forms.ValidationError(self.error_messages["empty"], code="empty")
+        try:
+            image = imaging.load_image(
+                io.BytesIO(content), max_bytes=limit, max_pixels=settings.COLORIZE_MAX_PIXELS
+            )
+        except ColorizeError as error:
+            raise forms.ValidationError(error.user_message, code=type(error).__name__) from error
+        return ValidatedUpload(image=image, filename=upload.name or "", size=len(content))
+
+
+class UploadForm(forms.Form):
+    image = ImageUploadField()
+    model = forms.ChoiceField(label="Model", choices=())
+    captcha = captcha_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Fresh each time: the field's widget carries a per-instance id and the choices
+        # follow the weights that are installed now.
+        self.fields["captcha"] = captcha_field()
+        self.fields["model"].choices = model_choices()
+        self.fields["model"].initial = default_model()
+
+    @property
+    def has_models(self):
+        return bool(self.fields["model"].choices)

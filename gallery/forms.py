@@ -1,0 +1,70 @@
+"""Thin forms for the job pages. The upload form itself lives in colorize.forms."""
+
+import json
+import re
+
+from django import forms
+
+from colorize.forms import UploadForm, model_choices
+from gallery.services import MAX_HINTS
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class JobUploadForm(UploadForm):
+    show_in_gallery = forms.BooleanField(
+        required=False,
+        label="Show it in the public gallery",
+        help_text="Only after a moderator approves it. You can change your mind later.",
+    )
+
+    field_order = ["image", "model", "show_in_gallery", "captcha"]
+
+
+class RetryForm(forms.Form):
+    model = forms.ChoiceField(label="Model", choices=())
+
+    def __init__(self, *args, job=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = model_choices()
+        if job is not None:
+            self.fields["model"].initial = job.model_name
+
+
+class HintsForm(forms.Form):
+    """Colour hints as JSON ([{x, y, color}], original-image pixels), from the result page."""
+
+    hints = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."})
+    model = forms.ChoiceField(label="Model", choices=())
+
+    def __init__(self, *args, job, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.fields["model"].choices = model_choices(takes_hints=True)
+        self.fields["model"].initial = job.model_name
+
+    def clean_hints(self):
+        try:
+            raw = json.loads(self.cleaned_data["hints"])
+        except (TypeError, ValueError):
+            raise forms.ValidationError("The colour points could not be read.") from None
+        if not isinstance(raw, list) or not raw:
+            raise forms.ValidationError("Click the picture to add at least one colour point.")
+        if len(raw) > MAX_HINTS:
+            raise forms.ValidationError(f"At most {MAX_HINTS} colour points, please.")
+        hints = []
+        for item in raw:
+            try:
+                x, y, color = int(item["x"]), int(item["y"]), str(item["color"])
+            except (TypeError, KeyError, ValueError):
+                raise forms.ValidationError("The colour points could not be read.") from None
+            if not (0 <= x < self.job.original_width and 0 <= y < self.job.original_height):
+                raise forms.ValidationError("A colour point lies outside the picture.")
+            if not HEX_COLOUR.match(color):
+                raise forms.ValidationError("Colours must look like #rrggbb.")
+            hints.append({"x": x, "y": y, "color": color.lower()})
+        return hints
+
+
+class GalleryChoiceForm(forms.Form):
+    show_in_gallery = forms.BooleanField(required=False)
