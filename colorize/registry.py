@@ -4,14 +4,18 @@ Every model, the authors' and the project's own, is described the same way; noth
 in the code base special-cases a model by name.
 """
 
+import threading
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
+import torch
+from django.conf import settings
+
+from colorize import weights
+from colorize.errors import ModelNotInstalled
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
-
-BUNDLED_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+from colorize.weights import BUNDLED_WEIGHTS_DIR  # noqa: F401  (re-exported: where bundled weights live)
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,96 @@ def get_spec(name):
         return MODELS[name]
     except KeyError:
         raise UnknownModel(name) from None
+
+
+def _fetch_hint(spec):
+    if spec.bundled:
+        return f"its weights file {spec.weight_file} should ship in {BUNDLED_WEIGHTS_DIR}"
+    return f"fetch its weights with: python manage.py fetch_weights {spec.name}"
+
+
+def is_installed(name):
+    """True when the model's weight file is present (never a silently random network)."""
+    return weights.is_present(get_spec(name))
+
+
+def installed_models():
+    return [spec for spec in MODELS.values() if weights.is_present(spec)]
+
+
+def default_model_name(*, required=False):
+    """settings.COLORIZE_DEFAULT_MODEL if set, else "compact" if installed, else the first
+    installed model. With none installed: None, or ModelNotInstalled when ``required``."""
+    configured = getattr(settings, "COLORIZE_DEFAULT_MODEL", "")
+    if configured:
+        get_spec(configured)
+        return configured
+    installed = installed_models()
+    for spec in installed:
+        if spec.name == "compact":
+            return spec.name
+    if installed:
+        return installed[0].name
+    if required:
+        raise ModelNotInstalled(
+            "No colorization model is installed. Fetch one with: python manage.py fetch_weights eccv16 "
+            "(or siggraph17), or set COLORIZE_WEIGHTS_DIR to a folder that holds the weights.",
+            user_message="No colorization model is installed yet.",
+        )
+    return None
+
+
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def _read_state_dict(path):
+    # Not memory-mapped: a file replaced in place under a running process must not crash it.
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise TypeError(f"expected a state_dict, found {type(state).__name__}")
+    return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+
+
+def _build_loaded(spec, path):
+    state = _read_state_dict(path)
+    # Built on the meta device and given the loaded tensors, so the weights are held once.
+    with torch.device("meta"):
+        network = spec.build()
+    network.load_state_dict(state, strict=True, assign=True)
+    if any(t.is_meta for t in (*network.parameters(), *network.buffers())):
+        network = spec.build()
+        network.load_state_dict(state, strict=True)
+    network.eval().requires_grad_(False)
+    return network.to(memory_format=torch.channels_last)
+
+
+def load_model(name):
+    """The model ``name`` in eval mode with its weights loaded strictly; built once per process
+    (per weight file) and shared between threads. ModelNotInstalled when its file is absent."""
+    spec = get_spec(name)
+    path = weights.weight_path(spec)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or stat.st_size == 0:
+        raise ModelNotInstalled(
+            f"The model {name!r} is not installed ({path} is missing); {_fetch_hint(spec)}.",
+            user_message=f"The model {spec.title} is not installed on this server.",
+        )
+    key = (name, str(path), stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        network = _cache.get(key)
+        if network is None:
+            try:
+                network = _build_loaded(spec, path)
+            except Exception as error:
+                raise ModelNotInstalled(
+                    f"The weights of {name!r} at {path} could not be loaded ({error}); {_fetch_hint(spec)} again.",
+                    user_message=f"The model {spec.title} is not installed properly on this server.",
+                ) from error
+            for old in [k for k in _cache if k[0] == name]:
+                del _cache[old]
+            _cache[key] = network
+        return network

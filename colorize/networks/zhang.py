@@ -90,7 +90,8 @@ class SIGGRAPH17(nn.Module):
             hint_ab_norm = torch.zeros_like(l_norm).expand(-1, 2, -1, -1)
         if hint_mask is None:
             hint_mask = torch.zeros_like(l_norm)
-        conv1_2 = self.model1(torch.cat((l_norm, hint_ab_norm, hint_mask - 0.5), dim=1))
+        # The authors' release feeds the mask as given (0/1), not centred: ``mask_B``.
+        conv1_2 = self.model1(torch.cat((l_norm, hint_ab_norm, hint_mask), dim=1))
         conv2_2 = self.model2(conv1_2[:, :, ::2, ::2])
         conv3_3 = self.model3(conv2_2[:, :, ::2, ::2])
         x = self.model4(conv3_3[:, :, ::2, ::2])

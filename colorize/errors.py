@@ -1,0 +1,38 @@
+"""Typed errors of the colorization engine.
+
+Every error carries a ``user_message``: one friendly sentence a person can read on a web
+page or in a terminal, never a traceback. ``str(error)`` may add technical detail for logs.
+"""
+
+
+class ColorizeError(Exception):
+    user_message = "Something went wrong while colorizing this photo."
+
+    def __init__(self, detail=None, *, user_message=None):
+        if user_message is not None:
+            self.user_message = user_message
+        super().__init__(detail or self.user_message)
+
+
+class NotAnImage(ColorizeError):
+    user_message = "This file is not an image. Please choose a photo (JPEG, PNG, WebP, TIFF, BMP or GIF)."
+
+
+class UnsupportedImage(ColorizeError):
+    user_message = "This kind of image is not supported. Please use a JPEG, PNG, WebP, TIFF, BMP or GIF photo."
+
+
+class ImageTooLarge(ColorizeError):
+    user_message = "This photo is too large. Please use a smaller one."
+
+
+class CorruptImage(ColorizeError):
+    user_message = "This image file is damaged or incomplete, so it cannot be read."
+
+
+class ModelNotInstalled(ColorizeError):
+    user_message = "The colorization model is not installed."
+
+
+class ModelFailed(ColorizeError):
+    user_message = "The colorization model failed on this photo. Please try again or choose another model."
