@@ -82,7 +82,7 @@ def job_create(*, image, display_name, model_name, uploaded_bytes=0, hints=(), g
 def job_recolorize(*, job, hints, model_name=None):
     """A new job on a copy of ``job``'s original, steered by colour ``hints``."""
     with job.original.open("rb") as handle:
-        image = imaging.load_image(io.BytesIO(handle.read()))
+        image = imaging.load_image(io.BytesIO(handle.read()), keep_gray=True)
     return job_create(
         image=image,
         display_name=job.display_name,
@@ -134,7 +134,7 @@ def job_run(*, job_id):
         return None
     try:
         with job.original.open("rb") as handle:
-            image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS)
+            image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True)
         hints = [pipeline.Hint(h["x"], h["y"], h["color"]) for h in job.hints]
         result = pipeline.colorize(image, model=job.model_name, hints=hints)
         png = imaging.encode_image(result, "png")

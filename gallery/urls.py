@@ -3,4 +3,16 @@ from django.urls import path
 from gallery import views
 
 app_name = "gallery"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("jobs/<uuid:public_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:public_id>/status/", views.job_status, name="job_status"),
+    path("jobs/<uuid:public_id>/retry/", views.job_retry, name="job_retry"),
+    path("jobs/<uuid:public_id>/hints/", views.job_recolorize, name="job_recolorize"),
+    path("jobs/<uuid:public_id>/gallery/", views.job_gallery, name="job_gallery"),
+    path("jobs/<uuid:public_id>/files/<str:kind>/<str:name>", views.job_file, name="job_file"),
+    path("jobs/<uuid:public_id>/download/<str:kind>/<str:name>", views.job_download, name="job_download"),
+    path("gallery/", views.gallery, name="gallery"),
+    path("gallery/<int:pk>/", views.gallery_detail, name="gallery_detail"),
+    path("gallery/<int:pk>/files/<str:kind>/<str:name>", views.gallery_file, name="gallery_file"),
+]

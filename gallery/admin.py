@@ -1,0 +1,109 @@
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html
+
+from gallery import services
+from gallery.models import ColorizationJob
+
+Review = ColorizationJob.Review
+
+
+class GalleryStateFilter(admin.SimpleListFilter):
+    title = "gallery"
+    parameter_name = "gallery"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("private", "Not requested"),
+            ("pending", "Awaiting review"),
+            ("public", "Approved (public)"),
+            ("hidden", "Hidden"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "private":
+            return queryset.filter(gallery_requested=False)
+        if value == "pending":
+            return queryset.filter(gallery_requested=True, gallery_review=Review.PENDING)
+        if value == "public":
+            return queryset.filter(gallery_requested=True, gallery_review=Review.APPROVED)
+        if value == "hidden":
+            return queryset.filter(Q(gallery_review=Review.HIDDEN))
+        return queryset
+
+
+def _img(url, *, height):
+    if not url:
+        return "—"
+    return format_html('<img src="{}" alt="" style="max-height:{}px;max-width:100%;border-radius:4px">', url, height)
+
+
+@admin.register(ColorizationJob)
+class ColorizationJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "preview", "display_name", "status", "model_name", "gallery_requested", "gallery_review",
+        "queued_at", "run_seconds",
+    ]
+    list_display_links = ["preview", "display_name"]
+    list_filter = ["status", "model_name", GalleryStateFilter, "queued_at"]
+    search_fields = ["display_name", "=public_id", "error_message", "model_name"]
+    date_hierarchy = "queued_at"
+    list_per_page = 50
+    actions = ["approve_for_gallery", "hide_from_gallery", "retry_failed"]
+    readonly_fields = [
+        "public_id", "link", "status", "model_name", "hints", "parent", "display_name",
+        "original_preview", "result_preview", "original_width", "original_height", "original_bytes",
+        "result_bytes", "queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id",
+        "error_message", "created_at", "gallery_requested", "gallery_reviewed_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["public_id", "link", "status", "model_name", "hints", "parent", "error_message"]}),
+        ("Pictures", {"fields": ["display_name", "original_preview", "result_preview", ("original_width", "original_height"), ("original_bytes", "result_bytes")]}),
+        ("Timing", {"fields": ["queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id", "created_at"]}),
+        ("Gallery", {"fields": ["gallery_requested", "gallery_review", "gallery_reviewed_at"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # jobs come from uploads
+
+    @admin.display(description="Preview")
+    def preview(self, job):
+        return _img(job.file_url("thumbnail"), height=56)
+
+    @admin.display(description="Original")
+    def original_preview(self, job):
+        return _img(job.file_url("original"), height=240)
+
+    @admin.display(description="Result")
+    def result_preview(self, job):
+        return _img(job.file_url("result"), height=240)
+
+    @admin.display(description="Page")
+    def link(self, job):
+        return format_html('<a href="{}">{}</a>', job.get_absolute_url(), "Open the job's page")
+
+    @admin.display(description="Run (s)")
+    def run_seconds(self, job):
+        return f"{job.duration:.1f}" if job.duration is not None else "—"
+
+    @admin.action(description="Approve selected for the gallery")
+    def approve_for_gallery(self, request, queryset):
+        count = services.jobs_approve(jobs=queryset)
+        self.message_user(request, f"{count} job(s) approved; those whose owner asked for it are now public.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected from the gallery")
+    def hide_from_gallery(self, request, queryset):
+        count = services.jobs_hide(jobs=queryset)
+        self.message_user(request, f"{count} job(s) hidden from the gallery.", messages.SUCCESS)
+
+    @admin.action(description="Re-run selected failed jobs")
+    def retry_failed(self, request, queryset):
+        count = services.jobs_retry_failed(jobs=queryset)
+        self.message_user(request, f"{count} failed job(s) queued again.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        services.job_delete(job=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.jobs_delete(jobs=queryset)

@@ -1,0 +1,43 @@
+import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from gallery.models import ColorizationJob
+from gallery.tests.images import grey_photo
+
+
+class ColorizationJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ColorizationJob
+
+    model_name = "compact"
+    display_name = factory.Sequence(lambda n: f"Old photo {n}")
+    original = factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32), name="original.png"))
+    original_width = 48
+    original_height = 32
+    original_bytes = factory.LazyAttribute(lambda job: job.original.size)
+    status = ColorizationJob.Status.QUEUED
+
+    class Params:
+        succeeded = factory.Trait(
+            status=ColorizationJob.Status.SUCCEEDED,
+            started_at=factory.LazyFunction(timezone.now),
+            finished_at=factory.LazyFunction(timezone.now),
+            attempts=1,
+            result=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, mode="RGB"), name="result.png")),
+            result_jpeg=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")),
+            thumbnail=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="thumb.jpg")),
+        )
+        failed = factory.Trait(
+            status=ColorizationJob.Status.FAILED,
+            started_at=factory.LazyFunction(timezone.now),
+            finished_at=factory.LazyFunction(timezone.now),
+            attempts=1,
+            error_message="The model could not colorize this photo.",
+        )
+        public = factory.Trait(
+            succeeded=True,
+            gallery_requested=True,
+            gallery_review=ColorizationJob.Review.APPROVED,
+            gallery_reviewed_at=factory.LazyFunction(timezone.now),
+        )

@@ -1,0 +1,242 @@
+"""Browser tests: Playwright drives Debian's Chromium through the whole site, with a real
+worker running the jobs. Screenshots land in docs/screenshots/ (the README shows them).
+
+reCAPTCHA: Google's widget script is answered by a tiny stand-in that fills in a token (the
+browser has no network), and the server-side check is replaced only at its single network
+call (django_recaptcha.client.submit), as in the other tests."""
+
+import io
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.urls import reverse
+from PIL import Image
+
+from gallery import services
+from gallery.models import ColorizationJob
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+RECAPTCHA_STAND_IN = """
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".g-recaptcha").forEach(function (box) {
+    box.innerHTML = '<div class="border rounded px-3 py-2 d-inline-flex align-items-center gap-2 bg-light">' +
+      '<span aria-hidden="true">&#9745;</span> I\\'m not a robot <small class="text-body-secondary">(test stand-in)</small></div>' +
+      '<textarea name="g-recaptcha-response" hidden>browser-test-token</textarea>';
+  });
+});
+window.grecaptcha = { ready: function (f) { f(); }, execute: function () { return Promise.resolve("browser-test-token"); } };
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
+]
+
+
+@pytest.fixture
+def worker():
+    """django-tasks-db's real Worker, polling the queue in a thread next to the live server."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    runner = Worker(
+        queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="browser-test-worker", excluded_queue_names=[],
+    )
+
+    def run():
+        try:
+            runner.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="db-worker", daemon=True)
+    thread.start()
+    yield runner
+    runner.running = False
+    thread.join(timeout=60)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def new_page(browser, live_server, **context_options):
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, **context_options)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.route("https://www.google.com/recaptcha/**", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN))
+    # Nothing else may leave the machine: the site must not need any CDN.
+    page.route(lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
+               lambda route: route.abort())
+    return page
+
+
+def shot(page, name, **options):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
+
+
+@pytest.fixture
+def old_photo(tmp_path):
+    """A real photograph (scikit-image's astronaut sample), made black and white."""
+    from skimage import data
+
+    image = Image.fromarray(data.astronaut()).convert("L").resize((384, 384))
+    path = tmp_path / "Old family photo.jpg"
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def upload(page, photo, *, gallery=True):
+    page.goto("/")
+    page.get_by_label("Photo").set_input_files(str(photo))
+    if gallery:
+        page.get_by_label("Show it in the public gallery").check()
+    page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
+
+
+def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, engine_model, recaptcha_passes, old_photo, tmp_path):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    upload(page, old_photo)
+    page.locator("[data-dropzone-preview]").wait_for(state="visible")
+    shot(page, "upload", full_page=True)
+
+    page.get_by_role("button", name="Colorize").click()
+    page.wait_for_url("**/jobs/*/")
+    job = ColorizationJob.objects.get()
+    assert job.display_name == "Old family photo" and job.gallery_requested
+    assert recaptcha_passes == ["browser-test-token"]
+
+    # The page follows the job by itself and swaps in the result.
+    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error_message
+    page.locator(".compare-after").evaluate("img => img.decode()")
+    shot(page, "result", full_page=True)
+
+    # The slider: keyboard and pointer both move the split.
+    slider = page.get_by_label("Before/after split: how much of the original to show")
+    slider.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    assert page.locator("[data-compare]").evaluate("f => f.style.getPropertyValue('--pos')") == "70%"
+    box = page.locator("[data-compare]").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    position = float(page.locator("[data-compare]").evaluate("f => f.style.getPropertyValue('--pos')").rstrip("%"))
+    assert 15 <= position <= 35
+    shot(page, "slider")
+
+    # Downloads: PNG and JPEG, at full resolution, named after the photo.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PNG").click()
+    download = download_info.value
+    assert download.suggested_filename == "Old family photo-colorized.png"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    assert Image.open(target).size == (384, 384)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download JPEG").click()
+    assert download_info.value.suggested_filename.endswith(".jpg")
+
+    # A phone-sized view of the same page.
+    phone = new_page(browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone.goto(job.get_absolute_url())
+    phone.locator("[data-compare]").wait_for(state="visible")
+    shot(phone, "result-phone")
+
+    # Nothing in the gallery before an admin approves; then it is there, with the slider.
+    page.goto(reverse("gallery:gallery"))
+    assert page.get_by_text("Nothing here yet.").is_visible()
+    services.jobs_approve(jobs=[job])
+    page.goto(reverse("gallery:gallery"))
+    page.get_by_role("link", name="Old family photo").click()
+    page.locator("[data-compare]").wait_for(state="visible")
+    assert str(job.public_id) not in page.content()
+    page.goto(reverse("gallery:gallery"))
+    shot(page, "gallery")
+
+
+def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    upload(page, old_photo, gallery=False)
+    page.get_by_label("Model").select_option(hint_model)
+    page.get_by_role("button", name="Colorize").click()
+    page.locator("[data-hint-canvas]").wait_for(state="visible", timeout=120_000)
+    first = ColorizationJob.objects.get()
+
+    canvas = page.locator("[data-hint-canvas] img")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    page.get_by_role("button", name="Add a point in the middle").click()
+    page.get_by_label("Colour of point 2").fill("#2060c0")
+    assert page.locator(".hint-marker").count() == 2
+    page.locator("[data-hints]").screenshot(path=str(SCREENSHOTS / "hints.png"))
+
+    page.get_by_role("button", name="Colorize with these colours").click()
+    page.wait_for_url(lambda url: str(first.public_id) not in url)
+    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
+    child = ColorizationJob.objects.exclude(pk=first.pk).get()
+    assert child.parent_id == first.pk and child.status == "succeeded"
+    assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
+
+
+def test_a_photo_can_be_dropped_on_the_upload_area(browser, live_server, engine_model, old_photo):
+    import base64
+
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    page.goto("/")
+    payload = base64.b64encode(old_photo.read_bytes()).decode()
+    page.evaluate(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.jpg", {type: "image/jpeg"}));
+            const zone = document.querySelector("[data-dropzone]");
+            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        payload,
+    )
+    assert page.get_by_label("Photo").evaluate("input => input.files[0].name") == "dropped.jpg"
+    page.locator("[data-dropzone-preview]").wait_for(state="visible")
+
+
+def test_bad_file_gets_a_friendly_message(browser, live_server, engine_model, recaptcha_passes, tmp_path):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    fake = tmp_path / "holiday.jpg"
+    fake.write_bytes(b"definitely not a picture")
+    upload(page, fake, gallery=False)
+    page.get_by_role("button", name="Colorize").click()
+    page.locator(".invalid-feedback").wait_for(state="visible")
+    assert not ColorizationJob.objects.exists()
+    shot(page, "upload-error")
+
+
+def test_site_is_usable_without_javascript(browser, live_server, engine_model):
+    page = new_page(browser, live_server, java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page.goto("/")
+    assert page.get_by_text("JavaScript is off").is_visible()
+    assert page.get_by_label("Photo").is_visible()
+    shot(page, "no-javascript")

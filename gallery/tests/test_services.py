@@ -1,0 +1,204 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+
+from gallery import services
+from gallery.models import ColorizationJob
+from gallery.tests.factories import ColorizationJobFactory
+from gallery.tests.images import grey_photo
+
+pytestmark = pytest.mark.django_db
+Status = ColorizationJob.Status
+
+
+def photo(width=48, height=32):
+    import io
+
+    return Image.open(io.BytesIO(grey_photo(width, height))).convert("RGB")
+
+
+def create(engine_model, **kwargs):
+    kwargs.setdefault("display_name", "Grandma's wedding (1952).jpg")
+    return services.job_create(image=photo(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Grandma's wedding (1952).jpg", "Grandma's wedding (1952)"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\Desktop\\scan 1.png", "scan 1"),
+        ("<b onmouseover=x>hi</b>.png", "b"),
+        ("<img src=x onerror=alert(1)>.png", "img src x onerror alert(1)"),
+        ("\x00\x1f.png", "photo"),
+        ("", "photo"),
+        ("a" * 300 + ".png", "a" * 80),
+    ],
+)
+def test_display_names_are_sanitised(raw, expected):
+    assert services.sanitize_display_name(raw) == expected
+
+
+def test_job_create_stores_the_original_under_a_generated_name(engine_model, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = create(engine_model, display_name="secret-family-name.png")
+    job.refresh_from_db()
+    assert "secret" not in job.original.name
+    assert job.original.name.startswith("originals/")
+    assert job.display_name == "secret-family-name"
+    assert (job.original_width, job.original_height, job.original_bytes) == (48, 32, 1234)
+    assert job.status == Status.QUEUED
+
+
+def test_job_create_enqueues_only_after_commit(engine_model, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = create(engine_model)
+    assert len(callbacks) == 1
+    assert ColorizationJob.objects.get(pk=job.pk).task_id == ""
+    callbacks[0]()
+    assert ColorizationJob.objects.get(pk=job.pk).task_id != ""
+
+
+def test_storage_names_are_never_reused(engine_model):
+    names = {create(engine_model, display_name="same.png").original.name for _ in range(3)}
+    assert len(names) == 3
+
+
+def test_stored_original_is_a_png_without_metadata(engine_model):
+    job = create(engine_model)
+    with job.original.open("rb") as handle:
+        stored = Image.open(handle)
+        assert stored.format == "PNG"
+        assert "exif" not in stored.info
+
+
+def test_job_run_colorizes_with_a_real_network(engine_model):
+    job = create(engine_model)
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED, job.error_message
+    with job.result.open("rb") as handle:
+        assert Image.open(handle).size == (48, 32)
+    assert job.result_jpeg and job.thumbnail
+    assert job.result_bytes > 0
+    assert job.started_at and job.finished_at and job.finished_at >= job.started_at
+    assert job.attempts == 1
+
+
+def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
+    job = create(engine_model)
+    ColorizationJob.objects.filter(pk=job.pk).update(model_name="siggraph17-not-installed")
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert job.error_message
+    assert job.original and job.original.storage.exists(job.original.name)
+
+
+def test_job_run_records_a_corrupt_original_as_a_failure(engine_model):
+    job = create(engine_model)
+    Path(job.original.path).write_bytes(b"garbage")
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert job.error_message
+
+
+def test_job_run_leaves_a_job_that_is_not_queued_alone(engine_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
+    result_name = job.result.name
+    assert services.job_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert job.result.name == result_name
+
+
+def test_job_retry_queues_a_failed_job_again(engine_model, django_capture_on_commit_callbacks):
+    job = ColorizationJobFactory(failed=True, model_name=engine_model)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED
+    assert job.error_message == "" and job.attempts == 0
+    assert job.task_id
+
+
+def test_job_retry_ignores_a_job_that_did_not_fail():
+    job = ColorizationJobFactory(succeeded=True)
+    services.job_retry(job=job)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED
+
+
+def test_stale_running_job_is_queued_again(settings, django_capture_on_commit_callbacks):
+    settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
+    job = ColorizationJobFactory(status=Status.RUNNING, attempts=1, started_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued, failed = services.jobs_requeue_stale()
+    job.refresh_from_db()
+    assert (requeued, failed) == (1, 0)
+    assert job.status == Status.QUEUED and job.task_id
+
+
+def test_running_job_within_the_timeout_is_left_alone(settings):
+    settings.GALLERY_JOB_TIMEOUT_SECONDS = 600
+    job = ColorizationJobFactory(status=Status.RUNNING, attempts=1, started_at=timezone.now() - timedelta(minutes=1))
+    assert services.jobs_requeue_stale() == (0, 0)
+    job.refresh_from_db()
+    assert job.status == Status.RUNNING
+
+
+def test_job_that_keeps_losing_its_worker_fails(settings):
+    settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
+    settings.GALLERY_JOB_MAX_ATTEMPTS = 3
+    job = ColorizationJobFactory(status=Status.RUNNING, attempts=3, started_at=timezone.now() - timedelta(minutes=5))
+    assert services.jobs_requeue_stale() == (0, 1)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert "worker stopped" in job.error_message
+
+
+def test_queued_job_without_a_task_is_enqueued_again(settings, django_capture_on_commit_callbacks):
+    settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
+    job = ColorizationJobFactory(queued_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_requeue_stale() == (1, 0)
+    job.refresh_from_db()
+    assert job.task_id
+
+
+def test_approve_and_hide_set_the_review_state():
+    jobs = ColorizationJobFactory.create_batch(2, succeeded=True, gallery_requested=True)
+    services.jobs_approve(jobs=jobs)
+    assert all(j.is_public for j in ColorizationJob.objects.all())
+    services.jobs_hide(jobs=jobs[:1])
+    assert ColorizationJob.objects.get(pk=jobs[0].pk).gallery_review == ColorizationJob.Review.HIDDEN
+
+
+def test_job_delete_deletes_its_files(django_capture_on_commit_callbacks):
+    job = ColorizationJobFactory(succeeded=True)
+    paths = [Path(getattr(job, f).path) for f in ("original", "result", "result_jpeg", "thumbnail")]
+    assert all(p.exists() for p in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_delete(job=job)
+    assert not any(p.exists() for p in paths)
+    assert not ColorizationJob.objects.exists()
+
+
+def test_job_recolorize_creates_a_new_job_with_hints_on_a_copy(hint_model):
+    parent = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    child = services.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    assert child.pk != parent.pk and child.parent == parent
+    assert child.hints == [{"x": 1, "y": 2, "color": "#ff0000"}]
+    assert child.original.name != parent.original.name
+    assert child.status == Status.QUEUED
+
+
+def test_job_run_passes_hints_to_a_hint_model(hint_model):
+    parent = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    child = services.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    services.job_run(job_id=child.pk)
+    child.refresh_from_db()
+    assert child.status == Status.SUCCEEDED, child.error_message

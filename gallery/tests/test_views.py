@@ -1,0 +1,204 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from gallery.models import ColorizationJob
+from gallery.tests.factories import ColorizationJobFactory
+from gallery.tests.images import grey_photo, png_bomb
+
+pytestmark = pytest.mark.django_db
+Status = ColorizationJob.Status
+
+
+def post_upload(client, content, *, model, name="photo.png", **extra):
+    data = {"image": SimpleUploadedFile(name, content), "model": model, "g-recaptcha-response": "token", **extra}
+    return client.post(reverse("gallery:upload"), data)
+
+
+def test_upload_page_offers_file_model_gallery_and_captcha(client, engine_model):
+    response = client.get(reverse("gallery:upload"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'type="file"' in html and "data-dropzone" in html
+    assert f'value="{engine_model}" selected' in html
+    assert 'name="show_in_gallery"' in html
+    assert "g-recaptcha" in html
+    assert "bootstrap/css/bootstrap.min.css" in html
+
+
+def test_upload_creates_a_job_and_redirects_to_its_private_page(client, engine_model, recaptcha_passes):
+    response = post_upload(client, grey_photo(), model=engine_model, show_in_gallery="on")
+    job = ColorizationJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == job.get_absolute_url()
+    assert job.gallery_requested and job.model_name == engine_model
+    assert recaptcha_passes == ["token"]
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4 not an image", b"", png_bomb()])
+def test_bad_upload_is_a_friendly_form_error_not_a_500(client, engine_model, recaptcha_passes, content):
+    response = post_upload(client, content, model=engine_model)
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+    assert not ColorizationJob.objects.exists()
+
+
+def test_huge_request_is_refused_before_reading_it(client, settings, engine_model, recaptcha_passes):
+    settings.COLORIZE_MAX_UPLOAD_BYTES = 1000
+    response = post_upload(client, b"x" * (1024 * 1024 + 5000), model=engine_model)
+    assert response.status_code == 400
+    assert "largest photo we accept" in response.content.decode()
+    assert not ColorizationJob.objects.exists()
+
+
+def test_failed_captcha_keeps_the_user_on_the_form(client, engine_model, recaptcha_fails):
+    response = post_upload(client, grey_photo(), model=engine_model)
+    assert response.status_code == 400
+    assert "reCAPTCHA" in response.content.decode()
+    assert not ColorizationJob.objects.exists()
+
+
+def test_unknown_job_is_404(client):
+    response = client.get(reverse("gallery:job_detail", args=["00000000-0000-0000-0000-000000000000"]))
+    assert response.status_code == 404
+
+
+def test_queued_job_page_shows_live_status_and_works_without_javascript(client):
+    job = ColorizationJobFactory()
+    response = client.get(job.get_absolute_url())
+    html = response.content.decode()
+    assert "data-status-url" in html and "data-elapsed" in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+    assert response["X-Robots-Tag"].startswith("noindex")
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_status_endpoint_reports_progress(client):
+    job = ColorizationJobFactory(status=Status.RUNNING)
+    from django.utils import timezone
+
+    ColorizationJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
+    data = client.get(reverse("gallery:job_status", args=[job.public_id])).json()
+    assert data["status"] == "running" and data["finished"] is False
+    assert data["waited"] >= 0 and "html" not in data
+
+
+def test_status_endpoint_carries_the_finished_panel(client):
+    job = ColorizationJobFactory(succeeded=True)
+    data = client.get(reverse("gallery:job_status", args=[job.public_id])).json()
+    assert data["finished"] is True
+    assert "data-compare" in data["html"]
+
+
+def test_result_page_has_slider_downloads_and_model(client, engine_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "data-compare-range" in html
+    assert job.png_download_url in html and job.jpeg_download_url in html
+    assert job.result_url in html
+    assert job.model_title in html
+
+
+def test_result_file_is_served_with_immutable_cache_headers(client):
+    job = ColorizationJobFactory(succeeded=True)
+    response = client.get(job.result_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert "immutable" in response["Cache-Control"] and "max-age=31536000" in response["Cache-Control"]
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_each_result_has_its_own_url_and_an_old_url_stops_working(client):
+    first, second = ColorizationJobFactory.create_batch(2, succeeded=True)
+    assert first.result_url != second.result_url
+    stale_name_url = first.result_url.replace(first.result.name.rsplit("/", 1)[-1], second.result.name.rsplit("/", 1)[-1])
+    assert client.get(stale_name_url).status_code == 404
+
+
+def test_download_is_an_attachment_named_after_the_display_name(client):
+    job = ColorizationJobFactory(succeeded=True, display_name="Grandma 1952")
+    png = client.get(job.png_download_url)
+    jpeg = client.get(job.jpeg_download_url)
+    assert png["Content-Disposition"].startswith("attachment") and "Grandma 1952-colorized.png" in png["Content-Disposition"]
+    assert jpeg["Content-Type"] == "image/jpeg"
+
+
+def test_failed_job_page_shows_the_reason_and_a_retry(client, engine_model):
+    job = ColorizationJobFactory(failed=True, error_message="This model is not installed.")
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "This model is not installed." in html
+    assert reverse("gallery:job_retry", args=[job.public_id]) in html
+
+
+def test_retry_post_queues_the_job_again(client, engine_model):
+    job = ColorizationJobFactory(failed=True, model_name=engine_model)
+    response = client.post(reverse("gallery:job_retry", args=[job.public_id]), {"model": engine_model})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED
+
+
+def test_hints_post_creates_a_new_job(client, hint_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    hints = json.dumps([{"x": 5, "y": 6, "color": "#336699"}])
+    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model})
+    child = ColorizationJob.objects.exclude(pk=job.pk).get()
+    assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
+    assert child.hints == [{"x": 5, "y": 6, "color": "#336699"}]
+
+
+def test_result_page_of_a_hint_model_offers_colour_points(client, hint_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    assert "data-hint-canvas" in client.get(job.get_absolute_url()).content.decode()
+
+
+def test_bad_hints_are_a_400_with_the_reason(client, hint_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model})
+    assert response.status_code == 400
+    assert "at least one colour point" in response.content.decode()
+
+
+def test_owner_can_ask_for_the_gallery_later(client):
+    job = ColorizationJobFactory(succeeded=True)
+    client.post(reverse("gallery:job_gallery", args=[job.public_id]), {"show_in_gallery": "on"})
+    job.refresh_from_db()
+    assert job.gallery_requested
+
+
+def test_gallery_shows_only_requested_and_approved_jobs(client):
+    public = ColorizationJobFactory(public=True, display_name="Shown")
+    ColorizationJobFactory(succeeded=True, gallery_requested=True, display_name="Waiting")
+    ColorizationJobFactory(succeeded=True, gallery_review="approved", display_name="NotAsked")
+    html = client.get(reverse("gallery:gallery")).content.decode()
+    assert "Shown" in html and "Waiting" not in html and "NotAsked" not in html
+    assert public.gallery_thumbnail_url in html
+
+
+def test_gallery_never_reveals_the_private_link(client):
+    public = ColorizationJobFactory(public=True)
+    listing = client.get(reverse("gallery:gallery")).content.decode()
+    detail = client.get(public.get_gallery_url()).content.decode()
+    assert str(public.public_id) not in listing and str(public.public_id) not in detail
+
+
+def test_gallery_is_paginated(client, settings):
+    settings.GALLERY_PAGE_SIZE = 2
+    ColorizationJobFactory.create_batch(3, public=True)
+    first = client.get(reverse("gallery:gallery")).content.decode()
+    second = client.get(reverse("gallery:gallery") + "?page=2").content.decode()
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+
+
+def test_gallery_detail_has_the_slider(client):
+    job = ColorizationJobFactory(public=True)
+    html = client.get(job.get_gallery_url()).content.decode()
+    assert "data-compare-range" in html and job.gallery_result_url in html
+
+
+def test_private_job_is_not_reachable_through_the_gallery(client):
+    job = ColorizationJobFactory(succeeded=True)
+    assert client.get(job.get_gallery_url()).status_code == 404
+    assert client.get(job.gallery_file_url("result")).status_code == 404
