@@ -1,0 +1,82 @@
+"""python manage.py colorize INPUT [INPUT ...] --out-dir DIR [--model NAME] [--hints FILE] [--format png|jpg]
+
+Writes DIR/<input stem>.<format> at the input's full size for each input, prints one line per
+file, carries on past a bad file and exits non-zero if any failed.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from colorize import imaging, pipeline, registry
+from colorize.errors import ColorizeError
+
+
+def read_hints(path):
+    """{"<input file name>": [{"x": 120, "y": 48, "color": "#a0522d"}, ...]} -> {name: [Hint]}."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"cannot read the hints file {path}: {error.strerror or error}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CommandError(f"the hints file {path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CommandError(f'the hints file {path} must hold an object: {{"photo.jpg": [{{"x": 1, "y": 2, "color": "#a0522d"}}]}}')
+    hints = {}
+    for name, points in data.items():
+        if not isinstance(points, list):
+            raise CommandError(f"hints for {name!r} must be a list of points")
+        try:
+            hints[name] = [pipeline.Hint(float(p["x"]), float(p["y"]), str(p["color"])) for p in points]
+            for hint in hints[name]:
+                pipeline.parse_colour(hint.color)
+        except (KeyError, TypeError, ValueError) as error:
+            raise CommandError(f"bad hint for {name!r} in {path}: each point needs x, y and color '#rrggbb' ({error})") from None
+    return hints
+
+
+class Command(BaseCommand):
+    help = "Colorize photos from the command line with one of the installed models."
+
+    def add_arguments(self, parser):
+        parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files")
+        parser.add_argument("--out-dir", required=True, help="where DIR/<input stem>.<format> is written")
+        parser.add_argument("--model", default=None, help=f"one of {', '.join(registry.MODELS)}; the default model if omitted")
+        parser.add_argument("--hints", default=None, metavar="FILE", help='JSON: {"photo.jpg": [{"x": 120, "y": 48, "color": "#a0522d"}]}')
+        parser.add_argument("--format", default="png", choices=("png", "jpg", "jpeg"), help="output format (png)")
+
+    def handle(self, *args, **options):
+        try:
+            spec = pipeline.resolve_model(options["model"])
+            registry.load_model(spec.name)
+        except ColorizeError as error:
+            raise CommandError(str(error)) from None
+        hints = read_hints(options["hints"]) if options["hints"] else {}
+        if any(hints.values()) and not spec.takes_hints:
+            raise CommandError(f"the model {spec.name!r} does not take colour hints; choose one with --model that does")
+        out_dir = Path(options["out_dir"])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        extension = "jpg" if options["format"] in ("jpg", "jpeg") else "png"
+        failed = 0
+        for name in options["inputs"]:
+            source = Path(name)
+            target = out_dir / f"{source.stem}.{extension}"
+            started = time.perf_counter()
+            try:
+                image = imaging.load_image(source, keep_gray=True)
+                result = pipeline.colorize(image, model=spec.name, hints=hints.get(source.name, ()))
+                data = imaging.encode_image(result, extension)
+                partial = target.with_name(f".{target.name}.part")
+                partial.write_bytes(data)
+                partial.replace(target)
+            except (ColorizeError, ValueError, OSError) as error:
+                failed += 1
+                reason = error.user_message if isinstance(error, ColorizeError) else str(error)
+                self.stdout.write(f"FAILED {source}: {reason}")
+                continue
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"ok {source} -> {target} ({result.width}x{result.height}, {spec.name}, {seconds:.2f} s)")
+        if failed:
+            raise CommandError(f"{failed} of {len(options['inputs'])} files failed")

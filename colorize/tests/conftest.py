@@ -1,0 +1,69 @@
+"""Engine fixtures: real networks with seeded random weights in a private weights directory."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorize import registry
+
+PTS_IN_HULL = Path(__file__).resolve().parents[3] / "shared" / "models" / "pts_in_hull.npy"
+
+
+def seeded_state_dict(name, seed=0):
+    """A seeded random state_dict for a registry model, its BatchNorm layers set to keep the
+    activations alive (so the output depends visibly on the input and on hints)."""
+    torch.manual_seed(seed)
+    network = registry.get_spec(name).build()
+    state = network.state_dict()
+    generator = torch.Generator().manual_seed(seed + 1)
+    for key, value in state.items():
+        if key.endswith("running_var"):
+            value.copy_(torch.rand(value.shape, generator=generator) * 0.02 + 0.01)
+        elif key.endswith("running_mean"):
+            value.copy_(torch.rand(value.shape, generator=generator) * 0.1)
+    if name == "eccv16":
+        # Like the official file: the decoding conv holds the ab bin centres (normalised), and
+        # sharper class scores give colours of a real photo's strength.
+        if PTS_IN_HULL.is_file():
+            centres = torch.from_numpy(np.load(PTS_IN_HULL)).float() / 110.0
+            state["model_out.weight"].copy_(centres.T.reshape(2, 313, 1, 1))
+        state["model8.6.weight"].mul_(20)
+    return state
+
+
+@pytest.fixture(scope="session")
+def random_weights_dir(tmp_path_factory):
+    directory = Path(tmp_path_factory.mktemp("engine-weights"))
+    for name in ("eccv16", "siggraph17"):
+        torch.save(seeded_state_dict(name), directory / registry.get_spec(name).weight_file)
+    return directory
+
+
+@pytest.fixture
+def engine_weights(settings, random_weights_dir):
+    """eccv16 and siggraph17 installed (seeded random weights); no default model configured."""
+    settings.COLORIZE_WEIGHTS_DIR = random_weights_dir
+    settings.COLORIZE_DEFAULT_MODEL = ""
+    return random_weights_dir
+
+
+@pytest.fixture
+def no_weights(settings, tmp_path, monkeypatch):
+    """No model installed at all: an empty weights directory and no bundled file."""
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path / "no-weights"
+    settings.COLORIZE_DEFAULT_MODEL = ""
+    monkeypatch.setattr("colorize.weights.BUNDLED_WEIGHTS_DIR", tmp_path / "no-bundled")
+
+
+def photo(width=96, height=64, seed=0):
+    """A small colour test photo: smooth gradients plus a few blocks, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack(
+        (255 * x / max(1, width - 1), 255 * y / max(1, height - 1), 128 + 100 * np.sin(x / 7.0) * np.cos(y / 5.0)), -1
+    )
+    rgb[height // 4 : height // 2, width // 4 : width // 2] = rng.integers(0, 256, 3)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")

@@ -1,0 +1,210 @@
+"""Decoding every kind of photo a person may have, safely; encoding results."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorize import imaging
+from colorize.errors import ColorizeError, CorruptImage, ImageTooLarge, NotAnImage, UnsupportedImage
+from colorize.tests.conftest import photo
+
+
+def encoded(image, fmt, **params):
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def gradient_rgb(width=40, height=30):
+    return photo(width, height)
+
+
+def test_jpeg_from_bytes_path_and_file_object(tmp_path):
+    data = encoded(gradient_rgb(), "JPEG", quality=95)
+    path = tmp_path / "photo.dat"  # the name says nothing: the content decides
+    path.write_bytes(data)
+    for source in (data, path, str(path), io.BytesIO(data)):
+        image = imaging.load_image(source)
+        assert (image.mode, image.size) == ("RGB", (40, 30))
+
+
+def test_progressive_jpeg():
+    image = imaging.load_image(encoded(gradient_rgb(), "JPEG", progressive=True, quality=95))
+    assert image.mode == "RGB"
+    assert np.abs(np.asarray(image).astype(int) - np.asarray(gradient_rgb()).astype(int)).mean() < 6
+
+
+def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
+    red = Image.new("CMYK", (16, 16), (0, 255, 255, 0))
+    image = imaging.load_image(encoded(red, "JPEG", quality=95))
+    assert image.mode == "RGB"
+    r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_grayscale_jpeg_is_rgb_or_kept_gray_on_request():
+    gray = gradient_rgb().convert("L")
+    data = encoded(gray, "JPEG", quality=95)
+    assert imaging.load_image(data).mode == "RGB"
+    kept = imaging.load_image(data, keep_gray=True)
+    assert kept.mode == "L" and kept.size == gray.size
+
+
+def test_png_16_bit_grayscale_scaled_to_8_bit():
+    values = np.linspace(0, 65535, 64 * 8, dtype=np.uint16).reshape(8, 64)
+    image = imaging.load_image(encoded(Image.fromarray(values), "PNG"))
+    assert image.mode == "RGB"
+    pixels = np.asarray(image)[..., 0].astype(int)
+    assert pixels.min() == 0 and pixels.max() == 255
+    assert np.abs(pixels - values.astype(float) / 257).max() <= 1
+
+
+def test_png_palette_grayscale_and_rgb():
+    rgb = gradient_rgb()
+    assert imaging.load_image(encoded(rgb.convert("P"), "PNG")).mode == "RGB"
+    assert imaging.load_image(encoded(rgb.convert("L"), "PNG")).mode == "RGB"
+    assert imaging.load_image(encoded(rgb.convert("1"), "PNG")).mode == "RGB"
+    decoded = imaging.load_image(encoded(rgb, "PNG"))
+    assert np.array_equal(np.asarray(decoded), np.asarray(rgb))
+
+
+def test_png_with_real_alpha_keeps_it():
+    rgba = gradient_rgb().convert("RGBA")
+    alpha = np.full((30, 40), 255, np.uint8)
+    alpha[:, :10] = 0
+    rgba.putalpha(Image.fromarray(alpha))
+    image = imaging.load_image(encoded(rgba, "PNG"))
+    assert image.mode == "RGBA"
+    assert np.array_equal(np.asarray(image.getchannel("A")), alpha)
+
+
+def test_gray_with_alpha_and_palette_with_transparency_keep_alpha():
+    la = Image.new("LA", (8, 8), (120, 0))
+    assert imaging.load_image(encoded(la, "PNG")).mode == "RGBA"
+    palette = Image.new("P", (8, 8), 0)
+    palette.putpixel((1, 1), 1)
+    assert imaging.load_image(encoded(palette, "PNG", transparency=0)).mode == "RGBA"
+
+
+def test_fully_opaque_alpha_is_dropped():
+    image = imaging.load_image(encoded(gradient_rgb().convert("RGBA"), "PNG"))
+    assert image.mode == "RGB"
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "TIFF", "BMP"])
+def test_webp_tiff_bmp(fmt):
+    image = imaging.load_image(encoded(gradient_rgb(), fmt))
+    assert (image.mode, image.size) == ("RGB", (40, 30))
+
+
+def test_tiff_16_bit_grayscale():
+    values = np.full((6, 9), 40000, dtype=np.uint16)
+    image = imaging.load_image(encoded(Image.fromarray(values), "TIFF"))
+    assert image.mode == "RGB"
+    assert abs(int(np.asarray(image)[0, 0, 0]) - round(40000 / 257)) <= 1
+
+
+def test_animated_gif_gives_its_first_frame():
+    frames = [Image.new("RGB", (12, 10), colour) for colour in ((250, 0, 0), (0, 0, 250))]
+    data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    image = imaging.load_image(data)
+    assert image.size == (12, 10)
+    r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
+    assert r > 200 and b < 50
+
+
+def test_exif_orientation_is_applied():
+    image = Image.new("RGB", (40, 20), (200, 200, 200))
+    image.paste((10, 10, 10), (0, 0, 10, 20))  # dark stripe on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    decoded = imaging.load_image(encoded(image, "JPEG", exif=exif.tobytes(), quality=95))
+    assert decoded.size == (20, 40)
+    assert np.asarray(decoded)[:10, :, 0].mean() < 60  # the stripe is now at the top
+
+
+def test_not_an_image():
+    with pytest.raises(NotAnImage) as caught:
+        imaging.load_image(b"%PDF-1.4 this is not a picture at all")
+    assert "not an image" in caught.value.user_message
+    assert isinstance(caught.value, ColorizeError)
+
+
+def test_empty_file_is_not_an_image():
+    with pytest.raises(NotAnImage):
+        imaging.load_image(b"")
+
+
+def test_truncated_jpeg_is_corrupt():
+    data = encoded(photo(200, 150), "JPEG", quality=95)
+    with pytest.raises(CorruptImage) as caught:
+        imaging.load_image(data[: len(data) // 2])
+    assert "damaged" in caught.value.user_message
+
+
+def test_unsupported_format():
+    with pytest.raises(UnsupportedImage):
+        imaging.load_image(encoded(gradient_rgb(), "PPM"))
+
+
+def png_header_only(width, height):
+    """A PNG whose header declares ``width`` x ``height`` pixels, with one tiny data chunk."""
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_refused_from_its_header():
+    with pytest.raises(ImageTooLarge) as caught:
+        imaging.load_image(png_header_only(100_000, 100_000))
+    assert "pixels" in caught.value.user_message
+
+
+def test_pixel_limit_is_a_parameter_and_a_setting(settings):
+    data = encoded(gradient_rgb(), "PNG")
+    with pytest.raises(ImageTooLarge):
+        imaging.load_image(data, max_pixels=40 * 30 - 1)
+    assert imaging.load_image(data, max_pixels=40 * 30).size == (40, 30)
+    settings.COLORIZE_MAX_PIXELS = 100
+    with pytest.raises(ImageTooLarge):
+        imaging.load_image(data)
+
+
+def test_byte_limit_is_a_parameter_and_a_setting(settings, tmp_path):
+    data = encoded(gradient_rgb(), "PNG")
+    for source in (data, io.BytesIO(data)):
+        with pytest.raises(ImageTooLarge) as caught:
+            imaging.load_image(source, max_bytes=len(data) - 1)
+        assert "too large" in caught.value.user_message
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    settings.COLORIZE_MAX_UPLOAD_BYTES = 10
+    with pytest.raises(ImageTooLarge):
+        imaging.load_image(path)
+
+
+def test_encode_png_keeps_alpha_and_pixels():
+    rgba = gradient_rgb().convert("RGBA")
+    rgba.putpixel((0, 0), (1, 2, 3, 0))
+    decoded = Image.open(io.BytesIO(imaging.encode_image(rgba, "png")))
+    assert decoded.format == "PNG" and decoded.mode == "RGBA"
+    assert np.array_equal(np.asarray(decoded), np.asarray(rgba))
+
+
+def test_encode_jpeg_composites_alpha_on_white():
+    rgba = Image.new("RGBA", (16, 16), (0, 0, 0, 0))
+    decoded = Image.open(io.BytesIO(imaging.encode_image(rgba, "jpeg")))
+    assert decoded.format == "JPEG" and decoded.mode == "RGB"
+    assert np.asarray(decoded).min() > 245
+
+
+def test_encode_rejects_unknown_formats():
+    with pytest.raises(ValueError):
+        imaging.encode_image(gradient_rgb(), "gif")
