@@ -11,6 +11,18 @@ from django_recaptcha.client import RecaptchaResponse
 from colorize import registry
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_process_settings():
+    """For the whole session: database connections closed after each request, so the live
+    server's threads never hold one when the test database is dropped; and a static root that
+    exists (the live server's whitenoise is built before per-test settings apply)."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        database["CONN_MAX_AGE"] = 0
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

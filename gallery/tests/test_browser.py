@@ -78,6 +78,9 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+        # With Playwright's loop running, Django keeps this test's connection apart from the
+        # one pytest-django closes; close it here so the test database can be dropped.
+        connections.close_all()
 
 
 def new_page(browser, live_server, **context_options):
