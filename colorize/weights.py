@@ -88,7 +88,7 @@ def _download(url, partial, *, retries, timeout, progress, label):
                 total = have + expected if expected is not None else None
                 received = 0
                 with open(partial, "ab" if have else "wb") as handle, _progress(total, have, label, progress) as bar:
-                    for block in response.iter_content(CHUNK):
+                    for block in response.iter_content(64 * 1024):
                         handle.write(block)
                         received += len(block)
                         bar.update(len(block))
@@ -98,9 +98,11 @@ def _download(url, partial, *, retries, timeout, progress, label):
                 return
         except FetchError:
             raise
-        except requests.exceptions.ConnectionError as error:
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             if partial.exists() and partial.stat().st_size > have:
                 last_problem = f"the transfer broke off ({error.__class__.__name__})"
+            elif isinstance(error, requests.exceptions.ChunkedEncodingError):
+                last_problem = "the transfer broke off before any data arrived"
             else:
                 last_problem = f"could not connect to {urlparse(url).netloc or url}: no network or the server is down"
         except requests.exceptions.RequestException as error:

@@ -1,0 +1,194 @@
+"""fetch_weights against a real HTTP server on loopback: good, wrong, truncated, 404, no network,
+plus local files and directory mirrors."""
+
+import hashlib
+import socket
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from colorize import registry, weights
+
+PAYLOAD = bytes(range(256)) * 2048  # 512 KiB
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """/good.pth: the payload (honours Range); /wrong.pth: other bytes; /flaky.pth: breaks off
+    the first ``flaky_breaks`` times, then serves the rest with Range; /short.pth: always breaks."""
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, body, *, total=None, start=0, break_after=None):
+        total = len(body) if total is None else total
+        if start:
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(total - start))
+        self.end_headers()
+        chunk = body[start:]
+        if break_after is not None:
+            self.wfile.write(chunk[:break_after])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(chunk)
+
+    def do_GET(self):
+        server = self.server
+        server.requests.append((self.path, self.headers.get("Range")))
+        start = 0
+        if self.headers.get("Range", "").startswith("bytes="):
+            start = int(self.headers["Range"][6:].split("-")[0])
+        name = self.path.rsplit("/", 1)[-1]
+        if name == "good.pth":
+            self._send(PAYLOAD, start=start)
+        elif name == "wrong.pth":
+            self._send(PAYLOAD[::-1], start=start)
+        elif name == "flaky.pth":
+            if server.flaky_breaks > 0:
+                server.flaky_breaks -= 1
+                self._send(PAYLOAD, start=start, break_after=100_000)
+            else:
+                self._send(PAYLOAD, start=start)
+        elif name == "short.pth":
+            self._send(PAYLOAD, start=start, break_after=1000)
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.requests = []
+    httpd.flaky_breaks = 2
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def base_url(server):
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def tiny_model(settings, tmp_path, monkeypatch, base_url):
+    """A registry model whose weights are a 512 KiB file served on loopback."""
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path / "weights"
+    spec = replace(registry.get_spec("eccv16"), name="tiny", weight_file="tiny.pth", sha256=SHA, url=f"{base_url}/good.pth")
+    monkeypatch.setitem(registry.MODELS, "tiny", spec)
+    return spec
+
+
+def use_url(spec, monkeypatch, path):
+    changed = replace(spec, url=spec.url.rsplit("/", 1)[0] + "/" + path)
+    monkeypatch.setitem(registry.MODELS, spec.name, changed)
+    return changed
+
+
+def left_in(directory):
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def test_good_download_is_verified_and_installed(tiny_model, capsys):
+    assert not registry.is_installed("tiny")
+    call_command("fetch_weights", "tiny", verbosity=0)
+    target = weights.weight_path(tiny_model)
+    assert target.read_bytes() == PAYLOAD
+    assert registry.is_installed("tiny")
+    assert "sha256 verified" in capsys.readouterr().out
+    assert left_in(target.parent) == ["tiny.pth"]
+
+
+def test_wrong_hash_fails_clearly_and_leaves_nothing(tiny_model, monkeypatch):
+    use_url(tiny_model, monkeypatch, "wrong.pth")
+    with pytest.raises(CommandError):
+        call_command("fetch_weights", "tiny", verbosity=0)
+    with pytest.raises(weights.FetchError, match="not the expected one.*sha256"):
+        weights.fetch(registry.get_spec("tiny"), progress=False)
+    assert left_in(weights.weight_path(tiny_model).parent) == []
+    assert not registry.is_installed("tiny")
+
+
+def test_broken_transfer_resumes_with_range(tiny_model, monkeypatch, server):
+    spec = use_url(tiny_model, monkeypatch, "flaky.pth")
+    path = weights.fetch(spec, retries=3, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    ranges = [header for _, header in server.requests]
+    assert len(ranges) == 3 and ranges[0] is None
+    offsets = [int(header[6:-1]) for header in ranges[1:]]
+    assert 0 < offsets[0] < offsets[1] < len(PAYLOAD)
+
+
+def test_transfer_that_keeps_breaking_fails_clearly(tiny_model, monkeypatch, server):
+    spec = use_url(tiny_model, monkeypatch, "short.pth")
+    with pytest.raises(weights.FetchError, match="broke off.*tried 3 times"):
+        weights.fetch(spec, retries=2, progress=False)
+    assert len(server.requests) == 3
+    assert not weights.weight_path(spec).exists()
+
+
+def test_404_fails_clearly(tiny_model, monkeypatch):
+    spec = use_url(tiny_model, monkeypatch, "missing.pth")
+    with pytest.raises(weights.FetchError, match="404"):
+        weights.fetch(spec, progress=False)
+    with pytest.raises(CommandError, match="1 of 1 downloads failed"):
+        call_command("fetch_weights", "tiny", verbosity=0)
+
+
+def test_no_network_fails_clearly(tiny_model, monkeypatch):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = replace(tiny_model, url=f"http://127.0.0.1:{port}/x.pth")
+    with pytest.raises(weights.FetchError, match="could not connect.*no network"):
+        weights.fetch(spec, retries=1, timeout=2, progress=False)
+    assert left_in(weights.weight_path(spec).parent) == []
+
+
+def test_source_url_overrides_the_registry_url(tiny_model, monkeypatch, base_url):
+    spec = use_url(tiny_model, monkeypatch, "missing.pth")
+    call_command("fetch_weights", "tiny", "--source", f"{base_url}/good.pth", verbosity=0)
+    assert weights.weight_path(spec).read_bytes() == PAYLOAD
+
+
+def test_source_local_file(tiny_model, tmp_path):
+    source = tmp_path / "download.bin"
+    source.write_bytes(PAYLOAD)
+    call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
+    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+
+
+def test_source_directory_mirror(tiny_model, tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "tiny.pth").write_bytes(PAYLOAD)
+    call_command("fetch_weights", "tiny", "--source", str(mirror), verbosity=0)
+    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+
+
+def test_source_local_file_with_the_wrong_hash(tiny_model, tmp_path):
+    source = tmp_path / "bad.bin"
+    source.write_bytes(b"not the weights")
+    with pytest.raises(CommandError):
+        call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
+    assert left_in(weights.weight_path(tiny_model).parent) == []
+
+
+def test_missing_local_source(tiny_model, tmp_path):
+    with pytest.raises(weights.FetchError, match="does not exist"):
+        weights.fetch(tiny_model, source=tmp_path / "nowhere.pth", progress=False)
+
+
+def test_unknown_model_name():
+    with pytest.raises(CommandError, match="unknown model"):
+        call_command("fetch_weights", "nope", verbosity=0)
