@@ -26,7 +26,8 @@ class RetryForm(forms.Form):
 
     def __init__(self, *args, job=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = model_choices()
+        # A job steered by colour points can only be retried on a model that takes them.
+        self.fields["model"].choices = model_choices(takes_hints=True if job is not None and job.hints else None)
         if job is not None:
             self.fields["model"].initial = job.model_name
 

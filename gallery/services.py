@@ -23,6 +23,7 @@ Review = ColorizationJob.Review
 
 UNEXPECTED_FAILURE = "Something went wrong on our side while colorizing this photo. Please try again."
 WORKER_LOST = "The worker stopped while colorizing this photo (it may have run out of memory). Please try again."
+NO_HINTS = "The model {model} does not take colour points. Please choose one that does."
 MAX_HINTS = 64
 
 
@@ -136,6 +137,8 @@ def job_run(*, job_id):
         with job.original.open("rb") as handle:
             image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True)
         hints = [pipeline.Hint(h["x"], h["y"], h["color"]) for h in job.hints]
+        if hints and not job.takes_hints:
+            return _fail(job, NO_HINTS.format(model=job.model_title))
         result = pipeline.colorize(image, model=job.model_name, hints=hints)
         png = imaging.encode_image(result, "png")
         jpeg = imaging.encode_image(result.convert("RGB"), "jpeg")

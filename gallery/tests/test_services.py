@@ -202,3 +202,11 @@ def test_job_run_passes_hints_to_a_hint_model(hint_model):
     services.job_run(job_id=child.pk)
     child.refresh_from_db()
     assert child.status == Status.SUCCEEDED, child.error_message
+
+
+def test_job_with_hints_on_a_model_without_hints_fails_clearly():
+    job = create("eccv16", hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert "does not take colour points" in job.error_message
