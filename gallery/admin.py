@@ -41,12 +41,9 @@ def _img(url, *, height):
 
 @admin.register(ColorizationJob)
 class ColorizationJobAdmin(admin.ModelAdmin):
-    list_display = [
-        "preview", "display_name", "status", "model_name", "gallery_requested", "gallery_review",
-        "queued_at", "run_seconds",
-    ]
+    list_display = ["preview", "display_name", "status", "model_name", "gallery_state", "queued_at", "run_seconds"]
     list_display_links = ["preview", "display_name"]
-    list_filter = ["status", "model_name", GalleryStateFilter, "queued_at"]
+    list_filter = ["status", "model_name", GalleryStateFilter]
     search_fields = ["display_name", "=public_id", "error_message", "model_name"]
     date_hierarchy = "queued_at"
     list_per_page = 50
@@ -78,6 +75,14 @@ class ColorizationJobAdmin(admin.ModelAdmin):
     @admin.display(description="Result")
     def result_preview(self, job):
         return _img(job.file_url("result"), height=240)
+
+    @admin.display(description="Gallery")
+    def gallery_state(self, job):
+        if not job.gallery_requested:
+            return "—"
+        if job.gallery_review == Review.APPROVED:
+            return "Public" if job.status == job.Status.SUCCEEDED else "Approved (not finished)"
+        return job.get_gallery_review_display()
 
     @admin.display(description="Page")
     def link(self, job):

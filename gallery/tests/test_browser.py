@@ -237,6 +237,26 @@ def test_bad_file_gets_a_friendly_message(browser, live_server, engine_model, re
     shot(page, "upload-error")
 
 
+def test_admin_reviews_jobs_with_previews(browser, live_server, admin_user):
+    from gallery.tests.factories import ColorizationJobFactory
+
+    ColorizationJobFactory(succeeded=True, gallery_requested=True, display_name="Harbour, 1931")
+    ColorizationJobFactory(public=True, display_name="Wedding")
+    ColorizationJobFactory(failed=True, display_name="Scan 12")
+    page = new_page(browser, live_server, viewport={"width": 1440, "height": 760})
+    page.goto("/admin/login/?next=/admin/gallery/colorizationjob/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Harbour, 1931").wait_for()
+    page.get_by_role("row", name="Harbour, 1931").get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option("approve_for_gallery")
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("1 job(s) approved").wait_for()
+    assert ColorizationJob.objects.get(display_name="Harbour, 1931").is_public
+    shot(page, "admin")
+
+
 def test_site_is_usable_without_javascript(browser, live_server, engine_model):
     page = new_page(browser, live_server, java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page.goto("/")

@@ -112,3 +112,11 @@ def test_hints_form_refuses_bad_points(hint_model, hints):
     form = HintsForm({"hints": hints, "model": hint_model}, job=job)
     assert not form.is_valid()
     assert form.errors["hints"]
+
+
+def test_recaptcha_v3_by_setting(settings, engine_model):
+    from django_recaptcha.widgets import ReCaptchaV2Checkbox, ReCaptchaV3
+
+    assert isinstance(JobUploadForm().fields["captcha"].widget, ReCaptchaV2Checkbox)
+    settings.RECAPTCHA_VERSION = "v3"
+    assert isinstance(JobUploadForm().fields["captcha"].widget, ReCaptchaV3)

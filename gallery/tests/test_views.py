@@ -202,3 +202,10 @@ def test_private_job_is_not_reachable_through_the_gallery(client):
     job = ColorizationJobFactory(succeeded=True)
     assert client.get(job.get_gallery_url()).status_code == 404
     assert client.get(job.gallery_file_url("result")).status_code == 404
+
+
+def test_upload_page_says_so_when_no_model_is_installed(client, monkeypatch):
+    monkeypatch.setattr("colorize.registry.installed_models", lambda: [])
+    html = client.get(reverse("gallery:upload")).content.decode()
+    assert "No colorization model is installed" in html
+    assert "disabled" in html
