@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gallery import selectors, services
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm
@@ -69,14 +69,14 @@ def _job_context(request, job, **forms):
 
 
 @never_cache
-@require_GET
+@require_safe
 def job_detail(request, public_id):
     job = selectors.job_get(public_id=public_id)
     return _private(render(request, "gallery/job_detail.html", _job_context(request, job)))
 
 
 @never_cache
-@require_GET
+@require_safe
 def job_status(request, public_id):
     """A small JSON status for the page's polling; once finished it carries the new panel."""
     job = selectors.job_get(public_id=public_id)
@@ -141,7 +141,7 @@ def _file_response(field, *, as_attachment=False, filename=None):
     return response
 
 
-@require_GET
+@require_safe
 def job_file(request, public_id, kind, name):
     """One of a job's pictures. The name is part of the URL and changes with the file, so the
     response may be cached for ever: a new result always has a new URL."""
@@ -150,7 +150,7 @@ def job_file(request, public_id, kind, name):
     return _private(_file_response(field))
 
 
-@require_GET
+@require_safe
 def job_download(request, public_id, kind, name):
     job = selectors.job_get(public_id=public_id)
     field = selectors.job_file_get(job=job, kind=kind, name=name)
@@ -158,19 +158,19 @@ def job_download(request, public_id, kind, name):
     return _private(_file_response(field, as_attachment=True, filename=f"{job.display_name}-colorized.{extension}"))
 
 
-@require_GET
+@require_safe
 def gallery(request):
     page = selectors.gallery_page(page_number=request.GET.get("page", 1))
     return render(request, "gallery/gallery.html", {"page": page})
 
 
-@require_GET
+@require_safe
 def gallery_detail(request, pk):
     job = selectors.gallery_job_get(pk=pk)
     return render(request, "gallery/gallery_detail.html", {"job": job})
 
 
-@require_GET
+@require_safe
 def gallery_file(request, pk, kind, name):
     """Gallery pictures: the same immutable files, reachable here only while the job is public
     and without revealing the job's private link."""

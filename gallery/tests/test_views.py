@@ -209,3 +209,9 @@ def test_upload_page_says_so_when_no_model_is_installed(client, monkeypatch):
     html = client.get(reverse("gallery:upload")).content.decode()
     assert "No colorization model is installed" in html
     assert "disabled" in html
+
+
+def test_result_file_answers_head_requests(client):
+    job = ColorizationJobFactory(succeeded=True)
+    response = client.head(job.result_url)
+    assert response.status_code == 200 and "immutable" in response["Cache-Control"]
