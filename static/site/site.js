@@ -83,8 +83,12 @@
             var fresh = holder.firstElementChild;
             panel.replaceWith(fresh);
             initAll(fresh);
-            var heading = fresh.querySelector("h2, [role=alert]");
-            if (heading) { heading.setAttribute("tabindex", "-1"); }
+            var announce = document.querySelector("[data-announce]");
+            if (announce) {
+              announce.textContent = data.status === "succeeded"
+                ? "Your photo is ready: compare, download or steer the colours below."
+                : "We could not colorize this photo. The reason and a way to try again are below.";
+            }
             return;
           }
           if (label && data.status === "running") label.textContent = "Colorizing your photo…";
