@@ -176,8 +176,28 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
     page.get_by_role("link", name="Old family photo").click()
     page.locator("[data-compare]").wait_for(state="visible")
     assert str(job.public_id) not in page.content()
+    # A few more approved photos (scikit-image's samples, through the same worker) for the
+    # gallery's screenshot.
+    others = [sample_job(name) for name in ("camera", "chelsea", "coffee")]
+    for _ in range(600):
+        if not ColorizationJob.objects.filter(pk__in=[o.pk for o in others], status__in=["queued", "running"]).exists():
+            break
+        page.wait_for_timeout(200)
+    services.jobs_approve(jobs=others)
     page.goto(reverse("gallery:gallery"))
+    assert page.locator(".gallery-card").count() == 4
+    page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "gallery")
+
+
+def sample_job(name):
+    from skimage import data
+
+    image = Image.fromarray(getattr(data, name)()).convert("L")
+    image.thumbnail((512, 512))
+    titles = {"camera": "Cameraman, 1950s", "chelsea": "Our cat Chelsea", "coffee": "Morning coffee"}
+    model_name = ColorizationJob.objects.earliest("pk").model_name
+    return services.job_create(image=image, display_name=titles[name], model_name=model_name, gallery_requested=True)
 
 
 def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
