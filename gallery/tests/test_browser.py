@@ -5,8 +5,6 @@ reCAPTCHA: Google's widget script is answered by a tiny stand-in that fills in a
 browser has no network), and the server-side check is replaced only at its single network
 call (django_recaptcha.client.submit), as in the other tests."""
 
-import io
-import os
 import shutil
 import threading
 from pathlib import Path
