@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 Status = ColorizationJob.Status
 Review = ColorizationJob.Review
 
+STORE_FAILED = "The photo was colorized but the result could not be saved. Please try again."
 UNEXPECTED_FAILURE = "Something went wrong on our side while colorizing this photo. Please try again."
 WORKER_LOST = "The worker stopped while colorizing this photo (it may have run out of memory). Please try again."
 NO_HINTS = "The model {model} does not take colour points. Please choose one that does."
@@ -151,18 +152,24 @@ def job_run(*, job_id):
         return _fail(job, UNEXPECTED_FAILURE)
 
     storage_fields = {}
-    for field_name, content in (
-        ("result", ContentFile(png, name="result.png")),
-        ("result_jpeg", ContentFile(jpeg, name="result.jpg")),
-        ("thumbnail", thumbnail),
-    ):
-        field = getattr(job, field_name)
-        field.save(content.name, content, save=False)
-        storage_fields[field_name] = field.name
-    old = ColorizationJob.objects.only("result", "result_jpeg", "thumbnail").get(pk=job.pk)
+    try:
+        for field_name, content in (
+            ("result", ContentFile(png, name="result.png")),
+            ("result_jpeg", ContentFile(jpeg, name="result.jpg")),
+            ("thumbnail", thumbnail),
+        ):
+            field = getattr(job, field_name)
+            field.save(content.name, content, save=False)
+            storage_fields[field_name] = field.name
+    except Exception:
+        logger.exception("Job %s: could not store the result", job.public_id)
+        _delete_names(storage_fields.values(), job.original.storage)
+        return _fail(job, STORE_FAILED)
+    old = ColorizationJob.objects.only("result", "result_jpeg", "thumbnail").filter(pk=job.pk).first()
     if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields):
         _delete_files(old, ("result", "result_jpeg", "thumbnail"))
     else:
+        # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.
         _delete_names(storage_fields.values(), job.original.storage)
     return job
 

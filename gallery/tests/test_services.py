@@ -210,3 +210,32 @@ def test_job_with_hints_on_a_model_without_hints_fails_clearly():
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert "does not take colour points" in job.error_message
+
+
+def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(engine_model, monkeypatch):
+    job = create(engine_model)
+    original = job.original.name
+
+    def broken_save(self, name, content, max_length=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("django.core.files.storage.FileSystemStorage.save", broken_save)
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and "could not be saved" in job.error_message
+    assert job.original.name == original and job.original.storage.exists(original)
+
+
+def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):
+    job = create(engine_model)
+    real_colorize = services.pipeline.colorize
+
+    def colorize_then_delete(*args, **kwargs):
+        result = real_colorize(*args, **kwargs)
+        ColorizationJob.objects.filter(pk=job.pk).delete()
+        return result
+
+    monkeypatch.setattr(services.pipeline, "colorize", colorize_then_delete)
+    services.job_run(job_id=job.pk)
+    media = Path(job.original.storage.location)
+    assert not [p for folder in ("results", "thumbnails") for p in (media / folder).rglob("*") if p.is_file()]
