@@ -223,6 +223,24 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
 
 
+def test_result_page_follows_the_job_live_without_reloading(browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
+    upload(page, old_photo, gallery=False)
+    page.get_by_role("button", name="Colorize").click()
+    page.wait_for_url("**/jobs/*/")
+    page.get_by_text("Waiting for a free worker").wait_for()
+    page.wait_for_timeout(1500)  # let the "time so far" counter tick
+    assert int(page.locator("[data-elapsed]").text_content()) >= 1
+    shot(page, "waiting")
+    page.evaluate("window.stillTheSamePage = true")
+
+    run_worker()  # the real worker, now, in this thread
+
+    page.locator("[data-compare]").wait_for(state="visible", timeout=60_000)
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert "ready" in page.locator("[data-announce]").text_content()
+
+
 def test_a_photo_can_be_dropped_on_the_upload_area(browser, live_server, engine_model, old_photo):
     import base64
 
