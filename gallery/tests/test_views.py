@@ -215,3 +215,19 @@ def test_result_file_answers_head_requests(client):
     job = ColorizationJobFactory(succeeded=True)
     response = client.head(job.result_url)
     assert response.status_code == 200 and "immutable" in response["Cache-Control"]
+
+
+def test_robots_txt_keeps_private_pages_out_of_search_engines(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and "Disallow: /jobs/" in response.content.decode()
+
+
+def test_not_found_page_is_friendly(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and "This page does not exist" in response.content.decode()
+
+
+def test_server_error_page_renders_without_a_request():
+    from django.template.loader import render_to_string
+
+    assert "Something went wrong on our side" in render_to_string("500.html")
