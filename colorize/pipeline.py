@@ -10,6 +10,7 @@ input and the output pictures.
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +23,9 @@ from colorize.errors import ModelFailed, ModelNotInstalled
 AB_SCALE = 110.0
 L_CENTER = 50.0
 L_SCALE = 100.0
-# Pixels per strip of the full-resolution recombination: small enough to stay in cache-sized
-# working sets and keep peak memory low, large enough for the ops to run in parallel.
-STRIP_PIXELS = 1 << 19
+# Pixels per strip of the full-resolution recombination: below torch's parallel grain size
+# (32768), so each op runs on the calling thread with its data in cache.
+STRIP_PIXELS = 1 << 15
 _COLOUR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -79,44 +80,62 @@ def hint_tensors(hints, image_size, input_size=256):
 
 
 # --- colour maths on uint8 pictures -----------------------------------------------------------
-def _lightness_from_linear_luminance(luminance):
-    return 116.0 * colour._lab_f(luminance) - 16.0
+def _lab_f_inverse(f):
+    """skimage's inverse of the Lab companding, on float64 (used for the lookup tables)."""
+    return torch.where(f > 0.2068966, f**3, (f - colour._OFFSET) / colour._KAPPA)
 
 
 def _build_tables():
     levels = torch.arange(256, dtype=torch.float64) / 255.0
     linear = colour.srgb_to_linear(levels)
-    # A gray level's luminance is its linear value (the Y row of the matrix sums to 1).
-    luminance = linear * colour._XYZ_FROM_RGB[1].sum()
-    gray_lightness = _lightness_from_linear_luminance(luminance)
-    return linear.float(), gray_lightness.float()
+    weights = colour._XYZ_FROM_RGB[1]
+    # A gray level's luminance is its linear value times the sum of the Y row (1.000002).
+    gray_fy = colour._lab_f(linear * weights.sum())
+    # Y as the reference gets it back from L, so gray pixels match it to float precision.
+    gray_y = _lab_f_inverse(gray_fy)
+    luminance_parts = (linear[None, :] * weights[:, None]).float()  # 3 x 256: Y share of R, G, B
+    srgb = colour.linear_to_srgb(torch.linspace(0.0, 1.0, GAMMA_STEPS, dtype=torch.float64))
+    gamma = (srgb * 255.0).round().to(torch.uint8)
+    return gray_fy.float(), gray_y.float(), luminance_parts, gamma
 
 
-_LINEAR_LUT, _GRAY_L_LUT = _build_tables()
-_Y_WEIGHTS = colour._XYZ_FROM_RGB[1].float()
-_RGB_FROM_XYZ_WHITE = (colour._RGB_FROM_XYZ * colour._WHITE_D65).float()
+# linear RGB -> 8-bit sRGB through a table of 65536 steps: within 0.05 of a level everywhere.
+GAMMA_STEPS = 1 << 16
+_GRAY_FY, _GRAY_Y, _Y_PARTS, _GAMMA = _build_tables()
+_RGB_FROM_XYZ_WHITE = (colour._RGB_FROM_XYZ * colour._WHITE_D65).tolist()
 
 
-def _lightness(pixels):
-    """L (float32, HxW) of a uint8 array: HxW (gray) or HxWx3 (sRGB)."""
+def _f_inverse_(f):
+    """In place on float32: f -> f^3 above the knee, (f - 16/116) / 7.787 below."""
+    cube = f * f * f
+    return torch.where(f > 0.2068966, cube, f.sub_(colour._OFFSET).mul_(1.0 / colour._KAPPA), out=cube)
+
+
+def _fy_and_y(pixels):
+    """Lab's f(Y) and Y (float32, h x w) of a uint8 strip: h x w (gray) or h x w x 3 (sRGB)."""
     index = torch.from_numpy(pixels.astype(np.int32))
     if pixels.ndim == 2:
-        return _GRAY_L_LUT[index]
-    linear = _LINEAR_LUT[index]
-    luminance = linear @ _Y_WEIGHTS
-    return _lightness_from_linear_luminance(luminance)
+        return _GRAY_FY[index], _GRAY_Y[index]
+    luminance = _Y_PARTS[0][index[..., 0]]
+    luminance += _Y_PARTS[1][index[..., 1]]
+    luminance += _Y_PARTS[2][index[..., 2]]
+    fy = torch.where(luminance > colour._EPSILON, luminance.pow(1.0 / 3.0), luminance * colour._KAPPA + colour._OFFSET)
+    return fy, _f_inverse_(fy.clone())
 
 
-def _lab_to_srgb8(lightness, ab):
-    """L (h, w) and ab (2, h, w), float32 -> uint8 sRGB (h, w, 3), skimage's formulas."""
-    fy = (lightness + 16.0) / 116.0
-    fx = fy + ab[0] / 500.0
-    fz = (fy - ab[1] / 200.0).clamp_min_(0.0)
-    f = torch.stack((fx, fy, fz), dim=-1)
-    xyz = torch.where(f > 0.2068966, f * f * f, (f - colour._OFFSET) / colour._KAPPA)
-    linear = xyz @ _RGB_FROM_XYZ_WHITE.T
-    srgb = colour.linear_to_srgb(linear)
-    return srgb.mul_(255.0).clamp_(0.0, 255.0).round_().to(torch.uint8)
+def _strip_to_srgb8(pixels, a, b):
+    """One strip: the photo's own L (from uint8 ``pixels``) joined with ``a``, ``b`` (float32,
+    h x w, Lab units), to uint8 sRGB h x w x 3 with skimage's lab2rgb formulas."""
+    fy, y = _fy_and_y(pixels)
+    x = _f_inverse_(a.mul_(1.0 / 500.0).add_(fy))
+    z = _f_inverse_(b.mul_(-1.0 / 200.0).add_(fy).clamp_min_(0.0))
+    out = np.empty((*fy.shape, 3), dtype=np.uint8)
+    for channel, (mx, my, mz) in enumerate(_RGB_FROM_XYZ_WHITE):
+        linear = x * mx
+        linear.add_(y, alpha=my).add_(z, alpha=mz)
+        index = linear.clamp_(0.0, 1.0).mul_(GAMMA_STEPS - 1).add_(0.5).to(torch.int32)
+        out[..., channel] = _GAMMA[index].numpy()
+    return out
 
 
 def _row_weights(out_size, in_size):
@@ -129,10 +148,14 @@ def _row_weights(out_size, in_size):
     return low, high, weight
 
 
-def recombine(base, ab_small):
+def recombine(base, ab_small, *, workers=None):
     """Full-resolution result from the photo's own L and the network's ab (1x2xhxw, in Lab
-    units): upsampled bilinearly, joined, converted to sRGB, strip by strip. ``base`` is an
-    "L" or "RGB" PIL image; returns an "RGB" PIL image of the same size."""
+    units): ab upsampled bilinearly (as F.interpolate), joined with L, converted to sRGB.
+
+    ``base`` is an "L" or "RGB" PIL image; returns an "RGB" PIL image of the same size. Works
+    in strips small enough for each tensor op to stay single-threaded and in cache; strips
+    run on a few threads (torch releases the GIL), so no op waits on a busy core's barrier.
+    """
     width, height = base.size
     ab_small = ab_small.float()
     # Along the width once for all rows of the small map; along the height per strip.
@@ -140,14 +163,24 @@ def recombine(base, ab_small):
     low, high, weight = _row_weights(height, ab_small.shape[2])
     result = Image.new("RGB", (width, height))
     rows_per_strip = max(1, STRIP_PIXELS // width)
-    for top in range(0, height, rows_per_strip):
+
+    def strip(top):
         bottom = min(height, top + rows_per_strip)
         pixels = np.asarray(base.crop((0, top, width, bottom)))
-        lightness = _lightness(pixels)
-        w = weight[top:bottom].view(1, -1, 1)
-        ab = torch.lerp(ab_wide[:, low[top:bottom]], ab_wide[:, high[top:bottom]], w)
-        rgb = _lab_to_srgb8(lightness, ab)
-        result.paste(Image.fromarray(rgb.numpy(), "RGB"), (0, top))
+        w = weight[top:bottom].view(-1, 1)
+        lo, hi = low[top:bottom], high[top:bottom]
+        a = torch.lerp(ab_wide[0, lo], ab_wide[0, hi], w)
+        b = torch.lerp(ab_wide[1, lo], ab_wide[1, hi], w)
+        result.paste(Image.fromarray(_strip_to_srgb8(pixels, a, b), "RGB"), (0, top))
+
+    tops = range(0, height, rows_per_strip)
+    workers = workers or min(torch.get_num_threads(), 8)
+    if workers <= 1 or len(tops) < 4:
+        for top in tops:
+            strip(top)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(strip, tops))
     return result
 
 

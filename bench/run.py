@@ -1,0 +1,165 @@
+"""The engine's benchmark: the project's pipeline against the authors' reference pipeline.
+
+Same photos, same seeded random weights (one state_dict loaded into both), alternating runs,
+each in a fresh process; prints medians of the end-to-end time and peak RSS, their ratios and
+the fidelity (PSNR of the project's output against the reference output). Run by scripts/bench.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from bench.common import weight_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"12": (4000, 3000), "0.5": (816, 612)}
+
+
+def make_photos(source_dir, work):
+    """Test photos made from one of the historical black-and-white photos (or a sample):
+    upscaled with bicubic to 12 MP and 0.5 MP, saved as grayscale JPEG (quality 90)."""
+    candidates = sorted((source_dir / "bw").glob("*.jpg")) or sorted((source_dir / "samples").glob("*.jpg"))
+    if not candidates:
+        sys.exit(f"no photos found under {source_dir}/bw or {source_dir}/samples: pass --photos DIR")
+    preferred = [p for p in candidates if p.name == "1880sBrooklynBridge.jpg"]
+    original = Image.open((preferred or candidates)[0]).convert("L")
+    photos = {}
+    for label, size in SIZES.items():
+        path = work / f"photo-{label}mp.jpg"
+        if not path.exists():
+            original.resize(size, Image.Resampling.BICUBIC).save(path, quality=90)
+        photos[label] = path
+    return photos, (preferred or candidates)[0]
+
+
+def seeded_weights(model, photos, path, seed=0):
+    """Seeded random weights; BatchNorm statistics measured on the photos (so every layer keeps
+    a live signal) and, for eccv16, the ab bin centres in the decoding layer like the official
+    file, so the outputs are colourful and depend on the photo."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    import django
+
+    django.setup()
+    from colorize import pipeline, registry
+
+    torch.manual_seed(seed)
+    network = registry.get_spec(model).build()
+    pts = ROOT.parent / "shared" / "models" / "pts_in_hull.npy"
+    if model == "eccv16" and pts.is_file():
+        with torch.no_grad():
+            network.model_out.weight.copy_(torch.from_numpy(np.load(pts)).float().T.reshape(2, 313, 1, 1) / 110)
+            network.model8[6].weight.mul_(20)
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # a plain average over the calibration passes
+    inputs = [pipeline._network_input(Image.open(p).convert("L"), 256) for p in photos.values()]
+    network.train()
+    with torch.no_grad():
+        for l_norm in inputs:
+            network(l_norm)
+    torch.save(network.state_dict(), path)
+
+
+def run_worker(implementation, model, photo, out, weights_dir):
+    command = [sys.executable, "-m", "bench.worker", implementation, model, str(photo), str(out), str(weights_dir)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"{implementation} run failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def psnr(first, second):
+    a = np.asarray(Image.open(first).convert("RGB"), dtype=np.float64)
+    b = np.asarray(Image.open(second).convert("RGB"), dtype=np.float64)
+    mse = float(np.mean((a - b) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def compact_numbers(runs):
+    """The compact model's network alone on 256x256 and its 12 MP end-to-end median."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    import django
+
+    django.setup()
+    from colorize import registry
+
+    spec = registry.get_spec("compact")
+    if not registry.is_installed("compact"):
+        return None
+    network = registry.load_model("compact")
+    l_norm = torch.zeros(1, 1, 256, 256).contiguous(memory_format=torch.channels_last)
+    hint_ab, mask = torch.zeros(1, 2, 256, 256), torch.zeros(1, 1, 256, 256)
+    times = []
+    with torch.inference_mode():
+        network(l_norm, hint_ab, mask)
+        for _ in range(max(5, runs * 3)):
+            started = time.perf_counter()
+            network(l_norm, hint_ab, mask)
+            times.append(time.perf_counter() - started)
+    return spec, statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--photos", default=str(ROOT.parent / "shared" / "datasets"), help="folder with bw/ or samples/")
+    parser.add_argument("--runs", type=int, default=3, help="runs per pipeline and case (alternating)")
+    parser.add_argument("--models", default="eccv16,siggraph17")
+    parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
+    parser.add_argument("--work", default=str(ROOT / "bench-env" / "work"))
+    args = parser.parse_args()
+
+    work = Path(args.work)
+    (work / "weights").mkdir(parents=True, exist_ok=True)
+    photos, original = make_photos(Path(args.photos), work)
+    print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads; "
+          f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
+    rows = []
+    for model in args.models.split(","):
+        weights_dir = work / "weights"
+        seeded_weights(model, photos, weights_dir / weight_file(model))
+        for size in args.sizes.split(","):
+            results = {"project": [], "reference": []}
+            outputs = {name: work / f"{model}-{size}mp-{name}.png" for name in results}
+            for run in range(args.runs):
+                order = ("project", "reference") if run % 2 == 0 else ("reference", "project")
+                for name in order:
+                    results[name].append(run_worker(name, model, photos[size], outputs[name], weights_dir))
+            median = {name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")} for name, runs in results.items()}
+            rows.append((model, size, median, psnr(outputs["project"], outputs["reference"])))
+            print(f"  done: {model} {size} MP", flush=True)
+
+    print()
+    print("| model | photo | project s | reference s | speed-up | project peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for model, size, median, quality in rows:
+        p, r = median["project"], median["reference"]
+        print(
+            f"| {model} | {size} MP | {p['seconds']:.2f} | {r['seconds']:.2f} | {r['seconds'] / p['seconds']:.2f}x "
+            f"| {p['peak_rss_mb']:.0f} MB | {r['peak_rss_mb']:.0f} MB | {p['peak_rss_mb'] / r['peak_rss_mb']:.2f} "
+            f"| {quality:.1f} dB |"
+        )
+    print()
+    compact = compact_numbers(args.runs)
+    if compact is None:
+        print("compact: skipped, its weights file colorize/weights/compact-v1.pt is not there yet")
+    else:
+        spec, network_seconds = compact
+        seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
+        print(f"compact: network alone on 256x256 {network_seconds * 1000:.1f} ms (median); "
+              f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
+
+
+if __name__ == "__main__":
+    main()
