@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.images import grey_photo, png_bomb
+from gallery.tests.images import grey_photo, png_bomb, truncated_png
 
 pytestmark = pytest.mark.django_db
 Status = ColorizationJob.Status
@@ -37,11 +37,21 @@ def test_upload_creates_a_job_and_redirects_to_its_private_page(client, engine_m
     assert recaptcha_passes == ["token"]
 
 
-@pytest.mark.parametrize("content", [b"%PDF-1.4 not an image", b"", png_bomb()])
+@pytest.mark.parametrize(
+    "content", [b"%PDF-1.4 not an image", b"", png_bomb(), truncated_png()], ids=["not-an-image", "empty", "bomb", "truncated"]
+)
 def test_bad_upload_is_a_friendly_form_error_not_a_500(client, engine_model, recaptcha_passes, content):
     response = post_upload(client, content, model=engine_model)
     assert response.status_code == 400
     assert "invalid-feedback" in response.content.decode()
+    assert not ColorizationJob.objects.exists()
+
+
+def test_file_over_the_limit_is_a_friendly_form_error(client, settings, engine_model, recaptcha_passes):
+    settings.COLORIZE_MAX_UPLOAD_BYTES = 2000
+    response = post_upload(client, grey_photo(300, 300) + b"\0" * 5000, model=engine_model)
+    assert response.status_code == 400
+    assert "largest photo we accept" in response.content.decode()
     assert not ColorizationJob.objects.exists()
 
 
