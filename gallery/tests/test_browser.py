@@ -241,6 +241,25 @@ def test_result_page_follows_the_job_live_without_reloading(browser, live_server
     assert "ready" in page.locator("[data-announce]").text_content()
 
 
+def test_failed_job_shows_the_reason_and_can_be_retried(browser, live_server, engine_model, old_photo, run_worker):
+    job = services.job_create(image=Image.open(old_photo), display_name="Old family photo.jpg", model_name=engine_model)
+    ColorizationJob.objects.filter(pk=job.pk).update(model_name="retired-model")
+    services.job_run(job_id=job.pk)  # fails: that model is gone
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
+    page.goto(job.get_absolute_url())
+    assert page.get_by_text("We could not colorize this photo").is_visible()
+    assert "retired-model" in page.locator("[data-error]").text_content()
+    shot(page, "failed")
+
+    page.get_by_label("Try again with").select_option(engine_model)
+    page.get_by_role("button", name="Try again").click()
+    page.get_by_text("Waiting for a free worker").wait_for()
+    run_worker()
+    page.locator("[data-compare]").wait_for(state="visible", timeout=60_000)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.model_name == engine_model
+
+
 def test_a_photo_can_be_dropped_on_the_upload_area(browser, live_server, engine_model, old_photo):
     import base64
 
