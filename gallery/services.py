@@ -76,7 +76,11 @@ def job_create(*, image, display_name, model_name, uploaded_bytes=0, hints=(), g
         gallery_requested=bool(gallery_requested),
     )
     job.original.save("original.png", _png(image), save=False)
-    job.save()
+    try:
+        job.save()
+    except Exception:
+        _delete_names([job.original.name], job.original.storage)  # it would belong to nobody
+        raise
     _enqueue_on_commit(job)
     return job
 
