@@ -5,7 +5,7 @@ result for the fidelity comparison.
     python -m bench.worker project|reference MODEL PHOTO OUT_PNG WEIGHTS_DIR
 
 Prints one JSON line: seconds (end to end, model already loaded and warmed up like a server's)
-and the process's peak RSS in MB (ru_maxrss, everything the process ever held).
+and the process's peak RSS in MB (VmHWM: everything the process ever held resident).
 """
 
 import json
@@ -16,6 +16,15 @@ import time
 
 
 def peak_rss_mb():
+    """This process's peak RSS: VmHWM of its own address space. (ru_maxrss would also count the
+    parent's RSS at the moment of fork/exec, which Linux folds into the child's maximum.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

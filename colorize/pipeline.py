@@ -101,7 +101,7 @@ def _build_tables():
 
 # linear RGB -> 8-bit sRGB through a table of 65536 steps: within 0.05 of a level everywhere.
 GAMMA_STEPS = 1 << 16
-_GRAY_FY, _GRAY_Y, _Y_PARTS, _GAMMA = _build_tables()
+_GRAY_FY, _GRAY_Y, _Y_PARTS, _GAMMA = (table.numpy() for table in _build_tables())
 _RGB_FROM_XYZ_WHITE = (colour._RGB_FROM_XYZ * colour._WHITE_D65).tolist()
 
 
@@ -113,12 +113,13 @@ def _f_inverse_(f):
 
 def _fy_and_y(pixels):
     """Lab's f(Y) and Y (float32, h x w) of a uint8 strip: h x w (gray) or h x w x 3 (sRGB)."""
-    index = torch.from_numpy(pixels.astype(np.int32))
+    # numpy's take is several times faster than torch's indexing for these small tables.
     if pixels.ndim == 2:
-        return _GRAY_FY[index], _GRAY_Y[index]
-    luminance = _Y_PARTS[0][index[..., 0]]
-    luminance += _Y_PARTS[1][index[..., 1]]
-    luminance += _Y_PARTS[2][index[..., 2]]
+        return torch.from_numpy(np.take(_GRAY_FY, pixels)), torch.from_numpy(np.take(_GRAY_Y, pixels))
+    luminance = np.take(_Y_PARTS[0], pixels[..., 0])
+    luminance += np.take(_Y_PARTS[1], pixels[..., 1])
+    luminance += np.take(_Y_PARTS[2], pixels[..., 2])
+    luminance = torch.from_numpy(luminance)
     fy = torch.where(luminance > colour._EPSILON, luminance.pow(1.0 / 3.0), luminance * colour._KAPPA + colour._OFFSET)
     return fy, _f_inverse_(fy.clone())
 
@@ -134,7 +135,7 @@ def _strip_to_srgb8(pixels, a, b):
         linear = x * mx
         linear.add_(y, alpha=my).add_(z, alpha=mz)
         index = linear.clamp_(0.0, 1.0).mul_(GAMMA_STEPS - 1).add_(0.5).to(torch.int32)
-        out[..., channel] = _GAMMA[index].numpy()
+        out[..., channel] = np.take(_GAMMA, index.numpy())
     return out
 
 
@@ -175,12 +176,10 @@ def recombine(base, ab_small, *, workers=None):
 
     tops = range(0, height, rows_per_strip)
     workers = workers or min(torch.get_num_threads(), 8)
-    if workers <= 1 or len(tops) < 4:
-        for top in tops:
-            strip(top)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(strip, tops))
+    # Always on pool threads, even one: from the main thread, torch's intra-op thread pool can
+    # turn every small op into a fork/join that crawls when the cores are busy elsewhere.
+    with ThreadPoolExecutor(max(1, min(workers, len(tops)))) as pool:
+        list(pool.map(strip, tops))
     return result
 
 
@@ -201,16 +200,24 @@ def _split_alpha(image):
     return (base if base.mode in ("L", "RGB") else base.convert("RGB")), None
 
 
+def _lightness64(pixels):
+    """skimage's L (float64) of a small uint8 picture, h x w or h x w x 3, in numpy."""
+    linear = np.take(_LINEAR64, pixels)
+    luminance = linear * _Y_ROW64.sum() if pixels.ndim == 2 else linear @ _Y_ROW64
+    f = np.where(luminance > colour._EPSILON, np.cbrt(luminance), colour._KAPPA * luminance + colour._OFFSET)
+    return 116.0 * f - 16.0
+
+
+_LINEAR64 = colour.srgb_to_linear(torch.arange(256, dtype=torch.float64) / 255.0).numpy()
+_Y_ROW64 = colour._XYZ_FROM_RGB[1].numpy()
+
+
 def _network_input(base, size):
     """The network's L input (1x1xSxS, normalised), from the photo resized like the reference:
     bicubic on the 8-bit sRGB picture, then L of the resized picture."""
-    small = base.resize((size, size), Image.Resampling.BICUBIC)
-    pixels = torch.from_numpy(np.asarray(small).astype(np.float64) / 255.0)
-    if pixels.ndim == 2:
-        lightness = colour.rgb_to_lightness(pixels.expand(3, -1, -1))
-    else:
-        lightness = colour.rgb_to_lightness(pixels.permute(2, 0, 1))
-    return ((lightness.float() - L_CENTER) / L_SCALE).view(1, 1, size, size)
+    small = np.asarray(base.resize((size, size), Image.Resampling.BICUBIC))
+    l_norm = (_lightness64(small) - L_CENTER) / L_SCALE
+    return torch.from_numpy(l_norm.astype(np.float32)).view(1, 1, size, size)
 
 
 def resolve_model(model):

@@ -4,6 +4,7 @@ Every model, the authors' and the project's own, is described the same way; noth
 in the code base special-cases a model by name.
 """
 
+import os
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -124,6 +125,24 @@ def default_model_name(*, required=False):
 
 _cache = {}
 _cache_lock = threading.Lock()
+_threads_configured = False
+
+
+def torch_threads():
+    """settings.COLORIZE_TORCH_THREADS, or all CPUs this process may use but one."""
+    wanted = int(getattr(settings, "COLORIZE_TORCH_THREADS", 0) or 0)
+    if wanted > 0:
+        return wanted
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cpus - 1)
+
+
+def _configure_threads():
+    global _threads_configured
+    if not _threads_configured:
+        _threads_configured = True
+        if torch.get_num_threads() != torch_threads():
+            torch.set_num_threads(torch_threads())
 
 
 def _read_state_dict(path):
@@ -171,6 +190,7 @@ def load_model(name):
         )
     key = (name, str(path), stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
+        _configure_threads()
         network = _cache.get(key)
         if network is None:
             try:
