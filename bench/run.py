@@ -111,6 +111,10 @@ def compact_numbers(runs):
 
 
 def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    import django
+
+    django.setup()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", default=str(ROOT.parent / "shared" / "datasets"), help="folder with bw/ or samples/")
     parser.add_argument("--runs", type=int, default=3, help="runs per pipeline and case (alternating)")
@@ -123,7 +127,10 @@ def main():
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads; "
+    from colorize.registry import torch_threads
+
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project {torch_threads()} "
+          f"(COLORIZE_TORCH_THREADS), reference {torch.get_num_threads()} (torch's default); "
           f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
     rows = []
     for model in args.models.split(","):
