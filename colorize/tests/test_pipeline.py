@@ -126,3 +126,18 @@ def test_non_finite_output_is_a_model_failure(engine_weights, monkeypatch):
     with pytest.raises(ModelFailed) as caught:
         colorize(photo(), model="eccv16")
     assert "failed" in caught.value.user_message
+
+
+def test_the_compact_model_fits_the_same_pipeline(settings, tmp_path, monkeypatch):
+    """The project's own model needs no special case: a weights file is all it takes."""
+    from colorize import registry
+
+    spec = registry.get_spec("compact")
+    torch.manual_seed(0)
+    torch.save(spec.build().state_dict(), tmp_path / spec.weight_file)
+    monkeypatch.setattr("colorize.weights.BUNDLED_WEIGHTS_DIR", tmp_path)
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none"
+    settings.COLORIZE_DEFAULT_MODEL = ""
+    assert registry.default_model_name() == "compact"
+    result = colorize(photo(40, 24), hints=[Hint(10, 10, "#a0522d")])
+    assert (result.mode, result.size) == ("RGB", (40, 24))
