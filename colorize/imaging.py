@@ -147,6 +147,7 @@ def load_image(source, *, max_bytes=None, max_pixels=None, keep_gray=False):
 
     Returns a fully decoded PIL image in mode "RGB", or "RGBA" where the input has real
     alpha (with ``keep_gray=True`` a grayscale input stays "L", a third of the memory).
+    ``max_bytes``/``max_pixels`` default to the settings; 0 means no limit.
     Raises NotAnImage, UnsupportedImage, ImageTooLarge or CorruptImage.
     """
     max_bytes = _limit(max_bytes, "COLORIZE_MAX_UPLOAD_BYTES")

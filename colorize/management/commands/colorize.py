@@ -76,6 +76,10 @@ class Command(BaseCommand):
                 reason = error.user_message if isinstance(error, ColorizeError) else str(error)
                 self.stdout.write(f"FAILED {source}: {reason}")
                 continue
+            except Exception as error:  # one bad file must not stop the others
+                failed += 1
+                self.stdout.write(f"FAILED {source}: unexpected {error.__class__.__name__}: {error}")
+                continue
             seconds = time.perf_counter() - started
             self.stdout.write(f"ok {source} -> {target} ({result.width}x{result.height}, {spec.name}, {seconds:.2f} s)")
         if failed:
