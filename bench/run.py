@@ -121,7 +121,9 @@ def main():
     parser.add_argument("--models", default="eccv16,siggraph17")
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
     parser.add_argument("--work", default=str(ROOT / "bench-env" / "work"))
+    parser.add_argument("--compact-only", action="store_true", help="only the compact model's two numbers")
     args = parser.parse_args()
+    models = [] if args.compact_only else [m for m in args.models.split(",") if m]
 
     work = Path(args.work)
     (work / "weights").mkdir(parents=True, exist_ok=True)
@@ -133,7 +135,7 @@ def main():
           f"(COLORIZE_TORCH_THREADS), reference {torch.get_num_threads()} (torch's default); "
           f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
     rows = []
-    for model in args.models.split(","):
+    for model in models:
         weights_dir = work / "weights"
         seeded_weights(model, photos, weights_dir / weight_file(model))
         for size in args.sizes.split(","):
@@ -148,6 +150,19 @@ def main():
             print(f"  done: {model} {size} MP", flush=True)
 
     print()
+    if rows:
+        print_table(rows)
+    compact = compact_numbers(args.runs)
+    if compact is None:
+        print("compact: skipped, its weights file colorize/weights/compact-v1.pt is not there yet")
+    else:
+        spec, network_seconds = compact
+        seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
+        print(f"compact: network alone on 256x256 {network_seconds * 1000:.1f} ms (median); "
+              f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
+
+
+def print_table(rows):
     print("| model | photo | project s | reference s | speed-up | project peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
     print("|---|---|---|---|---|---|---|---|---|")
     for model, size, median, quality in rows:
@@ -158,14 +173,6 @@ def main():
             f"| {quality:.1f} dB |"
         )
     print()
-    compact = compact_numbers(args.runs)
-    if compact is None:
-        print("compact: skipped, its weights file colorize/weights/compact-v1.pt is not there yet")
-    else:
-        spec, network_seconds = compact
-        seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
-        print(f"compact: network alone on 256x256 {network_seconds * 1000:.1f} ms (median); "
-              f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
 
 
 if __name__ == "__main__":
