@@ -131,8 +131,8 @@ def main():
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     from colorize.registry import torch_threads
 
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project {torch_threads()} "
-          f"(COLORIZE_TORCH_THREADS), reference {torch.get_num_threads()} (torch's default); "
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project COLORIZE_TORCH_THREADS "
+          f"(0: the idle CPUs at each run; {torch_threads()} now), reference {torch.get_num_threads()} (torch's default); "
           f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
     rows = []
     for model in models:

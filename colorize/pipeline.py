@@ -231,6 +231,7 @@ def resolve_model(model):
 
 def predict_ab(network, spec, l_norm, hints, image_size):
     """Run the network: ab in Lab units, 1x2xSxS, checked finite."""
+    registry.use_torch_threads()
     try:
         with torch.inference_mode():
             l_input = l_norm.contiguous(memory_format=torch.channels_last)

@@ -125,24 +125,42 @@ def default_model_name(*, required=False):
 
 _cache = {}
 _cache_lock = threading.Lock()
-_threads_configured = False
+
+
+def _cpus():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _runnable_elsewhere():
+    """Threads other than the caller that are runnable right now (Linux /proc/loadavg's
+    instantaneous count; the least of three reads), or 0 where that is not available."""
+    counts = []
+    try:
+        for _ in range(3):
+            with open("/proc/loadavg") as handle:
+                counts.append(int(handle.read().split()[3].split("/")[0]))
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, min(counts) - 1)
 
 
 def torch_threads():
-    """settings.COLORIZE_TORCH_THREADS, or all CPUs this process may use but one."""
+    """How many threads the networks should use now: settings.COLORIZE_TORCH_THREADS, or with
+    0 (the default) the CPUs that no other runnable thread is using, at least one. On a busy
+    small machine fewer OpenMP threads finish sooner: each parallel step waits for its slowest
+    thread, and a thread that shares its core with other work is slow."""
     wanted = int(getattr(settings, "COLORIZE_TORCH_THREADS", 0) or 0)
     if wanted > 0:
         return wanted
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cpus - 1)
+    return max(1, _cpus() - _runnable_elsewhere())
 
 
-def _configure_threads():
-    global _threads_configured
-    if not _threads_configured:
-        _threads_configured = True
-        if torch.get_num_threads() != torch_threads():
-            torch.set_num_threads(torch_threads())
+def use_torch_threads():
+    """Set torch's intra-op threads for the calling thread's next network run; returns them."""
+    threads = torch_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
 
 
 def _read_state_dict(path):
@@ -190,7 +208,6 @@ def load_model(name):
         )
     key = (name, str(path), stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
-        _configure_threads()
         network = _cache.get(key)
         if network is None:
             try:

@@ -119,8 +119,8 @@ COLORIZE_WEIGHTS_DIR = Path(os.environ.get("COLORIZE_WEIGHTS_DIR", DATA_DIR / "w
 COLORIZE_DEFAULT_MODEL = os.environ.get("COLORIZE_DEFAULT_MODEL", "")
 COLORIZE_MAX_UPLOAD_BYTES = int(os.environ.get("COLORIZE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 COLORIZE_MAX_PIXELS = int(os.environ.get("COLORIZE_MAX_PIXELS", 50_000_000))
-# Threads for the networks (torch's intra-op pool); 0: all CPUs but one, left for the web
-# server and the database (on a busy small machine fewer threads run faster, not slower).
+# Threads for the networks (torch's intra-op pool); 0: decided at each run, the CPUs that no
+# other runnable thread is using (on a busy small machine fewer threads finish sooner).
 COLORIZE_TORCH_THREADS = int(os.environ.get("COLORIZE_TORCH_THREADS", 0))
 
 # --- The website: background jobs, reCAPTCHA, the gallery ------------------------------------

@@ -87,3 +87,16 @@ def test_a_file_that_does_not_fit_is_refused_clearly(settings, tmp_path):
     torch.save(state, tmp_path / registry.get_spec("eccv16").weight_file)
     with pytest.raises(ModelNotInstalled, match="could not be loaded"):
         registry.load_model("eccv16")
+
+
+def test_torch_threads_follow_the_setting_or_the_idle_cpus(settings, monkeypatch):
+    settings.COLORIZE_TORCH_THREADS = 3
+    assert registry.torch_threads() == 3
+    settings.COLORIZE_TORCH_THREADS = 0
+    monkeypatch.setattr(registry, "_cpus", lambda: 4)
+    monkeypatch.setattr(registry, "_runnable_elsewhere", lambda: 0)
+    assert registry.torch_threads() == 4
+    monkeypatch.setattr(registry, "_runnable_elsewhere", lambda: 3)
+    assert registry.torch_threads() == 1
+    monkeypatch.setattr(registry, "_runnable_elsewhere", lambda: 9)
+    assert registry.torch_threads() == 1
