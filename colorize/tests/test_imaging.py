@@ -208,3 +208,9 @@ def test_encode_jpeg_composites_alpha_on_white():
 def test_encode_rejects_unknown_formats():
     with pytest.raises(ValueError):
         imaging.encode_image(gradient_rgb(), "gif")
+
+
+def test_truncated_png_is_corrupt():
+    data = encoded(photo(120, 90), "PNG")
+    with pytest.raises(CorruptImage):
+        imaging.load_image(data[: len(data) * 2 // 3])

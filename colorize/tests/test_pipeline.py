@@ -141,3 +141,16 @@ def test_the_compact_model_fits_the_same_pipeline(settings, tmp_path, monkeypatc
     assert registry.default_model_name() == "compact"
     result = colorize(photo(40, 24), hints=[Hint(10, 10, "#a0522d")])
     assert (result.mode, result.size) == ("RGB", (40, 24))
+
+
+def test_a_network_that_raises_is_a_model_failure(engine_weights, monkeypatch):
+    from colorize import registry
+
+    network = registry.load_model("siggraph17")
+
+    def broken(*args):
+        raise RuntimeError("out of memory in conv")
+
+    monkeypatch.setattr(network, "forward", broken)
+    with pytest.raises(ModelFailed, match="RuntimeError"):
+        colorize(photo(), model="siggraph17")
