@@ -47,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Range", "").startswith("bytes="):
             start = int(self.headers["Range"][6:].split("-")[0])
         name = self.path.rsplit("/", 1)[-1]
-        if name == "good.pth":
+        if name == "good.pth" or self.path == "/mirror/tiny.pth":
             self._send(PAYLOAD, start=start)
         elif name == "wrong.pth":
             self._send(PAYLOAD[::-1], start=start)
@@ -159,6 +159,13 @@ def test_source_url_overrides_the_registry_url(tiny_model, monkeypatch, base_url
     spec = use_url(tiny_model, monkeypatch, "missing.pth")
     call_command("fetch_weights", "tiny", "--source", f"{base_url}/good.pth", verbosity=0)
     assert weights.weight_path(spec).read_bytes() == PAYLOAD
+
+
+def test_source_url_of_a_directory_mirror(tiny_model, monkeypatch, base_url, server):
+    use_url(tiny_model, monkeypatch, "missing.pth")
+    call_command("fetch_weights", "tiny", "--source", f"{base_url}/mirror/", verbosity=0)
+    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+    assert server.requests[-1][0] == "/mirror/tiny.pth"
 
 
 def test_source_local_file(tiny_model, tmp_path):
