@@ -232,8 +232,9 @@ def resolve_model(model):
 def predict_ab(network, spec, l_norm, hints, image_size):
     """Run the network: ab in Lab units, 1x2xSxS, checked finite."""
     registry.use_torch_threads()
+    bf16 = registry.use_bf16(spec)
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             l_input = l_norm.contiguous(memory_format=torch.channels_last)
             if spec.takes_hints:
                 hint_ab, mask = hint_tensors(hints, image_size, spec.input_size)

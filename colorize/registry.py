@@ -5,9 +5,10 @@ in the code base special-cases a model by name.
 """
 
 import os
+import re
 import threading
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import torch
 from django.conf import settings
@@ -33,6 +34,9 @@ class ModelSpec:
     # Weights that ship inside the repository need no download.
     bundled: bool = False
     licence: str = ""
+    # Run in bfloat16 on CPUs with native bf16 (see settings.COLORIZE_CPU_BF16): about twice as
+    # fast for the large networks, within about 50 dB of float32 in the final picture.
+    cpu_bf16: bool = False
 
 
 MODELS = {
@@ -58,6 +62,7 @@ MODELS = {
             sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
             url="https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth",
             licence="BSD-2-Clause",
+            cpu_bf16=True,
         ),
         ModelSpec(
             name="siggraph17",
@@ -69,6 +74,7 @@ MODELS = {
             url="https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth",
             takes_hints=True,
             licence="BSD-2-Clause",
+            cpu_bf16=True,
         ),
     )
 }
@@ -153,6 +159,27 @@ def torch_threads():
     if wanted > 0:
         return wanted
     return max(1, _cpus() - _runnable_elsewhere())
+
+
+@cache
+def native_bf16():
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); emulated bf16 is slow."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", handle.read()))
+    except OSError:
+        return False
+
+
+def use_bf16(spec):
+    """settings.COLORIZE_CPU_BF16: "auto" (the default) runs models marked cpu_bf16 in bfloat16
+    where the CPU has native bf16; "1" always, "0" never (exact float32)."""
+    mode = str(getattr(settings, "COLORIZE_CPU_BF16", "auto")).strip().lower()
+    if not spec.cpu_bf16 or mode in ("0", "false", "no", "off"):
+        return False
+    if mode in ("1", "true", "yes", "on"):
+        return True
+    return native_bf16()
 
 
 def use_torch_threads():

@@ -52,11 +52,34 @@ def reference_colorize(rgb, network):
     return (np.clip(color.lab2rgb(lab), 0, 1) * 255).round()
 
 
-def test_pipeline_matches_the_reference_pipeline(engine_weights):
+def psnr(first, second):
+    mse = np.mean((first - second) ** 2)
+    return np.inf if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def test_pipeline_in_float32_matches_the_reference_pipeline(engine_weights, settings):
+    settings.COLORIZE_CPU_BF16 = "0"
     source = photo(150, 100)
     network = registry.load_model("eccv16")
     ours = np.asarray(pipeline.colorize(source, model="eccv16")).astype(float)
     theirs = reference_colorize(np.asarray(source), network)
-    mse = np.mean((ours - theirs) ** 2)
-    assert mse == 0 or 10 * np.log10(255**2 / mse) > 45
+    assert psnr(ours, theirs) > 45
     assert np.abs(ours - theirs).max() <= 2
+
+
+def test_pipeline_in_bfloat16_stays_within_40_db_of_the_reference(engine_weights, settings):
+    settings.COLORIZE_CPU_BF16 = "1"
+    source = photo(150, 100)
+    network = registry.load_model("eccv16")
+    ours = np.asarray(pipeline.colorize(source, model="eccv16")).astype(float)
+    assert psnr(ours, reference_colorize(np.asarray(source), network)) > 40
+
+
+def test_bf16_setting_and_model_flag(settings):
+    compact, eccv16 = registry.get_spec("compact"), registry.get_spec("eccv16")
+    settings.COLORIZE_CPU_BF16 = "1"
+    assert registry.use_bf16(eccv16) and not registry.use_bf16(compact)
+    settings.COLORIZE_CPU_BF16 = "0"
+    assert not registry.use_bf16(eccv16)
+    settings.COLORIZE_CPU_BF16 = "auto"
+    assert registry.use_bf16(eccv16) == registry.native_bf16()
