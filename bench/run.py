@@ -129,11 +129,14 @@ def main():
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
-    from colorize.registry import torch_threads
+    from colorize.registry import native_bf16, torch_threads
 
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project COLORIZE_TORCH_THREADS "
           f"(0: the idle CPUs at each run; {torch_threads()} now), reference {torch.get_num_threads()} (torch's default); "
           f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
+    print(f"project networks: eccv16/siggraph17 in bfloat16 where the CPU has it natively (COLORIZE_CPU_BF16="
+          f"{os.environ.get('COLORIZE_CPU_BF16', 'auto')}; native bf16 here: {'yes' if native_bf16() else 'no'}); "
+          "the reference in float32")
     rows = []
     for model in models:
         weights_dir = work / "weights"
