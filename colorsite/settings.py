@@ -71,6 +71,9 @@ TEMPLATES = [
 # Where the site keeps what it writes: the SQLite database, local media, downloaded weights.
 DATA_DIR = Path(os.environ.get("COLORSITE_DATA_DIR", BASE_DIR / "var"))
 
+if "DATABASE_URL" not in os.environ:
+    # The default SQLite file needs its folder before any command (even `colorize`) runs the checks.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"), conn_max_age=60

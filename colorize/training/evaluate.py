@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from PIL import Image
+from tqdm import tqdm
 
 from colorize.colour import lab_to_rgb, rgb_to_lightness
 from colorize.pipeline import Hint, colorize
@@ -46,13 +47,13 @@ def load_truth(path, max_side=None):
         image = image.convert("RGB")
         if max_side and max(image.size) > max_side:
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        return np.asarray(image)
+        return np.array(image)  # writable, so torch can take it without a copy warning
 
 
 def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None):
     """Mean scores per hint count, plus 'grayscale' and 'truth' rows for reference."""
     rows = {"grayscale": Scores(), "truth": Scores(), **{count: Scores() for count in hint_counts}}
-    for index, path in enumerate(paths):
+    for index, path in enumerate(tqdm(paths, desc="evaluating", unit="photo", mininterval=10)):
         truth = load_truth(path, max_side)
         rows["grayscale"].add(grayscale_of(truth), truth)
         rows["truth"].add(truth, truth)
