@@ -48,7 +48,7 @@ MODELS = {
             description="The project's own small, fast colorizer; takes colour hints. Ships with the site.",
             build=partial(CompactColorizer, widths=(24, 48, 96, 192)),
             weight_file="compact-v1.pt",
-            sha256="",
+            sha256="c40d43b68d5d3ccb23d0ed8a03c7875bf0531a0576678c4128b14f0392b76a33",
             takes_hints=True,
             bundled=True,
             licence="MIT (weights trained by this project)",

@@ -15,7 +15,8 @@ def test_every_model_is_described_the_same_way():
     for spec in registry.MODELS.values():
         assert spec.name and spec.title and spec.description and spec.weight_file
         assert callable(spec.build)
-        assert spec.bundled or (spec.url.startswith("https://") and len(spec.sha256) == 64)
+        assert len(spec.sha256) == 64
+        assert spec.bundled or spec.url.startswith("https://")
 
 
 def test_models_without_weights_are_not_installed(no_weights):

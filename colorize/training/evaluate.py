@@ -36,7 +36,7 @@ class Scores:
 
 def grayscale_of(rgb):
     """The photo's own lightness with ab = 0, as 8-bit sRGB."""
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
+    tensor = torch.tensor(rgb).permute(2, 0, 1).float() / 255.0  # a copy: rgb may be read-only
     lightness = rgb_to_lightness(tensor)
     lab = torch.cat((lightness, torch.zeros_like(lightness).expand(2, -1, -1)), dim=0)
     return (lab_to_rgb(lab).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
@@ -47,7 +47,7 @@ def load_truth(path, max_side=None):
         image = image.convert("RGB")
         if max_side and max(image.size) > max_side:
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        return np.array(image)  # writable, so torch can take it without a copy warning
+        return np.asarray(image)
 
 
 def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None):
