@@ -55,7 +55,7 @@ class CompactColorizer(nn.Module):
         self.register_buffer("temperature", torch.tensor(float(temperature)))
         # Hint anchoring (see anchor_to_hints): spatial sigma as a fraction of the output side,
         # lightness sigma in normalised L (L / 100), and how much the prediction counts.
-        # Chosen on photos held out of training (not val/): 10 hints gained 2.5 dB over none.
+        # Chosen on 40 photos held out of training, never on val/.
         self.anchor_spatial_sigma = 0.2
         self.anchor_lightness_sigma = 0.1
         self.anchor_prior = 0.05

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from colorize.colour import rgb_to_lab
@@ -26,8 +27,6 @@ def sample_photos():
 
 
 def lab_of(rgb):
-    import torch
-
     return rgb_to_lab(torch.tensor(rgb).permute(2, 0, 1).float() / 255).numpy()
 
 
