@@ -51,7 +51,7 @@ MODELS = {
             sha256="c40d43b68d5d3ccb23d0ed8a03c7875bf0531a0576678c4128b14f0392b76a33",
             takes_hints=True,
             bundled=True,
-            licence="MIT (weights trained by this project)",
+            licence="trained by this project on research-only data: non-commercial use (see compact-v1.md)",
         ),
         ModelSpec(
             name="eccv16",
