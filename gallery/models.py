@@ -1,11 +1,22 @@
 """The ORM record of every colorization job."""
 
 import uuid
+from functools import partialmethod
 from pathlib import PurePosixPath
 
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+
+# A job's files, as model fields and as the kinds in their URLs (result_jpeg -> result-jpeg).
+FILE_FIELDS = ("original", "result", "result_jpeg", "thumbnail")
+RESULT_FIELDS = FILE_FIELDS[1:]  # what a run writes; the original is the upload's
+FILE_KINDS = {field.replace("_", "-"): field for field in FILE_FIELDS}
+
+
+def _url_property(kind, *, view="job_file"):
+    return property(lambda job: job.file_url(kind, view=view))
 
 
 def _generated_name(folder, filename):
@@ -132,59 +143,28 @@ class ColorizationJob(models.Model):
         end = self.finished_at or timezone.now()
         return max((end - self.queued_at).total_seconds(), 0.0)
 
-    def file_url(self, kind):
-        """The immutable URL of one of the job's files: its name changes whenever the file does."""
-        field = getattr(self, kind.replace("-", "_"))
+    def file_url(self, kind, *, view="job_file"):
+        """The immutable URL of one of the job's files (``kind`` is one of FILE_KINDS), as served
+        by ``view``: job_file or job_download under the job's private link, gallery_file from
+        the public gallery (which never shows that link). The URL ends with the file's storage
+        name, which changes whenever the file does; "" while there is no such file."""
+        field = getattr(self, FILE_KINDS[kind])
         if not field:
             return ""
-        return reverse("gallery:job_file", args=[self.public_id, kind, PurePosixPath(field.name).name])
+        key = self.pk if view == "gallery_file" else self.public_id
+        return reverse(f"gallery:{view}", args=[key, kind, PurePosixPath(field.name).name])
 
-    def gallery_file_url(self, kind):
-        """The same file as seen from the public gallery, which never shows the private link."""
-        field = getattr(self, kind.replace("-", "_"))
-        if not field:
-            return ""
-        return reverse("gallery:gallery_file", args=[self.pk, kind, PurePosixPath(field.name).name])
+    gallery_file_url = partialmethod(file_url, view="gallery_file")
 
     def get_gallery_url(self):
         return reverse("gallery:gallery_detail", args=[self.pk])
 
-    def download_url(self, fmt):
-        kind = "result" if fmt == "png" else "result-jpeg"
-        field = getattr(self, kind.replace("-", "_"))
-        if not field:
-            return ""
-        return reverse("gallery:job_download", args=[self.public_id, kind, PurePosixPath(field.name).name])
-
-    # Template-friendly names for the URLs above.
-    @property
-    def original_url(self):
-        return self.file_url("original")
-
-    @property
-    def result_url(self):
-        return self.file_url("result")
-
-    @property
-    def thumbnail_url(self):
-        return self.file_url("thumbnail")
-
-    @property
-    def png_download_url(self):
-        return self.download_url("png")
-
-    @property
-    def jpeg_download_url(self):
-        return self.download_url("jpeg")
-
-    @property
-    def gallery_original_url(self):
-        return self.gallery_file_url("original")
-
-    @property
-    def gallery_result_url(self):
-        return self.gallery_file_url("result")
-
-    @property
-    def gallery_thumbnail_url(self):
-        return self.gallery_file_url("thumbnail")
+    # The URLs the templates show (a template cannot pass arguments to file_url).
+    original_url = _url_property("original")
+    result_url = _url_property("result")
+    thumbnail_url = _url_property("thumbnail")
+    png_download_url = _url_property("result", view="job_download")
+    jpeg_download_url = _url_property("result-jpeg", view="job_download")
+    gallery_original_url = _url_property("original", view="gallery_file")
+    gallery_result_url = _url_property("result", view="gallery_file")
+    gallery_thumbnail_url = _url_property("thumbnail", view="gallery_file")
