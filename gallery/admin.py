@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
-from gallery import services
+from gallery.services import moderation, web
 from gallery.models import ColorizationJob
 
 Review = ColorizationJob.Review
@@ -94,21 +94,21 @@ class ColorizationJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected for the gallery")
     def approve_for_gallery(self, request, queryset):
-        count = services.jobs_approve(jobs=queryset)
+        count = moderation.jobs_approve(jobs=queryset)
         self.message_user(request, f"{count} job(s) approved; those whose owner asked for it are now public.", messages.SUCCESS)
 
     @admin.action(description="Hide selected from the gallery")
     def hide_from_gallery(self, request, queryset):
-        count = services.jobs_hide(jobs=queryset)
+        count = moderation.jobs_hide(jobs=queryset)
         self.message_user(request, f"{count} job(s) hidden from the gallery.", messages.SUCCESS)
 
     @admin.action(description="Re-run selected failed jobs")
     def retry_failed(self, request, queryset):
-        count = services.jobs_retry_failed(jobs=queryset)
+        count = moderation.jobs_retry_failed(jobs=queryset)
         self.message_user(request, f"{count} failed job(s) queued again.", messages.SUCCESS)
 
     def delete_model(self, request, obj):
-        services.job_delete(job=obj)
+        web.job_delete(job=obj)
 
     def delete_queryset(self, request, queryset):
-        services.jobs_delete(jobs=queryset)
+        moderation.jobs_delete(jobs=queryset)

@@ -6,7 +6,7 @@ import re
 from django import forms
 
 from colorize.forms import UploadForm, model_choices
-from gallery.services import MAX_HINTS
+from gallery.services.web import MAX_HINTS
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 

@@ -4,17 +4,39 @@ import mimetypes
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from gallery import selectors, services
+from gallery import selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm
+from gallery.services import web
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _job_or_404(public_id):
+    job = selectors.job_get(public_id=public_id)
+    if job is None:
+        raise Http404("No such job")
+    return job
+
+
+def _gallery_job_or_404(pk):
+    job = selectors.gallery_job_get(pk=pk)
+    if job is None:
+        raise Http404("Not in the gallery")
+    return job
+
+
+def _file_or_404(job, kind, name):
+    field = selectors.job_file_get(job=job, kind=kind, name=name)
+    if field is None:
+        raise Http404("No such file")
+    return field
 
 
 def _private(response):
@@ -32,7 +54,7 @@ def upload(request):
             form = JobUploadForm(request.POST, request.FILES)
             if form.is_valid():
                 upload = form.cleaned_data["image"]
-                job = services.job_create(
+                job = web.job_create(
                     image=upload.image,
                     display_name=upload.filename,
                     model_name=form.cleaned_data["model"],
@@ -71,7 +93,7 @@ def _job_context(request, job, **forms):
 @never_cache
 @require_safe
 def job_detail(request, public_id):
-    job = selectors.job_get(public_id=public_id)
+    job = _job_or_404(public_id)
     return _private(render(request, "gallery/job_detail.html", _job_context(request, job)))
 
 
@@ -79,7 +101,7 @@ def job_detail(request, public_id):
 @require_safe
 def job_status(request, public_id):
     """A small JSON status for the page's polling; once finished it carries the new panel."""
-    job = selectors.job_get(public_id=public_id)
+    job = _job_or_404(public_id)
     payload = {
         "status": job.status,
         "status_label": job.get_status_display(),
@@ -94,10 +116,10 @@ def job_status(request, public_id):
 
 @require_POST
 def job_retry(request, public_id):
-    job = selectors.job_get(public_id=public_id)
+    job = _job_or_404(public_id)
     form = RetryForm(request.POST, job=job)
     if form.is_valid() and job.status == job.Status.FAILED:
-        services.job_retry(job=job, model_name=form.cleaned_data["model"])
+        web.job_retry(job=job, model_name=form.cleaned_data["model"])
         messages.info(request, "Trying again.")
     elif job.status != job.Status.FAILED:
         messages.info(request, "This job did not fail; there is nothing to retry.")
@@ -108,23 +130,23 @@ def job_retry(request, public_id):
 
 @require_POST
 def job_recolorize(request, public_id):
-    job = selectors.job_get(public_id=public_id)
+    job = _job_or_404(public_id)
     form = HintsForm(request.POST, job=job)
     if not form.is_valid():
         context = _job_context(request, job, hints_form=form)
         return _private(render(request, "gallery/job_detail.html", context, status=400))
-    new_job = services.job_recolorize(job=job, hints=form.cleaned_data["hints"], model_name=form.cleaned_data["model"])
+    new_job = web.job_recolorize(job=job, hints=form.cleaned_data["hints"], model_name=form.cleaned_data["model"])
     messages.success(request, "Colorizing again with your colour points.")
     return redirect(new_job)
 
 
 @require_POST
 def job_gallery(request, public_id):
-    job = selectors.job_get(public_id=public_id)
+    job = _job_or_404(public_id)
     form = GalleryChoiceForm(request.POST)
     form.is_valid()
     requested = form.cleaned_data.get("show_in_gallery", False)
-    services.job_request_gallery(job=job, requested=requested)
+    web.job_request_gallery(job=job, requested=requested)
     if requested:
         messages.success(request, "Thanks! It will appear in the gallery once a moderator approves it.")
     else:
@@ -145,15 +167,15 @@ def _file_response(field, *, as_attachment=False, filename=None):
 def job_file(request, public_id, kind, name):
     """One of a job's pictures. The name is part of the URL and changes with the file, so the
     response may be cached for ever: a new result always has a new URL."""
-    job = selectors.job_get(public_id=public_id)
-    field = selectors.job_file_get(job=job, kind=kind, name=name)
+    job = _job_or_404(public_id)
+    field = _file_or_404(job, kind, name)
     return _private(_file_response(field))
 
 
 @require_safe
 def job_download(request, public_id, kind, name):
-    job = selectors.job_get(public_id=public_id)
-    field = selectors.job_file_get(job=job, kind=kind, name=name)
+    job = _job_or_404(public_id)
+    field = _file_or_404(job, kind, name)
     extension = "png" if kind == "result" else "jpg"
     return _private(_file_response(field, as_attachment=True, filename=f"{job.display_name}-colorized.{extension}"))
 
@@ -166,7 +188,7 @@ def gallery(request):
 
 @require_safe
 def gallery_detail(request, pk):
-    job = selectors.gallery_job_get(pk=pk)
+    job = _gallery_job_or_404(pk)
     return render(request, "gallery/gallery_detail.html", {"job": job})
 
 
@@ -174,6 +196,6 @@ def gallery_detail(request, pk):
 def gallery_file(request, pk, kind, name):
     """Gallery pictures: the same immutable files, reachable here only while the job is public
     and without revealing the job's private link."""
-    job = selectors.gallery_job_get(pk=pk)
-    field = selectors.job_file_get(job=job, kind=kind, name=name)
+    job = _gallery_job_or_404(pk)
+    field = _file_or_404(job, kind, name)
     return _file_response(field)

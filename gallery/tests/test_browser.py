@@ -15,7 +15,8 @@ from django.db import connections
 from django.urls import reverse
 from PIL import Image
 
-from gallery import services
+from gallery.services import moderation, web
+from gallery.services.worker import job_run
 from gallery.models import ColorizationJob
 
 CHROMIUM = "/usr/bin/chromium"
@@ -169,7 +170,7 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
     # Nothing in the gallery before an admin approves; then it is there, with the slider.
     page.goto(reverse("gallery:gallery"))
     assert page.get_by_text("Nothing here yet.").is_visible()
-    services.jobs_approve(jobs=[job])
+    moderation.jobs_approve(jobs=[job])
     page.goto(reverse("gallery:gallery"))
     page.get_by_role("link", name="Old family photo").click()
     page.locator("[data-compare]").wait_for(state="visible")
@@ -181,7 +182,7 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
         if not ColorizationJob.objects.filter(pk__in=[o.pk for o in others], status__in=["queued", "running"]).exists():
             break
         page.wait_for_timeout(200)
-    services.jobs_approve(jobs=others)
+    moderation.jobs_approve(jobs=others)
     page.goto(reverse("gallery:gallery"))
     assert page.locator(".gallery-card").count() == 4
     page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
@@ -195,7 +196,7 @@ def sample_job(name):
     image.thumbnail((512, 512))
     titles = {"camera": "Cameraman, 1950s", "chelsea": "Our cat Chelsea", "coffee": "Morning coffee"}
     model_name = ColorizationJob.objects.earliest("pk").model_name
-    return services.job_create(image=image, display_name=titles[name], model_name=model_name, gallery_requested=True)
+    return web.job_create(image=image, display_name=titles[name], model_name=model_name, gallery_requested=True)
 
 
 def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
@@ -242,9 +243,9 @@ def test_result_page_follows_the_job_live_without_reloading(browser, live_server
 
 
 def test_failed_job_shows_the_reason_and_can_be_retried(browser, live_server, engine_model, old_photo, run_worker):
-    job = services.job_create(image=Image.open(old_photo), display_name="Old family photo.jpg", model_name=engine_model)
+    job = web.job_create(image=Image.open(old_photo), display_name="Old family photo.jpg", model_name=engine_model)
     ColorizationJob.objects.filter(pk=job.pk).update(model_name="retired-model")
-    services.job_run(job_id=job.pk)  # fails: that model is gone
+    job_run(job_id=job.pk)  # fails: that model is gone
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
     page.goto(job.get_absolute_url())
     assert page.get_by_text("We could not colorize this photo").is_visible()

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from gallery import services
+from gallery.services import moderation, sweep, web, worker
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
@@ -22,7 +22,7 @@ def photo(width=48, height=32):
 
 def create(engine_model, **kwargs):
     kwargs.setdefault("display_name", "Grandma's wedding (1952).jpg")
-    return services.job_create(image=photo(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
+    return web.job_create(image=photo(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def create(engine_model, **kwargs):
     ],
 )
 def test_display_names_are_sanitised(raw, expected):
-    assert services.sanitize_display_name(raw) == expected
+    assert web.sanitize_display_name(raw) == expected
 
 
 def test_job_create_stores_the_original_under_a_generated_name(engine_model, django_capture_on_commit_callbacks):
@@ -77,7 +77,7 @@ def test_stored_original_is_a_png_without_metadata(engine_model):
 
 def test_job_run_colorizes_with_a_real_network(engine_model):
     job = create(engine_model)
-    services.job_run(job_id=job.pk)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED, job.error_message
     with job.result.open("rb") as handle:
@@ -91,7 +91,7 @@ def test_job_run_colorizes_with_a_real_network(engine_model):
 def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
     job = create(engine_model)
     ColorizationJob.objects.filter(pk=job.pk).update(model_name="siggraph17-not-installed")
-    services.job_run(job_id=job.pk)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert job.error_message
@@ -101,7 +101,7 @@ def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
 def test_job_run_records_a_corrupt_original_as_a_failure(engine_model):
     job = create(engine_model)
     Path(job.original.path).write_bytes(b"garbage")
-    services.job_run(job_id=job.pk)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert job.error_message
@@ -110,7 +110,7 @@ def test_job_run_records_a_corrupt_original_as_a_failure(engine_model):
 def test_job_run_leaves_a_job_that_is_not_queued_alone(engine_model):
     job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
     result_name = job.result.name
-    assert services.job_run(job_id=job.pk) is None
+    assert worker.job_run(job_id=job.pk) is None
     job.refresh_from_db()
     assert job.result.name == result_name
 
@@ -118,7 +118,7 @@ def test_job_run_leaves_a_job_that_is_not_queued_alone(engine_model):
 def test_job_retry_queues_a_failed_job_again(engine_model, django_capture_on_commit_callbacks):
     job = ColorizationJobFactory(failed=True, model_name=engine_model)
     with django_capture_on_commit_callbacks(execute=True):
-        services.job_retry(job=job)
+        web.job_retry(job=job)
     job.refresh_from_db()
     assert job.status == Status.QUEUED
     assert job.error_message == "" and job.attempts == 0
@@ -127,7 +127,7 @@ def test_job_retry_queues_a_failed_job_again(engine_model, django_capture_on_com
 
 def test_job_retry_ignores_a_job_that_did_not_fail():
     job = ColorizationJobFactory(succeeded=True)
-    services.job_retry(job=job)
+    web.job_retry(job=job)
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED
 
@@ -136,7 +136,7 @@ def test_stale_running_job_is_queued_again(settings, django_capture_on_commit_ca
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     job = ColorizationJobFactory(status=Status.RUNNING, attempts=1, started_at=timezone.now() - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        requeued, failed = services.jobs_requeue_stale()
+        requeued, failed = sweep.jobs_requeue_stale()
     job.refresh_from_db()
     assert (requeued, failed) == (1, 0)
     assert job.status == Status.QUEUED and job.task_id
@@ -145,7 +145,7 @@ def test_stale_running_job_is_queued_again(settings, django_capture_on_commit_ca
 def test_running_job_within_the_timeout_is_left_alone(settings):
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 600
     job = ColorizationJobFactory(status=Status.RUNNING, attempts=1, started_at=timezone.now() - timedelta(minutes=1))
-    assert services.jobs_requeue_stale() == (0, 0)
+    assert sweep.jobs_requeue_stale() == (0, 0)
     job.refresh_from_db()
     assert job.status == Status.RUNNING
 
@@ -154,7 +154,7 @@ def test_job_that_keeps_losing_its_worker_fails(settings):
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     settings.GALLERY_JOB_MAX_ATTEMPTS = 3
     job = ColorizationJobFactory(status=Status.RUNNING, attempts=3, started_at=timezone.now() - timedelta(minutes=5))
-    assert services.jobs_requeue_stale() == (0, 1)
+    assert sweep.jobs_requeue_stale() == (0, 1)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert "worker stopped" in job.error_message
@@ -164,16 +164,16 @@ def test_queued_job_without_a_task_is_enqueued_again(settings, django_capture_on
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     job = ColorizationJobFactory(queued_at=timezone.now() - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.jobs_requeue_stale() == (1, 0)
+        assert sweep.jobs_requeue_stale() == (1, 0)
     job.refresh_from_db()
     assert job.task_id
 
 
 def test_approve_and_hide_set_the_review_state():
     jobs = ColorizationJobFactory.create_batch(2, succeeded=True, gallery_requested=True)
-    services.jobs_approve(jobs=jobs)
+    moderation.jobs_approve(jobs=jobs)
     assert all(j.is_public for j in ColorizationJob.objects.all())
-    services.jobs_hide(jobs=jobs[:1])
+    moderation.jobs_hide(jobs=jobs[:1])
     assert ColorizationJob.objects.get(pk=jobs[0].pk).gallery_review == ColorizationJob.Review.HIDDEN
 
 
@@ -182,14 +182,14 @@ def test_job_delete_deletes_its_files(django_capture_on_commit_callbacks):
     paths = [Path(getattr(job, f).path) for f in ("original", "result", "result_jpeg", "thumbnail")]
     assert all(p.exists() for p in paths)
     with django_capture_on_commit_callbacks(execute=True):
-        services.job_delete(job=job)
+        web.job_delete(job=job)
     assert not any(p.exists() for p in paths)
     assert not ColorizationJob.objects.exists()
 
 
 def test_job_recolorize_creates_a_new_job_with_hints_on_a_copy(hint_model):
     parent = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    child = services.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
     assert child.pk != parent.pk and child.parent == parent
     assert child.hints == [{"x": 1, "y": 2, "color": "#ff0000"}]
     assert child.original.name != parent.original.name
@@ -198,15 +198,15 @@ def test_job_recolorize_creates_a_new_job_with_hints_on_a_copy(hint_model):
 
 def test_job_run_passes_hints_to_a_hint_model(hint_model):
     parent = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    child = services.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
-    services.job_run(job_id=child.pk)
+    child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    worker.job_run(job_id=child.pk)
     child.refresh_from_db()
     assert child.status == Status.SUCCEEDED, child.error_message
 
 
 def test_job_with_hints_on_a_model_without_hints_fails_clearly():
     job = create("eccv16", hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
-    services.job_run(job_id=job.pk)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert "does not take colour points" in job.error_message
@@ -220,7 +220,7 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
         raise OSError("disk full")
 
     monkeypatch.setattr("django.core.files.storage.FileSystemStorage.save", broken_save)
-    services.job_run(job_id=job.pk)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED and "could not be saved" in job.error_message
     assert job.original.name == original and job.original.storage.exists(original)
@@ -228,14 +228,14 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
 
 def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):
     job = create(engine_model)
-    real_colorize = services.pipeline.colorize
+    real_colorize = worker.pipeline.colorize
 
     def colorize_then_delete(*args, **kwargs):
         result = real_colorize(*args, **kwargs)
         ColorizationJob.objects.filter(pk=job.pk).delete()
         return result
 
-    monkeypatch.setattr(services.pipeline, "colorize", colorize_then_delete)
-    services.job_run(job_id=job.pk)
+    monkeypatch.setattr(worker.pipeline, "colorize", colorize_then_delete)
+    worker.job_run(job_id=job.pk)
     media = Path(job.original.storage.location)
     assert not [p for folder in ("results", "thumbnails") for p in (media / folder).rglob("*") if p.is_file()]

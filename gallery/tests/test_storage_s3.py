@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from gallery import services
+from gallery.services import web, worker
 from gallery.tests.images import grey_photo
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +50,8 @@ def test_settings_select_s3_when_a_bucket_is_set(s3_storage):
 
 def test_job_files_are_stored_in_and_read_back_from_s3(s3_storage, engine_model):
     image = Image.open(io.BytesIO(grey_photo(40, 30))).convert("RGB")
-    job = services.job_create(image=image, display_name="s3.png", model_name=engine_model)
-    services.job_run(job_id=job.pk)
+    job = web.job_create(image=image, display_name="s3.png", model_name=engine_model)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error_message
     keys = {obj["Key"] for obj in s3_storage.list_objects_v2(Bucket=BUCKET)["Contents"]}
@@ -62,8 +62,8 @@ def test_job_files_are_stored_in_and_read_back_from_s3(s3_storage, engine_model)
 
 def test_result_view_streams_from_s3(s3_storage, engine_model, client):
     image = Image.open(io.BytesIO(grey_photo(40, 30))).convert("RGB")
-    job = services.job_create(image=image, display_name="s3.png", model_name=engine_model)
-    services.job_run(job_id=job.pk)
+    job = web.job_create(image=image, display_name="s3.png", model_name=engine_model)
+    worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     response = client.get(job.result_url)
     assert response.status_code == 200

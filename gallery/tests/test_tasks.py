@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from gallery import services
+from gallery.services import web
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
@@ -20,7 +20,7 @@ Status = ColorizationJob.Status
 
 def new_job(model_name, **kwargs):
     image = Image.open(io.BytesIO(grey_photo(40, 28))).convert("RGB")
-    return services.job_create(image=image, display_name="x.png", model_name=model_name, **kwargs)
+    return web.job_create(image=image, display_name="x.png", model_name=model_name, **kwargs)
 
 
 def test_worker_runs_an_enqueued_job_to_success(engine_model, run_worker):
@@ -58,7 +58,7 @@ def test_worker_startup_requeues_a_job_whose_worker_died(settings, engine_model,
 
 def test_a_retried_job_runs_again(engine_model, run_worker):
     job = ColorizationJobFactory(failed=True, model_name=engine_model)
-    services.job_retry(job=job)
+    web.job_retry(job=job)
     run_worker()
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED, job.error_message

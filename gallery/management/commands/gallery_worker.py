@@ -2,9 +2,9 @@
 
 django-tasks-db leaves a task whose worker died in RUNNING forever. Jobs track their own
 state, so this command first gives back to the queue every job whose worker is gone
-(gallery.services.jobs_requeue_stale) and then repeats that sweep every --sweep-interval
-seconds in a background thread while django-tasks-db's worker runs the queue. All of
-db_worker's options are accepted and passed on.
+(gallery.services.sweep.jobs_requeue_stale) and then repeats that sweep every
+--sweep-interval seconds in a background thread while django-tasks-db's worker runs the
+queue. All of db_worker's options are accepted and passed on.
 """
 
 import logging
@@ -13,14 +13,14 @@ import threading
 from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from gallery import services
+from gallery.services.sweep import jobs_requeue_stale
 
 logger = logging.getLogger(__name__)
 
 
 def sweep():
     try:
-        requeued, failed = services.jobs_requeue_stale()
+        requeued, failed = jobs_requeue_stale()
     except Exception:
         logger.exception("Sweep for lost jobs failed")
         return

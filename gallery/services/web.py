@@ -1,0 +1,121 @@
+"""The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints,
+retry it, record the owner's gallery choice, delete it. The admin's actions reuse
+``job_retry`` and ``job_delete`` through ``moderation``."""
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from colorize import imaging
+from gallery.models import ColorizationJob
+from gallery.services.files import delete_names, job_files_deleter
+from gallery.services.queue import enqueue_on_commit
+
+Status = ColorizationJob.Status
+
+MAX_HINTS = 64
+
+
+def sanitize_display_name(filename: str | None, *, default: str = "photo", max_length: int = 80) -> str:
+    """A harmless display name from a user's file name: no path, no extension, no control or
+    markup characters, a bounded length. Only ever shown, never used to store anything."""
+    name = re.split(r"[\\/]", str(filename or ""))[-1]
+    name = unicodedata.normalize("NFKC", name)
+    if "." in name.strip("."):
+        name = name.rsplit(".", 1)[0]
+    name = "".join(ch if (ch.isalnum() or ch in " -_.,()'&+") else " " for ch in name)
+    name = re.sub(r"\s+", " ", name).strip(" .-_")
+    return name[:max_length].strip() or default
+
+
+def _png(image: Image.Image) -> ContentFile:
+    return ContentFile(imaging.encode_image(image, "png"), name="image.png")
+
+
+@transaction.atomic
+def job_create(
+    *,
+    image: Image.Image,
+    display_name: str,
+    model_name: str,
+    uploaded_bytes: int = 0,
+    hints: Iterable[Mapping[str, Any]] = (),
+    gallery_requested: bool = False,
+    parent: ColorizationJob | None = None,
+) -> ColorizationJob:
+    """Store the (already validated) original under a generated name, create the job and
+    queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata."""
+    job = ColorizationJob(
+        model_name=model_name,
+        hints=[{"x": int(h["x"]), "y": int(h["y"]), "color": str(h["color"])} for h in hints][:MAX_HINTS],
+        parent=parent,
+        display_name=sanitize_display_name(display_name),
+        original_width=image.width,
+        original_height=image.height,
+        original_bytes=uploaded_bytes,
+        gallery_requested=bool(gallery_requested),
+    )
+    job.original.save("original.png", _png(image), save=False)
+    try:
+        job.save()
+    except Exception:
+        delete_names([job.original.name], job.original.storage)  # it would belong to nobody
+        raise
+    enqueue_on_commit(job)
+    return job
+
+
+def job_recolorize(
+    *, job: ColorizationJob, hints: Iterable[Mapping[str, Any]], model_name: str | None = None
+) -> ColorizationJob:
+    """A new job on a copy of ``job``'s original, steered by colour ``hints``."""
+    with job.original.open("rb") as handle:
+        image = imaging.load_image(io.BytesIO(handle.read()), keep_gray=True)
+    return job_create(
+        image=image,
+        display_name=job.display_name,
+        model_name=model_name or job.model_name,
+        uploaded_bytes=job.original_bytes,
+        hints=hints,
+        gallery_requested=job.gallery_requested,
+        parent=job,
+    )
+
+
+@transaction.atomic
+def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> ColorizationJob:
+    """Queue a failed job again, optionally on another model. Its original was kept.
+    A job that did not fail is returned unchanged."""
+    job = ColorizationJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != Status.FAILED:
+        return job
+    job.status = Status.QUEUED
+    job.model_name = model_name or job.model_name
+    job.error_message = ""
+    job.attempts = 0
+    job.queued_at = timezone.now()
+    job.started_at = job.finished_at = None
+    job.save(update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"])
+    enqueue_on_commit(job)
+    return job
+
+
+def job_request_gallery(*, job: ColorizationJob, requested: bool = True) -> ColorizationJob:
+    """The owner's choice: show this job in the public gallery (after review) or not."""
+    job.gallery_requested = bool(requested)
+    job.save(update_fields=["gallery_requested"])
+    return job
+
+
+def job_delete(*, job: ColorizationJob) -> None:
+    """Delete a job and, once the deletion commits, its files."""
+    delete_files = job_files_deleter(job)
+    job.delete()
+    transaction.on_commit(delete_files)
