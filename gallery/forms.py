@@ -4,6 +4,7 @@ import json
 import re
 
 from django import forms
+from django.forms import BoundField
 
 from colorize.forms import UploadForm, model_choices
 from gallery.services.web import MAX_HINTS
@@ -11,7 +12,20 @@ from gallery.services.web import MAX_HINTS
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+class InvalidMarkingBoundField(BoundField):
+    """Adds Bootstrap's ``is-invalid`` class to a field's widget while the field has errors."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            widget = widget or self.field.widget
+            attrs["class"] = " ".join(filter(None, [widget.attrs.get("class"), attrs.get("class"), "is-invalid"]))
+        return attrs
+
+
 class JobUploadForm(UploadForm):
+    bound_field_class = InvalidMarkingBoundField
+
     show_in_gallery = forms.BooleanField(
         required=False,
         label="Show it in the public gallery",
@@ -20,11 +34,16 @@ class JobUploadForm(UploadForm):
 
     field_order = ["image", "model", "show_in_gallery", "captcha"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].widget.attrs["class"] = "form-select"
+
 
 class RetryForm(forms.Form):
-    model = forms.ChoiceField(label="Model", choices=())
+    model = forms.ChoiceField(label="Try again with", choices=(), widget=forms.Select(attrs={"class": "form-select mb-3"}))
 
     def __init__(self, *args, job=None, **kwargs):
+        kwargs.setdefault("auto_id", "retry-%s")  # the select is #retry-model
         super().__init__(*args, **kwargs)
         # A job steered by colour points can only be retried on a model that takes them.
         self.fields["model"].choices = model_choices(takes_hints=True if job is not None and job.hints else None)
@@ -36,9 +55,10 @@ class HintsForm(forms.Form):
     """Colour hints as JSON ([{x, y, color}], original-image pixels), from the result page."""
 
     hints = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."})
-    model = forms.ChoiceField(label="Model", choices=())
+    model = forms.ChoiceField(label="Model", choices=(), widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, job, **kwargs):
+        kwargs.setdefault("auto_id", "hints-%s")  # the select is #hints-model
         super().__init__(*args, **kwargs)
         self.job = job
         self.fields["model"].choices = model_choices(takes_hints=True)
