@@ -21,3 +21,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	scripts/bench
+
+# Retake the README's screenshots (docs/screenshots/); a plain test run leaves them alone.
+.PHONY: screenshots
+screenshots: $(STAMP)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest gallery -m browser -q

@@ -1,10 +1,12 @@
 """Browser tests: Playwright drives Debian's Chromium through the whole site, with a real
-worker running the jobs. Screenshots land in docs/screenshots/ (the README shows them).
+worker running the jobs. Screenshots land in test-artifacts/screenshots/ (ignored by git);
+with UPDATE_SCREENSHOTS=1 (`make screenshots`) they replace the README's, in docs/screenshots/.
 
 reCAPTCHA: Google's widget script is answered by a tiny stand-in that fills in a token (the
 browser has no network), and the server-side check is replaced only at its single network
 call (django_recaptcha.client.submit), as in the other tests."""
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -24,7 +26,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+SCREENSHOTS = Path(settings.BASE_DIR) / (
+    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts/screenshots"
+)
 RECAPTCHA_STAND_IN = """
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll(".g-recaptcha").forEach(function (box) {
@@ -94,9 +98,10 @@ def new_page(browser, live_server, **context_options):
     return page
 
 
-def shot(page, name, **options):
+def shot(target, name, **options):
+    """Screenshot a page or a locator as SCREENSHOTS/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
+    target.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
 
 
 @pytest.fixture
@@ -214,7 +219,7 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     page.get_by_role("button", name="Add a point in the middle").click()
     page.get_by_label("Colour of point 2").fill("#2060c0")
     assert page.locator(".hint-marker").count() == 2
-    page.locator("[data-hints]").screenshot(path=str(SCREENSHOTS / "hints.png"))
+    shot(page.locator("[data-hints]"), "hints")
 
     page.get_by_role("button", name="Colorize with these colours").click()
     page.wait_for_url(lambda url: str(first.public_id) not in url)
