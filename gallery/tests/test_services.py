@@ -239,3 +239,13 @@ def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, 
     worker.job_run(job_id=job.pk)
     media = Path(job.original.storage.location)
     assert not [p for folder in ("results", "thumbnails") for p in (media / folder).rglob("*") if p.is_file()]
+
+
+def test_queued_job_whose_task_still_waits_is_left_alone(settings, engine_model, django_capture_on_commit_callbacks):
+    settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
+    with django_capture_on_commit_callbacks(execute=True):
+        job = create(engine_model)
+    ColorizationJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    task_id = ColorizationJob.objects.get(pk=job.pk).task_id
+    assert sweep.jobs_requeue_stale() == (0, 0)
+    assert ColorizationJob.objects.get(pk=job.pk).task_id == task_id
