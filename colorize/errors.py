@@ -36,3 +36,15 @@ class ModelNotInstalled(ColorizeError):
 
 class ModelFailed(ColorizeError):
     user_message = "The colorization model failed on this photo. Please try again or choose another model."
+
+
+class NotAWeightFile(ColorizeError):
+    user_message = "This file is not a model weight file, so it cannot be used."
+
+
+class UnsafeWeightFile(ColorizeError):
+    user_message = "This weight file contains code, not only weights, so it was refused for safety."
+
+
+class WrongLayout(ColorizeError):
+    user_message = "This weight file does not belong to the chosen model."
