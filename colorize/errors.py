@@ -48,3 +48,7 @@ class UnsafeWeightFile(ColorizeError):
 
 class WrongLayout(ColorizeError):
     user_message = "This weight file does not belong to the chosen model."
+
+
+class BadHints(ColorizeError):
+    user_message = "The colour points could not be read."

@@ -126,7 +126,7 @@ def _icc_to_srgb(image):
         return None
 
 
-def _normalise_mode(image, *, keep_gray=False):
+def normalise_mode(image, *, keep_gray=False):
     """RGB, or RGBA where the input has real (not all-opaque) alpha; L too when ``keep_gray``."""
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
@@ -156,7 +156,7 @@ def load_image(source, *, max_bytes=None, max_pixels=None, keep_gray=False):
     image = _open(data, max_pixels)
     decoded = _decode(image)
     try:
-        return _normalise_mode(decoded, keep_gray=keep_gray)
+        return normalise_mode(decoded, keep_gray=keep_gray)
     except (OSError, ValueError) as error:
         raise UnsupportedImage(f"cannot convert mode {decoded.mode}: {error}") from error
 

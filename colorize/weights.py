@@ -11,11 +11,15 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
 from django.conf import settings
 
 from colorize.errors import ColorizeError
+
+if TYPE_CHECKING:
+    from colorize.registry import ModelSpec
 
 BUNDLED_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 CHUNK = 1024 * 1024
@@ -27,18 +31,26 @@ class FetchError(ColorizeError):
     user_message = "The model's weights could not be downloaded."
 
 
-def weights_dir():
+def weights_dir() -> Path:
     return Path(settings.COLORIZE_WEIGHTS_DIR)
 
 
-def weight_path(spec):
-    """Where ``spec``'s weight file is (or would be once fetched)."""
-    directory = BUNDLED_WEIGHTS_DIR if spec.bundled else weights_dir()
-    return directory / spec.weight_file
+def _directory(spec: "ModelSpec") -> Path:
+    return BUNDLED_WEIGHTS_DIR if spec.bundled else weights_dir()
 
 
-def is_present(spec):
-    path = weight_path(spec)
+def source_path(spec: "ModelSpec") -> Path:
+    """Where ``spec``'s published weights file (a PyTorch state_dict) is or would be."""
+    return _directory(spec) / spec.source_file
+
+
+def runtime_path(spec: "ModelSpec") -> Path:
+    """Where the ONNX graph the runtime runs for ``spec`` is or would be."""
+    return _directory(spec) / spec.runtime_file
+
+
+def is_installed(spec: "ModelSpec") -> bool:
+    path = runtime_path(spec)
     try:
         return path.is_file() and path.stat().st_size > 0
     except OSError:
@@ -119,50 +131,108 @@ def _source_location(spec, source):
         return spec.url
     scheme = urlparse(str(source)).scheme
     if scheme in ("http", "https"):
-        return urljoin(source, spec.weight_file) if str(source).endswith("/") else str(source)
+        return urljoin(source, spec.source_file) if str(source).endswith("/") else str(source)
     if scheme == "file":
         source = urlparse(str(source)).path
     path = Path(source).expanduser()
     if path.is_dir():
-        path = path / spec.weight_file
+        path = path / spec.source_file
     if not path.is_file():
         raise FetchError(f"{path} does not exist or is not a file.")
     return path
 
 
-def fetch(spec, *, source=None, force=False, retries=3, timeout=30, progress=True):
-    """Download (or copy) ``spec``'s weights into place after checking their sha256.
-
-    Returns the final path. Raises FetchError with a clear message on a hash mismatch, a 404,
-    no network, or a missing local source; no partial or wrong file is left behind.
-    """
-    target = weight_path(spec)
-    if target.is_file() and not force:
-        if not spec.sha256 or sha256_of(target) == spec.sha256:
-            return target
+def _fetch_source(spec: "ModelSpec", location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool) -> Path:
+    """Download (or copy) the published file into place after checking its sha256."""
+    target = source_path(spec)
     target.parent.mkdir(parents=True, exist_ok=True)
-    location = _source_location(spec, source)
-    partial = target.with_name(target.name + ".part")
-    try:
-        if isinstance(location, Path):
-            with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".copy", delete=False) as tmp:
-                partial = Path(tmp.name)
+    if isinstance(location, Path) and location.resolve() == target.resolve():
+        partial = target  # converting a file already in place (the bundled model)
+    elif isinstance(location, Path):
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".copy", delete=False) as tmp:
+            partial = Path(tmp.name)
+            try:
                 with open(location, "rb") as handle:
                     shutil.copyfileobj(handle, tmp, CHUNK)
-        else:
-            _download(location, partial, retries=retries, timeout=timeout, progress=progress, label=spec.weight_file)
-        if spec.sha256:
-            actual = sha256_of(partial)
-            if actual != spec.sha256:
+            except BaseException:
                 partial.unlink(missing_ok=True)
-                raise FetchError(
-                    f"The file from {location} is not the expected one: its sha256 is {actual}, expected "
-                    f"{spec.sha256}. It was discarded; check the source."
-                )
-        os.replace(partial, target)
-    except BaseException:
-        # A broken transfer keeps its .part file so a later run resumes; anything else goes.
-        if isinstance(location, Path) and partial.exists():
+                raise
+    else:
+        partial = target.with_name(target.name + ".part")
+        # A broken transfer keeps its .part file so a later run resumes.
+        _download(location, partial, retries=retries, timeout=timeout, progress=progress, label=spec.source_file)
+    actual = sha256_of(partial)
+    if actual != expected:
+        if partial != target:
             partial.unlink(missing_ok=True)
-        raise
+        raise FetchError(
+            f"The file from {location} is not the expected one: its sha256 is {actual}, expected "
+            f"{expected}. It was discarded; check the source."
+        )
+    os.replace(partial, target)
     return target
+
+
+def installed_sha256(spec: "ModelSpec") -> str | None:
+    """The sha256 of the published file that ``spec``'s installed ONNX graph was made from
+    (recorded in the graph's metadata), or None when it is not installed or unreadable."""
+    import onnx
+
+    path = runtime_path(spec)
+    if not is_installed(spec):
+        return None
+    try:
+        metadata = {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
+    except Exception:
+        return None
+    return metadata.get("source_sha256")
+
+
+def convert(spec: "ModelSpec", source: Path, sha256: str) -> Path:
+    """Turn a published state_dict into the ONNX graph the runtime runs, without torch and
+    without executing the file's pickle; the graph records ``sha256`` of its source."""
+    from colorize import checkpoint, onnx_graphs
+
+    state = checkpoint.read_state_dict(source)
+    onnx_graphs.check_layout(spec.network, state)
+    model = onnx_graphs.build(spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256})
+    target = runtime_path(spec)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".tmp", delete=False) as tmp:
+        partial = Path(tmp.name)
+    try:
+        partial.write_bytes(model.SerializeToString())
+        partial.chmod(0o644)  # a temporary file is private; the weights are not
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def fetch(
+    spec: "ModelSpec",
+    *,
+    source: "str | os.PathLike[str] | None" = None,
+    sha256: str | None = None,
+    force: bool = False,
+    retries: int = 3,
+    timeout: float = 30,
+    progress: bool = True,
+) -> Path:
+    """Install ``spec``: fetch its published weights (verifying their sha256: the registry's,
+    or ``sha256`` for another file in the same layout) and convert them for the runtime.
+
+    Returns the runtime file's path. Nothing is done when it is installed from a file with
+    that hash already. Raises FetchError (a hash mismatch, a 404, no network, a missing local
+    source) or the converter's ColorizeError (not a weight file, unsafe, wrong layout); no
+    partial or wrong file is left in place.
+    """
+    expected = (sha256 or spec.sha256).lower()
+    if not force and installed_sha256(spec) == expected:
+        return runtime_path(spec)
+    existing = source_path(spec)
+    if not force and existing.is_file() and sha256_of(existing) == expected and not source:
+        downloaded = existing
+    else:
+        location = _source_location(spec, source)
+        downloaded = _fetch_source(spec, location, expected, retries=retries, timeout=timeout, progress=progress)
+    return convert(spec, downloaded, expected)

@@ -122,12 +122,12 @@ COLORIZE_WEIGHTS_DIR = Path(os.environ.get("COLORIZE_WEIGHTS_DIR", DATA_DIR / "w
 COLORIZE_DEFAULT_MODEL = os.environ.get("COLORIZE_DEFAULT_MODEL", "")
 COLORIZE_MAX_UPLOAD_BYTES = int(os.environ.get("COLORIZE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 COLORIZE_MAX_PIXELS = int(os.environ.get("COLORIZE_MAX_PIXELS", 50_000_000))
-# Threads for the networks (torch's intra-op pool); 0: decided at each run, the CPUs that no
-# other runnable thread is using (on a busy small machine fewer threads finish sooner).
-COLORIZE_TORCH_THREADS = int(os.environ.get("COLORIZE_TORCH_THREADS", 0))
-# bfloat16 for the large networks (ECCV16, SIGGRAPH17): "auto" where the CPU computes bf16
-# natively (about twice as fast), "1" always, "0" never (exact float32).
-COLORIZE_CPU_BF16 = os.environ.get("COLORIZE_CPU_BF16", "auto")
+COLORIZE_MAX_HINTS = int(os.environ.get("COLORIZE_MAX_HINTS", 64))
+# Threads for the network (ONNX Runtime's intra-op pool); 0: every CPU the process may use.
+COLORIZE_THREADS = int(os.environ.get("COLORIZE_THREADS", 0))
+# ONNX Runtime's memory arena: keeps the largest run's buffers for the next run (faster);
+# false gives them back after every run (less resident memory between jobs).
+COLORIZE_MEMORY_ARENA = env_bool("COLORIZE_MEMORY_ARENA", True)
 
 # --- The website: background jobs, reCAPTCHA, the gallery ------------------------------------
 # Jobs run through Django's Tasks framework on the ORM backend; `manage.py gallery_worker`

@@ -1,16 +1,11 @@
 """Thin forms for the job pages. The upload form itself lives in colorize.forms."""
 
-import json
-import re
-
 from django import forms
 from django.forms import BoundField
 
+from colorize.errors import BadHints
 from colorize.forms import UploadForm, model_choices
-from gallery.services.web import MAX_HINTS
-
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
+from colorize.hints import Hint, parse_hints_json
 
 class InvalidMarkingBoundField(BoundField):
     """Adds Bootstrap's ``is-invalid`` class to a field's widget while the field has errors."""
@@ -64,26 +59,13 @@ class HintsForm(forms.Form):
         self.fields["model"].choices = model_choices(takes_hints=True)
         self.fields["model"].initial = job.model_name
 
-    def clean_hints(self):
+    def clean_hints(self) -> tuple[Hint, ...]:
         try:
-            raw = json.loads(self.cleaned_data["hints"])
-        except (TypeError, ValueError):
-            raise forms.ValidationError("The colour points could not be read.") from None
-        if not isinstance(raw, list) or not raw:
+            hints = parse_hints_json(self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height))
+        except BadHints as error:
+            raise forms.ValidationError(error.user_message) from None
+        if not hints:
             raise forms.ValidationError("Click the picture to add at least one colour point.")
-        if len(raw) > MAX_HINTS:
-            raise forms.ValidationError(f"At most {MAX_HINTS} colour points, please.")
-        hints = []
-        for item in raw:
-            try:
-                x, y, color = int(item["x"]), int(item["y"]), str(item["color"])
-            except (TypeError, KeyError, ValueError):
-                raise forms.ValidationError("The colour points could not be read.") from None
-            if not (0 <= x < self.job.original_width and 0 <= y < self.job.original_height):
-                raise forms.ValidationError("A colour point lies outside the picture.")
-            if not HEX_COLOUR.match(color):
-                raise forms.ValidationError("Colours must look like #rrggbb.")
-            hints.append({"x": x, "y": y, "color": color.lower()})
         return hints
 
 

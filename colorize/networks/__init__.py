@@ -1,1 +1,21 @@
-"""Pure ``nn.Module`` colorization networks; no I/O, no Django."""
+"""The PyTorch definitions of the registry's networks (training, export checks, parity
+tests, the reference benchmark); pure ``nn.Module``s, no I/O, no Django. Production runs
+their ONNX graphs (``colorize.onnx_graphs``, ``colorize.runtime``) and never imports this."""
+
+from functools import partial
+
+from torch import nn
+
+from colorize.networks.compact import CompactColorizer
+from colorize.networks.zhang import ECCV16, SIGGRAPH17
+
+NETWORKS = {
+    "compact": partial(CompactColorizer, widths=(24, 48, 96, 192)),
+    "eccv16": ECCV16,
+    "siggraph17": SIGGRAPH17,
+}
+
+
+def build_network(name: str) -> nn.Module:
+    """A fresh (randomly initialised) network for the registry model ``name``."""
+    return NETWORKS[name]()

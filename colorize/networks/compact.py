@@ -37,7 +37,8 @@ class _Up(nn.Module):
 
 
 class CompactColorizer(nn.Module):
-    takes_hints = True
+    """Predicts normalised ab at a quarter of the input's resolution; the pipeline anchors it
+    to the hints (colorize.hints.anchor) and upsamples it (the registry's output_stride)."""
 
     def __init__(self, widths=(32, 64, 128, 256), temperature=0.38):
         super().__init__()
@@ -53,12 +54,6 @@ class CompactColorizer(nn.Module):
         self.classify = nn.Conv2d(c1, len(ab_bin_centres()), 1)
         self.register_buffer("bin_centres", ab_bin_centres() / 110.0)
         self.register_buffer("temperature", torch.tensor(float(temperature)))
-        # Hint anchoring (see anchor_to_hints): spatial sigma as a fraction of the output side,
-        # lightness sigma in normalised L (L / 100), and how much the prediction counts.
-        # Chosen on 40 photos held out of training, never on val/.
-        self.anchor_spatial_sigma = 0.2
-        self.anchor_lightness_sigma = 0.1
-        self.anchor_prior = 0.05
 
     def logits(self, l_norm, hint_ab_norm, hint_mask):
         x = self.stem(torch.cat((l_norm, hint_ab_norm, hint_mask - 0.5), dim=1))
@@ -77,40 +72,4 @@ class CompactColorizer(nn.Module):
             hint_ab_norm = torch.zeros_like(l_norm).expand(-1, 2, -1, -1)
         if hint_mask is None:
             hint_mask = torch.zeros_like(l_norm)
-        ab_norm = self.decode(self.logits(l_norm, hint_ab_norm, hint_mask))
-        if hint_mask.any():
-            ab_norm = self.anchor_to_hints(ab_norm, l_norm, hint_ab_norm, hint_mask)
-        return nn.functional.interpolate(ab_norm, scale_factor=4, mode="bilinear", align_corners=False)
-
-    def anchor_to_hints(self, ab_norm, l_norm, hint_ab_norm, hint_mask):
-        """Pull the prediction to the hints' colours around them, without crossing edges.
-
-        The network alone follows a hint only loosely; a person who clicked a colour expects to
-        see it. The residual (hint minus prediction) at each hinted cell is spread by a joint
-        bilateral weight (near in space and in lightness) and blended with the prediction, which
-        wins where no hint is near. Parameter-free: nothing here is learned.
-        """
-        cells = nn.functional.adaptive_avg_pool2d
-        size = ab_norm.shape[-2:]
-        lightness = cells(l_norm, size)
-        coverage = cells(hint_mask, size)
-        hint_ab = cells(hint_ab_norm * hint_mask, size) / coverage.clamp_min(1e-6)
-        rows, columns = torch.meshgrid(
-            torch.arange(size[0], dtype=ab_norm.dtype), torch.arange(size[1], dtype=ab_norm.dtype), indexing="ij"
-        )
-        spatial_sigma = self.anchor_spatial_sigma * max(size)
-        anchored = []
-        for index in range(len(ab_norm)):
-            hinted = coverage[index, 0] > 0
-            if not hinted.any():
-                anchored.append(ab_norm[index])
-                continue
-            residual = (hint_ab[index] - ab_norm[index])[:, hinted]  # (2, P)
-            distance2 = (rows[..., None] - rows[hinted]) ** 2 + (columns[..., None] - columns[hinted]) ** 2
-            contrast2 = (lightness[index, 0][..., None] - lightness[index, 0][hinted]) ** 2
-            weight = torch.exp(
-                -distance2 / (2 * spatial_sigma**2) - contrast2 / (2 * self.anchor_lightness_sigma**2)
-            )  # (H, W, P)
-            correction = (weight @ residual.T) / (weight.sum(-1, keepdim=True) + self.anchor_prior)
-            anchored.append(ab_norm[index] + correction.permute(2, 0, 1))
-        return torch.stack(anchored)
+        return self.decode(self.logits(l_norm, hint_ab_norm, hint_mask))

@@ -26,8 +26,6 @@ def _conv_block(widths, *, last_stride=1, dilation=1):
 class ECCV16(nn.Module):
     """Colorful Image Colorization (ECCV 2016): L in, ab out, via 313 ab classes."""
 
-    takes_hints = False
-
     def __init__(self, num_bins=313):
         super().__init__()
         self.model1 = nn.Sequential(*_conv_block([1, 64, 64], last_stride=2))
@@ -60,8 +58,6 @@ class ECCV16(nn.Module):
 
 class SIGGRAPH17(nn.Module):
     """Real-Time User-Guided Image Colorization (SIGGRAPH 2017): L + ab hints + mask in, ab out."""
-
-    takes_hints = True
 
     def __init__(self, num_classes=529):
         super().__init__()

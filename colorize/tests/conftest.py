@@ -1,22 +1,26 @@
-"""Engine fixtures: real networks with seeded random weights in a private weights directory."""
+"""Engine fixtures: real networks with seeded random weights in a private weights directory,
+installed the way production installs them (a PyTorch file converted for the runtime)."""
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from django.test import override_settings
 from PIL import Image
 
-from colorize import registry
+from colorize import registry, weights
+from colorize.networks import build_network
 
-PTS_IN_HULL = Path(__file__).resolve().parents[3] / "shared" / "models" / "pts_in_hull.npy"
+PTS_IN_HULL = Path(__file__).resolve().parent / "data" / "pts_in_hull.npy"
 
 
 def seeded_state_dict(name, seed=0):
-    """A seeded random state_dict for a registry model, its BatchNorm layers set to keep the
+    """A seeded random state_dict for a registry network, its BatchNorm layers set to keep the
     activations alive (so the output depends visibly on the input and on hints)."""
     torch.manual_seed(seed)
-    network = registry.get_spec(name).build()
+    network = build_network(name)
     state = network.state_dict()
     generator = torch.Generator().manual_seed(seed + 1)
     for key, value in state.items():
@@ -27,10 +31,20 @@ def seeded_state_dict(name, seed=0):
     if name == "eccv16":
         # Like the official file: the decoding conv holds the ab bin centres (normalised), and
         # sharper class scores give colours of a real photo's strength.
-        if PTS_IN_HULL.is_file():
-            centres = torch.from_numpy(np.load(PTS_IN_HULL)).float() / 110.0
-            state["model_out.weight"].copy_(centres.T.reshape(2, 313, 1, 1))
+        centres = torch.from_numpy(np.load(PTS_IN_HULL)).float() / 110.0
+        state["model_out.weight"].copy_(centres.T.reshape(2, 313, 1, 1))
         state["model8.6.weight"].mul_(20)
+    return state
+
+
+def install_seeded(spec, directory, seed=0, state=None):
+    """Install ``spec`` in ``directory`` from a seeded random PyTorch file (or ``state``),
+    converted for the runtime exactly as fetch_weights converts the authors' files."""
+    state = seeded_state_dict(spec.network, seed=seed) if state is None else state
+    source = Path(directory) / spec.source_file
+    torch.save(state, source)
+    with override_settings(COLORIZE_WEIGHTS_DIR=directory):
+        weights.convert(spec, source, hashlib.sha256(source.read_bytes()).hexdigest())
     return state
 
 
@@ -38,7 +52,7 @@ def seeded_state_dict(name, seed=0):
 def random_weights_dir(tmp_path_factory):
     directory = Path(tmp_path_factory.mktemp("engine-weights"))
     for name in ("eccv16", "siggraph17"):
-        torch.save(seeded_state_dict(name), directory / registry.get_spec(name).weight_file)
+        install_seeded(registry.get_spec(name), directory)
     return directory
 
 

@@ -4,19 +4,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from colorize.colour import rgb_to_lab
-from colorize.pipeline import Hint, colorize
-from colorize.registry import BUNDLED_WEIGHTS_DIR, get_spec
+from colorize.hints import Hint
+from colorize.pipeline import colorize
+from colorize.registry import get_spec
 from colorize.training.evaluate import grayscale_of
 from colorize.training.hints import ground_truth_hints
 from colorize.training.metrics import colourfulness, psnr
-from colorize.weights import sha256_of
+from colorize.weights import runtime_path, sha256_of, source_path
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "samples"
-SHIPPED = BUNDLED_WEIGHTS_DIR / get_spec("compact").weight_file
+SHIPPED = source_path(get_spec("compact"))
 
 
 def sample_photos():
@@ -27,7 +27,7 @@ def sample_photos():
 
 
 def lab_of(rgb):
-    return rgb_to_lab(torch.tensor(rgb).permute(2, 0, 1).float() / 255).numpy()
+    return rgb_to_lab(rgb / 255.0).transpose(2, 0, 1)
 
 
 def colorized(truth, hints=()):
@@ -37,6 +37,7 @@ def colorized(truth, hints=()):
 def test_shipped_weights_are_the_registered_file_within_the_size_budget():
     assert sha256_of(SHIPPED) == get_spec("compact").sha256
     assert SHIPPED.stat().st_size <= 8 * 1024 * 1024
+    assert runtime_path(get_spec("compact")).stat().st_size <= 8 * 1024 * 1024
 
 
 def test_automatic_output_is_colour_not_grey():

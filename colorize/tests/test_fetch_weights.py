@@ -1,18 +1,33 @@
 """fetch_weights against a real HTTP server on loopback: good, wrong, truncated, 404, no network,
-plus local files and directory mirrors."""
+plus local files, directory mirrors, --sha256 and the conversion for the runtime."""
 
 import hashlib
+import io
 import socket
 import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
+import torch
 from django.core.management import CommandError, call_command
+from PIL import Image
 
-from colorize import registry, weights
+from colorize import pipeline, registry, runtime, weights
+from colorize.errors import ColorizeError
+from colorize.hints import network_inputs
+from colorize.tests.conftest import seeded_state_dict
 
-PAYLOAD = bytes(range(256)) * 2048  # 512 KiB
+
+def _saved(state):
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+# A real weight file in the compact network's layout (about 5 MB): what the server hands out.
+PAYLOAD = _saved(seeded_state_dict("compact"))
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
@@ -84,7 +99,10 @@ def base_url(server):
 def tiny_model(settings, tmp_path, monkeypatch, base_url):
     """A registry model whose weights are a 512 KiB file served on loopback."""
     settings.COLORIZE_WEIGHTS_DIR = tmp_path / "weights"
-    spec = replace(registry.get_spec("eccv16"), name="tiny", weight_file="tiny.pth", sha256=SHA, url=f"{base_url}/good.pth")
+    spec = replace(
+        registry.get_spec("compact"), name="tiny", bundled=False, source_file="tiny.pth", runtime_file="tiny.onnx",
+        sha256=SHA, url=f"{base_url}/good.pth",
+    )
     monkeypatch.setitem(registry.MODELS, "tiny", spec)
     return spec
 
@@ -100,13 +118,13 @@ def left_in(directory):
 
 
 def test_good_download_is_verified_and_installed(tiny_model, capsys):
-    assert not registry.is_installed("tiny")
+    assert "tiny" not in [spec.name for spec in registry.installed_models()]
     call_command("fetch_weights", "tiny", verbosity=0)
-    target = weights.weight_path(tiny_model)
+    target = weights.source_path(tiny_model)
     assert target.read_bytes() == PAYLOAD
-    assert registry.is_installed("tiny")
-    assert "sha256 verified" in capsys.readouterr().out
-    assert left_in(target.parent) == ["tiny.pth"]
+    assert "tiny" in [spec.name for spec in registry.installed_models()]
+    assert f"sha256 {SHA} verified" in capsys.readouterr().out
+    assert left_in(target.parent) == ["tiny.onnx", "tiny.pth"]
 
 
 def test_wrong_hash_fails_clearly_and_leaves_nothing(tiny_model, monkeypatch):
@@ -115,14 +133,14 @@ def test_wrong_hash_fails_clearly_and_leaves_nothing(tiny_model, monkeypatch):
         call_command("fetch_weights", "tiny", verbosity=0)
     with pytest.raises(weights.FetchError, match="not the expected one.*sha256"):
         weights.fetch(registry.get_spec("tiny"), progress=False)
-    assert left_in(weights.weight_path(tiny_model).parent) == []
-    assert not registry.is_installed("tiny")
+    assert left_in(weights.source_path(tiny_model).parent) == []
+    assert "tiny" not in [spec.name for spec in registry.installed_models()]
 
 
 def test_broken_transfer_resumes_with_range(tiny_model, monkeypatch, server):
     spec = use_url(tiny_model, monkeypatch, "flaky.pth")
-    path = weights.fetch(spec, retries=3, progress=False)
-    assert path.read_bytes() == PAYLOAD
+    assert weights.fetch(spec, retries=3, progress=False) == weights.runtime_path(spec)
+    assert weights.source_path(spec).read_bytes() == PAYLOAD
     ranges = [header for _, header in server.requests]
     assert len(ranges) == 3 and ranges[0] is None
     offsets = [int(header[6:-1]) for header in ranges[1:]]
@@ -134,7 +152,7 @@ def test_transfer_that_keeps_breaking_fails_clearly(tiny_model, monkeypatch, ser
     with pytest.raises(weights.FetchError, match="broke off.*tried 3 times"):
         weights.fetch(spec, retries=2, progress=False)
     assert len(server.requests) == 3
-    assert not weights.weight_path(spec).exists()
+    assert not weights.source_path(spec).exists()
 
 
 def test_404_fails_clearly(tiny_model, monkeypatch):
@@ -152,19 +170,19 @@ def test_no_network_fails_clearly(tiny_model, monkeypatch):
     spec = replace(tiny_model, url=f"http://127.0.0.1:{port}/x.pth")
     with pytest.raises(weights.FetchError, match="could not connect.*no network"):
         weights.fetch(spec, retries=1, timeout=2, progress=False)
-    assert left_in(weights.weight_path(spec).parent) == []
+    assert left_in(weights.source_path(spec).parent) == []
 
 
 def test_source_url_overrides_the_registry_url(tiny_model, monkeypatch, base_url):
     spec = use_url(tiny_model, monkeypatch, "missing.pth")
     call_command("fetch_weights", "tiny", "--source", f"{base_url}/good.pth", verbosity=0)
-    assert weights.weight_path(spec).read_bytes() == PAYLOAD
+    assert weights.source_path(spec).read_bytes() == PAYLOAD
 
 
 def test_source_url_of_a_directory_mirror(tiny_model, monkeypatch, base_url, server):
     use_url(tiny_model, monkeypatch, "missing.pth")
     call_command("fetch_weights", "tiny", "--source", f"{base_url}/mirror/", verbosity=0)
-    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
     assert server.requests[-1][0] == "/mirror/tiny.pth"
 
 
@@ -172,7 +190,7 @@ def test_source_local_file(tiny_model, tmp_path):
     source = tmp_path / "download.bin"
     source.write_bytes(PAYLOAD)
     call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
-    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
 
 
 def test_source_directory_mirror(tiny_model, tmp_path):
@@ -180,7 +198,7 @@ def test_source_directory_mirror(tiny_model, tmp_path):
     mirror.mkdir()
     (mirror / "tiny.pth").write_bytes(PAYLOAD)
     call_command("fetch_weights", "tiny", "--source", str(mirror), verbosity=0)
-    assert weights.weight_path(tiny_model).read_bytes() == PAYLOAD
+    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
 
 
 def test_source_local_file_with_the_wrong_hash(tiny_model, tmp_path):
@@ -188,7 +206,7 @@ def test_source_local_file_with_the_wrong_hash(tiny_model, tmp_path):
     source.write_bytes(b"not the weights")
     with pytest.raises(CommandError):
         call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
-    assert left_in(weights.weight_path(tiny_model).parent) == []
+    assert left_in(weights.source_path(tiny_model).parent) == []
 
 
 def test_missing_local_source(tiny_model, tmp_path):
@@ -199,3 +217,58 @@ def test_missing_local_source(tiny_model, tmp_path):
 def test_unknown_model_name():
     with pytest.raises(CommandError, match="unknown model"):
         call_command("fetch_weights", "nope", verbosity=0)
+
+
+def test_the_installed_model_runs_like_the_published_network(tiny_model):
+    call_command("fetch_weights", "tiny", verbosity=0)
+    l_norm = pipeline.network_input(Image.linear_gradient("L").resize((64, 64)), 256)
+    hint_ab, hint_mask = network_inputs((), (64, 64))
+    ours = runtime.run(tiny_model, {"l_norm": l_norm, "hint_ab": hint_ab, "hint_mask": hint_mask})
+    assert np.abs(ours - torch_compact_output(l_norm)).max() < 1e-4
+
+
+def torch_compact_output(l_norm):
+    from colorize.networks import build_network
+
+    model = build_network("compact").eval()
+    model.load_state_dict(torch.load(io.BytesIO(PAYLOAD), weights_only=True))
+    with torch.inference_mode():
+        return model(torch.from_numpy(l_norm)).numpy()
+
+
+def test_installed_and_verified_is_not_fetched_again(tiny_model, server, capsys):
+    call_command("fetch_weights", "tiny", verbosity=0)
+    requests = len(server.requests)
+    call_command("fetch_weights", "tiny", verbosity=0)
+    assert len(server.requests) == requests
+    assert "already installed" in capsys.readouterr().out
+
+
+def test_sha256_option_installs_another_file_in_the_same_layout(tiny_model, tmp_path, capsys):
+    finetuned = _saved(seeded_state_dict("compact", seed=7))
+    source = tmp_path / "finetuned.pth"
+    source.write_bytes(finetuned)
+    digest = hashlib.sha256(finetuned).hexdigest()
+    with pytest.raises(CommandError):
+        call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
+    call_command("fetch_weights", "tiny", "--source", str(source), "--sha256", digest.upper(), verbosity=0)
+    out = capsys.readouterr().out
+    assert f"expecting sha256 {digest} from --sha256, NOT the published file's {SHA}" in out
+    assert weights.installed_sha256(tiny_model) == digest
+
+
+def test_sha256_option_still_refuses_a_different_file(tiny_model, tmp_path):
+    source = tmp_path / "other.pth"
+    source.write_bytes(PAYLOAD)
+    with pytest.raises(CommandError):
+        call_command("fetch_weights", "tiny", "--source", str(source), "--sha256", "ab" * 32, verbosity=0)
+    assert "tiny" not in [spec.name for spec in registry.installed_models()]
+
+
+def test_a_file_in_another_layout_is_refused_with_a_reason(tiny_model, tmp_path):
+    wrong = _saved(seeded_state_dict("siggraph17"))
+    source = tmp_path / "siggraph17.pth"
+    source.write_bytes(wrong)
+    with pytest.raises(ColorizeError, match="not a compact weight file"):
+        weights.fetch(tiny_model, source=source, sha256=hashlib.sha256(wrong).hexdigest(), progress=False)
+    assert not weights.runtime_path(tiny_model).exists()

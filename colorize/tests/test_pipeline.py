@@ -5,16 +5,17 @@ import pytest
 import torch
 from PIL import Image
 
-from colorize import pipeline
+from colorize import pipeline, registry, runtime
 from colorize.colour import lab_to_rgb, rgb_to_lab
-from colorize.errors import ModelFailed, ModelNotInstalled
-from colorize.pipeline import Hint, colorize, hint_tensors
-from colorize.tests.conftest import photo
+from colorize.errors import BadHints, ModelFailed, ModelNotInstalled
+from colorize.hints import Hint, network_inputs
+from colorize.pipeline import colorize
+from colorize.tests.conftest import install_seeded, photo, seeded_state_dict
 
 
 def lab_of(image):
-    rgb = torch.from_numpy(np.asarray(image.convert("RGB")).astype(np.float64) / 255).permute(2, 0, 1)
-    return rgb_to_lab(rgb).numpy()
+    """Lab, channel-first (3, H, W), of a PIL image."""
+    return rgb_to_lab(np.asarray(image.convert("RGB")) / 255.0).transpose(2, 0, 1)
 
 
 @pytest.mark.parametrize("model", ["eccv16", "siggraph17"])
@@ -32,9 +33,9 @@ def test_output_is_colour(engine_weights):
 
 def test_colour_photo_gives_the_same_result_as_its_grayscale_version(engine_weights):
     source = photo(80, 60)
-    lightness = torch.from_numpy(lab_of(source)[:1])
-    gray_lab = torch.cat((lightness, torch.zeros(2, 60, 80, dtype=lightness.dtype)))
-    gray = Image.fromarray((lab_to_rgb(gray_lab).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+    lightness = lab_of(source)[0]
+    gray_lab = np.stack((lightness, np.zeros_like(lightness), np.zeros_like(lightness)), axis=-1)
+    gray = Image.fromarray((lab_to_rgb(gray_lab) * 255).round().astype(np.uint8))
     from_colour = np.asarray(colorize(source, model="eccv16")).astype(int)
     from_gray = np.asarray(colorize(gray, model="eccv16")).astype(int)
     assert np.abs(from_colour - from_gray).mean() < 1.5
@@ -56,29 +57,36 @@ def test_alpha_is_preserved(engine_weights):
     assert np.array_equal(np.asarray(result.getchannel("A")), np.asarray(alpha))
 
 
-def test_full_resolution_recombination_matches_a_direct_computation(engine_weights):
-    """The strip-wise recombination equals upsampling the whole ab map at once."""
+def test_full_resolution_recombination_matches_a_direct_computation():
+    """The strip-wise recombination equals upsampling the whole ab map at once (PyTorch's
+    bilinear interpolation as the yardstick)."""
     source = photo(300, 7)
-    ab_small = torch.randn(1, 2, 16, 16) * 30
-    result = np.asarray(pipeline.recombine(source, ab_small)).astype(int)
-    ab = torch.nn.functional.interpolate(ab_small.double(), size=(7, 300), mode="bilinear")[0]
-    lightness = torch.from_numpy(lab_of(source)[:1])
-    expected = (lab_to_rgb(torch.cat((lightness, ab))).permute(1, 2, 0).numpy() * 255).round()
+    ab_small = torch.randn(1, 2, 16, 16, generator=torch.Generator().manual_seed(0)) * 30
+    result = np.asarray(pipeline.recombine(source, ab_small.numpy())).astype(int)
+    ab = torch.nn.functional.interpolate(ab_small.double(), size=(7, 300), mode="bilinear")[0].numpy()
+    lab = np.concatenate((lab_of(source)[:1], ab)).transpose(1, 2, 0)
+    expected = (lab_to_rgb(lab) * 255).round()
     assert np.abs(result - expected).max() <= 1
 
 
-def test_hint_tensors_fill_a_small_patch_with_the_colour_ab():
-    ab, mask = hint_tensors([Hint(x=100, y=50, color="#ff0000")], (200, 100), 256)
+def test_resize_ab_matches_pytorch_bilinear():
+    ab = torch.randn(1, 2, 64, 64, generator=torch.Generator().manual_seed(1))
+    expected = torch.nn.functional.interpolate(ab, scale_factor=4, mode="bilinear", align_corners=False).numpy()
+    assert np.abs(pipeline.resize_ab(ab.numpy(), 256, 256) - expected).max() < 1e-5
+
+
+def test_hint_inputs_fill_a_small_patch_with_the_colour_ab():
+    ab, mask = network_inputs([Hint(x=100, y=50, color="#ff0000")], (200, 100), 256)
     assert ab.shape == (1, 2, 256, 256) and mask.shape == (1, 1, 256, 256)
     assert mask.sum() == 9 and mask[0, 0, 127:130, 127:130].sum() == 9
-    red_ab = rgb_to_lab(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64).view(3, 1, 1))[1:, 0, 0] / 110
-    assert torch.allclose(ab[0, :, 128, 128].double(), red_ab, atol=1e-5)
-    assert ab[0, :, 0, 0].abs().sum() == 0
+    red_ab = rgb_to_lab(np.array([1.0, 0.0, 0.0]))[1:] / 110
+    assert np.allclose(ab[0, :, 128, 128], red_ab, atol=1e-5)
+    assert np.abs(ab[0, :, 0, 0]).sum() == 0
 
 
-def test_hint_tensors_at_the_corners_stay_inside():
-    ab, mask = hint_tensors([Hint(0, 0, "#00ff00"), Hint(200, 100, "#0000ff")], (200, 100), 256)
-    assert mask[0, 0, 0, 0] == 1 and mask[0, 0, 255, 255] == 1
+def test_hint_inputs_at_the_corners_stay_inside():
+    ab, mask = network_inputs([Hint(0, 0, "#00ff00"), Hint(199, 99, "#0000ff")], (200, 100), 256)
+    assert mask[0, 0, 0, 0] == 1 and mask[0, 0, -3:, -3:].sum() > 0
 
 
 def test_hints_change_the_output_near_the_hint(engine_weights):
@@ -92,13 +100,13 @@ def test_hints_change_the_output_near_the_hint(engine_weights):
 
 
 def test_hints_for_a_model_without_hints_are_refused(engine_weights):
-    with pytest.raises(ValueError, match="does not take colour hints"):
+    with pytest.raises(BadHints, match="does not take colour hints"):
         colorize(photo(), model="eccv16", hints=[Hint(1, 1, "#a0522d")])
 
 
 @pytest.mark.parametrize("hint", [Hint(1, 1, "red"), Hint(1, 1, "#12345"), Hint(-5, 1, "#a0522d"), Hint(1, 999, "#a0522d")])
 def test_bad_hints_are_refused(engine_weights, hint):
-    with pytest.raises(ValueError):
+    with pytest.raises(BadHints):
         colorize(photo(), model="siggraph17", hints=[hint])
 
 
@@ -118,24 +126,20 @@ def test_default_model_is_used_without_a_name(engine_weights, settings):
     assert np.array_equal(np.asarray(colorize(photo())), np.asarray(colorize(photo(), model="siggraph17")))
 
 
-def test_non_finite_output_is_a_model_failure(engine_weights, monkeypatch):
-    from colorize import registry
-
-    network = registry.load_model("eccv16")
-    monkeypatch.setattr(network.model_out, "weight", torch.nn.Parameter(torch.full_like(network.model_out.weight, float("nan"))))
+def test_non_finite_output_is_a_model_failure(settings, tmp_path):
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path
+    state = seeded_state_dict("eccv16")
+    state["model_out.weight"].fill_(float("nan"))
+    install_seeded(registry.get_spec("eccv16"), tmp_path, state=state)
     with pytest.raises(ModelFailed) as caught:
         colorize(photo(), model="eccv16")
     assert "failed" in caught.value.user_message
 
 
 def test_the_compact_model_fits_the_same_pipeline(settings, tmp_path, monkeypatch):
-    """The project's own model needs no special case: a weights file is all it takes."""
-    from colorize import registry
-
-    spec = registry.get_spec("compact")
-    torch.manual_seed(0)
-    torch.save(spec.build().state_dict(), tmp_path / spec.weight_file)
+    """The project's own model needs no special case: a runtime file is all it takes."""
     monkeypatch.setattr("colorize.weights.BUNDLED_WEIGHTS_DIR", tmp_path)
+    install_seeded(registry.get_spec("compact"), tmp_path)
     settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none"
     settings.COLORIZE_DEFAULT_MODEL = ""
     assert registry.default_model_name() == "compact"
@@ -143,14 +147,12 @@ def test_the_compact_model_fits_the_same_pipeline(settings, tmp_path, monkeypatc
     assert (result.mode, result.size) == ("RGB", (40, 24))
 
 
-def test_a_network_that_raises_is_a_model_failure(engine_weights, monkeypatch):
-    from colorize import registry
+def test_a_runtime_that_raises_is_a_model_failure(engine_weights, monkeypatch):
+    session = runtime.load(registry.get_spec("siggraph17"))
 
-    network = registry.load_model("siggraph17")
-
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("out of memory in conv")
 
-    monkeypatch.setattr(network, "forward", broken)
+    monkeypatch.setattr(session, "run", broken)
     with pytest.raises(ModelFailed, match="RuntimeError"):
         colorize(photo(), model="siggraph17")

@@ -25,8 +25,8 @@ def holdout_images(work_dir, size):
 
 
 def _as_rgb(l_norm, ab_norm):
-    lab = torch.cat((l_norm * L_SCALE + L_CENTER, ab_norm * AB_SCALE), dim=1)
-    return (lab_to_rgb(lab).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    lab = torch.cat((l_norm * L_SCALE + L_CENTER, ab_norm * AB_SCALE), dim=1).permute(0, 2, 3, 1).numpy()
+    return (lab_to_rgb(lab) * 255).round().astype(np.uint8)
 
 
 @torch.inference_mode()

@@ -8,7 +8,6 @@ against the truth next to the plain grayscale image (the photo's L with ab = 0).
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm import tqdm
 
@@ -36,10 +35,9 @@ class Scores:
 
 def grayscale_of(rgb):
     """The photo's own lightness with ab = 0, as 8-bit sRGB."""
-    tensor = torch.tensor(rgb).permute(2, 0, 1).float() / 255.0  # a copy: rgb may be read-only
-    lightness = rgb_to_lightness(tensor)
-    lab = torch.cat((lightness, torch.zeros_like(lightness).expand(2, -1, -1)), dim=0)
-    return (lab_to_rgb(lab).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    lightness = rgb_to_lightness(np.asarray(rgb) / 255.0)
+    lab = np.stack((lightness, np.zeros_like(lightness), np.zeros_like(lightness)), axis=-1)
+    return (lab_to_rgb(lab) * 255).round().astype(np.uint8)
 
 
 def load_truth(path, max_side=None):

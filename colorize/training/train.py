@@ -63,8 +63,7 @@ def split_holdout(paths, dataset_root, count, seed):
 
 def to_lab_norm(rgb_uint8):
     """(N, H, W, 3) uint8 -> (l_norm (N, 1, H, W), ab_norm (N, 2, H, W))."""
-    rgb = torch.from_numpy(np.ascontiguousarray(rgb_uint8)).permute(0, 3, 1, 2).float() / 255.0
-    lab = rgb_to_lab(rgb)
+    lab = torch.from_numpy(rgb_to_lab(np.asarray(rgb_uint8) / 255.0).astype(np.float32)).permute(0, 3, 1, 2)
     return (lab[:, :1] - L_CENTER) / L_SCALE, lab[:, 1:] / AB_SCALE
 
 

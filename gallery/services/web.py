@@ -5,8 +5,7 @@ retry it, record the owner's gallery choice, delete it. The admin's actions reus
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Sequence
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -14,14 +13,12 @@ from django.utils import timezone
 from PIL import Image
 
 from colorize import imaging
+from colorize.hints import Hint, parse_hints
 from gallery.models import ColorizationJob
 from gallery.services.files import delete_names, job_files_deleter
 from gallery.services.queue import enqueue_on_commit
 
 Status = ColorizationJob.Status
-
-MAX_HINTS = 64
-
 
 def sanitize_display_name(filename: str | None, *, default: str = "photo", max_length: int = 80) -> str:
     """A harmless display name from a user's file name: no path, no extension, no control or
@@ -46,7 +43,7 @@ def job_create(
     display_name: str,
     model_name: str,
     uploaded_bytes: int = 0,
-    hints: Iterable[Mapping[str, Any]] = (),
+    hints: Sequence[Hint] = (),
     gallery_requested: bool = False,
     parent: ColorizationJob | None = None,
 ) -> ColorizationJob:
@@ -54,7 +51,7 @@ def job_create(
     queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata."""
     job = ColorizationJob(
         model_name=model_name,
-        hints=[{"x": int(h["x"]), "y": int(h["y"]), "color": str(h["color"])} for h in hints][:MAX_HINTS],
+        hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
         parent=parent,
         display_name=sanitize_display_name(display_name),
         original_width=image.width,
@@ -73,7 +70,7 @@ def job_create(
 
 
 def job_recolorize(
-    *, job: ColorizationJob, hints: Iterable[Mapping[str, Any]], model_name: str | None = None
+    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None
 ) -> ColorizationJob:
     """A new job on a copy of ``job``'s original, steered by colour ``hints``."""
     with job.original.open("rb") as handle:

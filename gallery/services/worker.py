@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from colorize import imaging, pipeline
+from colorize.hints import parse_hints
 from colorize.errors import ColorizeError
 from gallery.models import RESULT_FIELDS, ColorizationJob
 from gallery.services.files import delete_job_files, delete_names
@@ -68,7 +69,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
     try:
         with job.original.open("rb") as handle:
             image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True)
-        hints = [pipeline.Hint(h["x"], h["y"], h["color"]) for h in job.hints]
+        hints = parse_hints(job.hints)
         if hints and not job.takes_hints:
             return _fail(job, NO_HINTS.format(model=job.model_title))
         result = pipeline.colorize(image, model=job.model_name, hints=hints)

@@ -4,11 +4,11 @@ reCAPTCHA replaced at its one network call, and the real worker code path."""
 from pathlib import Path
 
 import pytest
-import torch
 from django.core.management import call_command
 from django_recaptcha.client import RecaptchaResponse
 
 from colorize import registry
+from colorize.tests.conftest import install_seeded
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,12 +44,10 @@ def _use_random_weights(settings, directory, name):
     """Seeded random weights for ``name`` (made once per session) in a private weights folder:
     the tests still run the real network, only untrained."""
     spec = registry.get_spec(name)
-    path = directory / spec.weight_file
-    if not path.exists():
-        torch.manual_seed(0)
-        torch.save(spec.build().state_dict(), path)
+    if not (directory / spec.runtime_file).exists():
+        install_seeded(spec, directory)
     settings.COLORIZE_WEIGHTS_DIR = directory
-    assert registry.is_installed(name)
+    assert spec in registry.installed_models()
 
 
 @pytest.fixture
@@ -57,7 +55,7 @@ def engine_model(settings, _random_weights_dir):
     """The name of an installed model that runs a real network: the bundled compact model when
     its weights are there, else ECCV16 with seeded random weights."""
     settings.COLORIZE_DEFAULT_MODEL = ""
-    if registry.is_installed("compact"):
+    if registry.get_spec("compact") in registry.installed_models():
         return "compact"
     _use_random_weights(settings, _random_weights_dir, "eccv16")
     settings.COLORIZE_DEFAULT_MODEL = "eccv16"
@@ -68,7 +66,7 @@ def engine_model(settings, _random_weights_dir):
 def hint_model(settings, engine_model, _random_weights_dir):
     """An installed model that takes colour hints: compact when bundled, else SIGGRAPH17 with
     seeded random weights."""
-    if registry.is_installed("compact"):
+    if registry.get_spec("compact") in registry.installed_models():
         return "compact"
     _use_random_weights(settings, _random_weights_dir, "siggraph17")
     return "siggraph17"

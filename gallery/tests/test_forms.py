@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from colorize.hints import Hint
 from gallery.forms import HintsForm, JobUploadForm
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo, png_bomb, truncated_png
@@ -100,7 +101,7 @@ def test_hints_form_accepts_points_inside_the_picture(hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     form = HintsForm({"hints": '[{"x": 3, "y": 4, "color": "#A0B0C0"}]', "model": hint_model}, job=job)
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["hints"] == [{"x": 3, "y": 4, "color": "#a0b0c0"}]
+    assert form.cleaned_data["hints"] == (Hint(3, 4, "#a0b0c0"),)
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from colorize import imaging, pipeline, registry
-from colorize.errors import ColorizeError
+from colorize import imaging, pipeline, registry, runtime
+from colorize.errors import BadHints, ColorizeError
+from colorize.hints import parse_hints
 
 
 def read_hints(path):
@@ -20,21 +21,14 @@ def read_hints(path):
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise CommandError(f"cannot read the hints file {path}: {error.strerror or error}") from None
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise CommandError(f"the hints file {path} is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise CommandError(f'the hints file {path} must hold an object: {{"photo.jpg": [{{"x": 1, "y": 2, "color": "#a0522d"}}]}}')
-    hints = {}
-    for name, points in data.items():
-        if not isinstance(points, list):
-            raise CommandError(f"hints for {name!r} must be a list of points")
-        try:
-            hints[name] = [pipeline.Hint(float(p["x"]), float(p["y"]), str(p["color"])) for p in points]
-            for hint in hints[name]:
-                pipeline.parse_colour(hint.color)
-        except (KeyError, TypeError, ValueError) as error:
-            raise CommandError(f"bad hint for {name!r} in {path}: each point needs x, y and color '#rrggbb' ({error})") from None
-    return hints
+    try:
+        return {name: parse_hints(points) for name, points in data.items()}
+    except BadHints as error:
+        raise CommandError(f"bad hints in {path}: {error} ({error.user_message})") from None
 
 
 class Command(BaseCommand):
@@ -50,7 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             spec = pipeline.resolve_model(options["model"])
-            registry.load_model(spec.name)
+            runtime.load(spec)
         except ColorizeError as error:
             raise CommandError(str(error)) from None
         hints = read_hints(options["hints"]) if options["hints"] else {}

@@ -3,7 +3,8 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from colorize.registry import BUNDLED_WEIGHTS_DIR, get_spec
+from colorize import weights
+from colorize.registry import get_spec
 from colorize.training.train import TrainingConfig, export_weights, train
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
                             help="folder holding train/ and train-extra/")
         parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"),
                             help="where the photo cache and the checkpoint live; rerun to resume")
-        parser.add_argument("--output", default=str(BUNDLED_WEIGHTS_DIR / get_spec("compact").weight_file))
+        parser.add_argument("--output", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--steps", type=int, default=defaults.steps)
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
         parser.add_argument("--seed", type=int, default=defaults.seed)

@@ -1,0 +1,101 @@
+"""Runs a model's ONNX graph on the CPU with ONNX Runtime: the production inference runtime.
+
+Only the worker imports this module (the web pages never load an ML runtime). A session is
+made once per process and weight file and shared between threads (ONNX Runtime's ``run`` is
+thread-safe); a file replaced in place is picked up on the next run.
+"""
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+
+from colorize import weights
+from colorize.errors import ModelFailed, ModelNotInstalled
+from colorize.registry import ModelSpec, fetch_hint
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+_sessions: dict[tuple[str, str, int, int], "onnxruntime.InferenceSession"] = {}
+_lock = threading.Lock()
+
+
+def cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def threads() -> int:
+    """settings.COLORIZE_THREADS, or with 0 (the default) every CPU this process may use."""
+    return int(settings.COLORIZE_THREADS) or cpus()
+
+
+def _session_options() -> "onnxruntime.SessionOptions":
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads()
+    options.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning: on a small instance the worker shares its
+    # cores with the web server and the recombination threads.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # The arena keeps the largest run's buffers for the next run (faster, more resident
+    # memory); COLORIZE_MEMORY_ARENA=false gives them back after every run.
+    options.enable_cpu_mem_arena = bool(settings.COLORIZE_MEMORY_ARENA)
+    options.log_severity_level = 3
+    return options
+
+
+def _new_session(spec: ModelSpec, path: str) -> "onnxruntime.InferenceSession":
+    import onnxruntime
+
+    try:
+        return onnxruntime.InferenceSession(path, _session_options(), providers=["CPUExecutionProvider"])
+    except Exception as error:
+        raise ModelNotInstalled(
+            f"The model {spec.name!r} at {path} could not be loaded ({error}); {fetch_hint(spec)} again.",
+            user_message=f"The model {spec.title} is not installed properly on this server.",
+        ) from error
+
+
+def load(spec: ModelSpec) -> "onnxruntime.InferenceSession":
+    """The model's inference session, made once per process and file. ModelNotInstalled when
+    its file is absent or cannot be loaded."""
+    path = weights.runtime_path(spec)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or stat.st_size == 0:
+        raise ModelNotInstalled(
+            f"The model {spec.name!r} is not installed ({path} is missing); {fetch_hint(spec)}.",
+            user_message=f"The model {spec.title} is not installed on this server.",
+        )
+    key = (spec.name, str(path), stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _new_session(spec, str(path))
+            for old in [k for k in _sessions if k[0] == spec.name]:
+                del _sessions[old]
+            _sessions[key] = session
+        return session
+
+
+def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """The model's ab output (1x2xhxw, normalised) for ``inputs``, checked finite."""
+    session = load(spec)
+    wanted = {node.name for node in session.get_inputs()}
+    try:
+        (output,) = session.run(["ab_norm"], {name: value for name, value in inputs.items() if name in wanted})
+    except Exception as error:  # ONNX Runtime raises its own exception types for bad runs
+        raise ModelFailed(f"{spec.name} raised {error.__class__.__name__}: {error}") from error
+    if output.ndim != 4 or output.shape[:2] != (1, 2):
+        raise ModelFailed(f"{spec.name} returned an array of shape {tuple(output.shape)}, not 1x2xHxW")
+    if not np.isfinite(output).all():
+        raise ModelFailed(f"{spec.name} produced non-finite values")
+    return np.asarray(output, dtype=np.float32)

@@ -1,0 +1,69 @@
+"""The production runtime (ONNX Runtime) against the PyTorch networks: the same final picture.
+
+For every network, with and without hints, the pipeline's result must be at least 50 dB PSNR
+against the result of the PyTorch definition run on the same weights (seeded random weights
+in the official layouts, and the shipped compact model's trained weights)."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorize import hints as hinting
+from colorize import pipeline, registry, weights
+from colorize.hints import Hint
+from colorize.networks import build_network
+from colorize.tests.conftest import install_seeded, photo
+
+HINTS = (Hint(20, 30, "#2040ff"), Hint(100, 70, "#d02010"), Hint(60, 10, "#20a040"))
+
+
+def psnr(first, second):
+    mse = np.mean((np.asarray(first, dtype=float) - np.asarray(second, dtype=float)) ** 2)
+    return np.inf if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def pytorch_result(spec, state, image, hints):
+    """The same pipeline with the PyTorch network in place of the runtime."""
+    network = build_network(spec.network).eval()
+    network.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+    base = image.convert("L")
+    l_norm = pipeline.network_input(base, spec.input_size)
+    hint_ab, mask = hinting.network_inputs(hints, image.size, spec.input_size)
+    with torch.inference_mode():
+        inputs = (l_norm, hint_ab, mask) if spec.takes_hints else (l_norm,)
+        ab_norm = network(*(torch.from_numpy(x) for x in inputs)).numpy()
+    if spec.anchoring is not None and hints:
+        ab_norm = hinting.anchor(ab_norm, l_norm, hint_ab, mask, spec.anchoring)
+    if spec.output_stride > 1:
+        ab_norm = pipeline.resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
+    return pipeline.recombine(base, ab_norm * 110.0)
+
+
+CASES = [("eccv16", ()), ("siggraph17", ()), ("siggraph17", HINTS), ("compact", ()), ("compact", HINTS)]
+
+
+@pytest.mark.parametrize(("name", "hints"), CASES, ids=[f"{n}-{len(h)}hints" for n, h in CASES])
+def test_runtime_matches_pytorch_on_seeded_weights(settings, tmp_path, monkeypatch, name, hints):
+    spec = registry.get_spec(name)
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path
+    monkeypatch.setattr("colorize.weights.BUNDLED_WEIGHTS_DIR", tmp_path)
+    state = install_seeded(spec, tmp_path, seed=5)
+    image = photo(160, 120).convert("L")
+    ours = pipeline.colorize(image, model=name, hints=hints)
+    assert psnr(ours, pytorch_result(spec, state, image, hints)) >= 50
+
+
+@pytest.mark.parametrize("hints", [(), HINTS], ids=["0hints", "3hints"])
+def test_runtime_matches_pytorch_on_the_shipped_compact_model(hints):
+    spec = registry.get_spec("compact")
+    state = torch.load(weights.source_path(spec), map_location="cpu", weights_only=True)
+    image = photo(160, 120).convert("L")
+    ours = pipeline.colorize(image, model="compact", hints=hints)
+    assert psnr(ours, pytorch_result(spec, state, image, hints)) >= 50
+
+
+def test_the_shipped_runtime_file_was_made_from_the_registered_weights():
+    spec = registry.get_spec("compact")
+    assert weights.sha256_of(weights.source_path(spec)) == spec.sha256
+    assert weights.installed_sha256(spec) == spec.sha256
