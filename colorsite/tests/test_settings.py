@@ -56,7 +56,17 @@ def test_production_passes_the_deploy_check_but_for_hsts_preload(tmp_path):
         assert run.returncode == 0, output
 
 
-@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "DATABASE_URL", "RECAPTCHA_PUBLIC_KEY", "RECAPTCHA_PRIVATE_KEY"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "AWS_STORAGE_BUCKET_NAME",
+        "DJANGO_ALLOWED_HOSTS",
+        "RECAPTCHA_PUBLIC_KEY",
+        "RECAPTCHA_PRIVATE_KEY",
+    ],
+)
 def test_production_refuses_to_start_without(name, tmp_path):
     run = manage("check", environment=without(name), tmp_path=tmp_path)
     assert run.returncode != 0
