@@ -46,7 +46,7 @@ def seeded_weights(model, photos, path, seed=0):
     """Seeded random weights; BatchNorm statistics measured on the photos (so every layer keeps
     a live signal) and, for eccv16, the ab bin centres in the decoding layer like the official
     file, so the outputs are colourful and depend on the photo."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()
@@ -89,7 +89,7 @@ def psnr(first, second):
 def compact_numbers(runs):
     """The compact model's network alone on 256x256 (median seconds without hints and with 10
     hints, which adds the hint anchoring), or None when its weights are not there."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()
@@ -116,7 +116,7 @@ def compact_numbers(runs):
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()

@@ -30,7 +30,7 @@ def peak_rss_mb():
 
 def run_project(model, photo, out, weights_dir):
     os.environ["COLORIZE_WEIGHTS_DIR"] = weights_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()

@@ -36,7 +36,7 @@ def s3_storage(settings, monkeypatch):
             monkeypatch.setenv(name, value)
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
         # The project's own settings module, evaluated with these variables set.
-        configured = runpy.run_path(str(Path(django_settings.BASE_DIR) / "colorsite" / "settings.py"))
+        configured = runpy.run_path(str(Path(django_settings.BASE_DIR) / "colorsite" / "settings" / "base.py"))
         settings.STORAGES = {**settings.STORAGES, "default": configured["STORAGES"]["default"]}
         yield boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     finally:

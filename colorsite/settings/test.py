@@ -1,0 +1,15 @@
+"""The test suite's settings (pytest.ini): fixed keys, fast passwords, no configuration."""
+
+from .base import *  # noqa: F403
+from .base import SILENCED_SYSTEM_CHECKS, STATIC_ROOT, recaptcha_test_keys
+
+SECRET_KEY = "test-only-secret-key-never-used-outside-the-test-suite-0123456789"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Google's public test keys whatever the shell has; the tests replace reCAPTCHA's one network call.
+RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY = recaptcha_test_keys
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_recaptcha.recaptcha_test_key_error"]
+
+# The live server serves the static files from the finders: the tests never run collectstatic.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
