@@ -1,8 +1,11 @@
-"""The engine's benchmark: the project's pipeline against the authors' reference pipeline.
+"""The engine's benchmark: the production pipeline (ONNX Runtime, float32) against the
+authors' reference pipeline (PyTorch, float32).
 
-Same photos, same seeded random weights (one state_dict loaded into both), alternating runs,
-each in a fresh process; prints medians of the end-to-end time and peak RSS, their ratios and
-the fidelity (PSNR of the project's output against the reference output). Run by scripts/bench.
+Same photos, same seeded random weights (one PyTorch file: loaded by the reference, converted
+to ONNX by the project's torch-free converter), alternating runs, each in a fresh process;
+prints medians of the end-to-end time and peak RSS, their ratios and the fidelity (PSNR of the
+project's output against the reference output). With --torch-bf16 it also times the PyTorch
+bfloat16 path the project dropped. Run by scripts/bench.
 """
 
 import argparse
@@ -50,10 +53,11 @@ def seeded_weights(model, photos, path, seed=0):
     import django
 
     django.setup()
-    from colorize import pipeline, registry
+    from colorize import pipeline
+    from colorize.networks import build_network
 
     torch.manual_seed(seed)
-    network = registry.get_spec(model).build()
+    network = build_network(model)
     pts = ROOT.parent / "shared" / "models" / "pts_in_hull.npy"
     if model == "eccv16" and pts.is_file():
         with torch.no_grad():
@@ -63,12 +67,23 @@ def seeded_weights(model, photos, path, seed=0):
         if isinstance(module, torch.nn.BatchNorm2d):
             module.reset_running_stats()
             module.momentum = None  # a plain average over the calibration passes
-    inputs = [pipeline._network_input(Image.open(p).convert("L"), 256) for p in photos.values()]
+    inputs = [torch.from_numpy(pipeline.network_input(Image.open(p).convert("L"), 256)) for p in photos.values()]
     network.train()
     with torch.no_grad():
         for l_norm in inputs:
             network(l_norm)
     torch.save(network.state_dict(), path)
+    install_for_runtime(model, path)
+
+
+def install_for_runtime(model, path):
+    """Convert the PyTorch file for the production runtime, as fetch_weights does."""
+    from django.test import override_settings
+
+    from colorize import registry, weights
+
+    with override_settings(COLORIZE_WEIGHTS_DIR=path.parent):
+        weights.convert(registry.get_spec(model), path, weights.sha256_of(path))
 
 
 def run_worker(implementation, model, photo, out, weights_dir):
@@ -87,31 +102,25 @@ def psnr(first, second):
 
 
 def compact_numbers(runs):
-    """The compact model's network alone on 256x256 (median seconds without hints and with 10
-    hints, which adds the hint anchoring), or None when its weights are not there."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
-    import django
+    """The compact model's network alone on 256x256 through the runtime (median seconds without
+    hints, and with 10 hints, which adds the hint anchoring)."""
+    import numpy as np
 
-    django.setup()
-    from colorize import registry
-    from colorize.pipeline import Hint, hint_tensors
+    from colorize import pipeline, registry
+    from colorize.hints import Hint
 
-    if not registry.is_installed("compact"):
-        return None
-    network = registry.load_model("compact")
-    l_norm = torch.zeros(1, 1, 256, 256).contiguous(memory_format=torch.channels_last)
+    spec = registry.get_spec("compact")
+    l_norm = np.zeros((1, 1, 256, 256), dtype=np.float32)
     hints = [Hint(x=25 * i, y=20 * i, color="#a0522d") for i in range(1, 11)]
-    inputs = {"no hints": hint_tensors((), (256, 256)), "10 hints": hint_tensors(hints, (256, 256))}
     medians = {}
-    with torch.inference_mode():
-        for label, (hint_ab, mask) in inputs.items():
-            network(l_norm, hint_ab, mask)
-            times = []
-            for _ in range(max(5, runs * 3)):
-                started = time.perf_counter()
-                network(l_norm, hint_ab, mask)
-                times.append(time.perf_counter() - started)
-            medians[label] = statistics.median(times)
+    for label, case in (("no hints", ()), ("10 hints", hints)):
+        pipeline.predict_ab(spec, l_norm, case, (256, 256))
+        times = []
+        for _ in range(max(5, runs * 3)):
+            started = time.perf_counter()
+            pipeline.predict_ab(spec, l_norm, case, (256, 256))
+            times.append(time.perf_counter() - started)
+        medians[label] = statistics.median(times)
     return medians
 
 
@@ -126,60 +135,62 @@ def main():
     parser.add_argument("--models", default="eccv16,siggraph17")
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
     parser.add_argument("--work", default=str(ROOT / "bench-env" / "work"))
-    parser.add_argument("--compact-only", action="store_true", help="only the compact model's two numbers")
+    parser.add_argument("--compact-only", action="store_true", help="only the compact model's numbers")
+    parser.add_argument("--torch-bf16", action="store_true", help="also time the PyTorch bfloat16 path")
     args = parser.parse_args()
     models = [] if args.compact_only else [m for m in args.models.split(",") if m]
+    pipelines = ("project", "torch-bf16", "reference") if args.torch_bf16 else ("project", "reference")
+
+    import onnxruntime
+
+    from colorize import runtime
 
     work = Path(args.work)
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
-    from colorize.registry import native_bf16, torch_threads
-
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project COLORIZE_TORCH_THREADS "
-          f"(0: the idle CPUs at each run; {torch_threads()} now), reference {torch.get_num_threads()} (torch's default); "
+    print(f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {runtime.threads()} threads "
+          f"(COLORIZE_THREADS=0: every CPU), memory arena {'on' if django.conf.settings.COLORIZE_MEMORY_ARENA else 'off'}; "
+          f"reference: torch {torch.__version__} float32, {torch.get_num_threads()} threads (torch's default); "
           f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
-    print(f"project networks: eccv16/siggraph17 in bfloat16 where the CPU has it natively (COLORIZE_CPU_BF16="
-          f"{os.environ.get('COLORIZE_CPU_BF16', 'auto')}; native bf16 here: {'yes' if native_bf16() else 'no'}); "
-          "the reference in float32")
     rows = []
     for model in models:
         weights_dir = work / "weights"
         seeded_weights(model, photos, weights_dir / weight_file(model))
         for size in args.sizes.split(","):
-            results = {"project": [], "reference": []}
+            results = {name: [] for name in pipelines}
             outputs = {name: work / f"{model}-{size}mp-{name}.png" for name in results}
             for run in range(args.runs):
-                order = ("project", "reference") if run % 2 == 0 else ("reference", "project")
+                order = pipelines if run % 2 == 0 else tuple(reversed(pipelines))
                 for name in order:
                     results[name].append(run_worker(name, model, photos[size], outputs[name], weights_dir))
             median = {name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")} for name, runs in results.items()}
-            rows.append((model, size, median, psnr(outputs["project"], outputs["reference"])))
+            quality = {name: psnr(outputs[name], outputs["reference"]) for name in pipelines if name != "reference"}
+            rows.append((model, size, median, quality))
             print(f"  done: {model} {size} MP", flush=True)
 
     print()
     if rows:
-        print_table(rows)
+        print_table(rows, [name for name in pipelines if name != "reference"])
     compact = compact_numbers(args.runs)
-    if compact is None:
-        print("compact: skipped, its weights file colorize/weights/compact-v1.pt is not there yet")
-    else:
-        seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
-        network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in compact.items())
-        print(f"compact: network alone on 256x256 (median): {network}; "
-              f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
+    seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
+    network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in compact.items())
+    print(f"compact: network alone on 256x256 (median): {network}; "
+          f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
 
 
-def print_table(rows):
-    print("| model | photo | project s | reference s | speed-up | project peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
-    print("|---|---|---|---|---|---|---|---|---|")
+def print_table(rows, candidates):
+    print("| model | photo | pipeline | seconds | reference s | speed-up | peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for model, size, median, quality in rows:
-        p, r = median["project"], median["reference"]
-        print(
-            f"| {model} | {size} MP | {p['seconds']:.2f} | {r['seconds']:.2f} | {r['seconds'] / p['seconds']:.2f}x "
-            f"| {p['peak_rss_mb']:.0f} MB | {r['peak_rss_mb']:.0f} MB | {p['peak_rss_mb'] / r['peak_rss_mb']:.2f} "
-            f"| {quality:.1f} dB |"
-        )
+        r = median["reference"]
+        for name in candidates:
+            p = median[name]
+            print(
+                f"| {model} | {size} MP | {name} | {p['seconds']:.2f} | {r['seconds']:.2f} | {r['seconds'] / p['seconds']:.2f}x "
+                f"| {p['peak_rss_mb']:.0f} MB | {r['peak_rss_mb']:.0f} MB | {p['peak_rss_mb'] / r['peak_rss_mb']:.2f} "
+                f"| {quality[name]:.1f} dB |"
+            )
     print()
 
 

@@ -1,8 +1,13 @@
 """One timed end-to-end run in a fresh process: decode -> network -> full-resolution result ->
-JPEG (quality 92, the same PIL encoder for both pipelines), then, untimed, a PNG of the same
+JPEG (quality 92, the same PIL encoder for every pipeline), then, untimed, a PNG of the same
 result for the fidelity comparison.
 
-    python -m bench.worker project|reference MODEL PHOTO OUT_PNG WEIGHTS_DIR
+    python -m bench.worker project|torch-bf16|reference MODEL PHOTO OUT_PNG WEIGHTS_DIR
+
+- project: the production pipeline (ONNX Runtime, float32; no torch imported).
+- torch-bf16: the same pipeline with the PyTorch network under bfloat16 autocast in place of
+  the runtime (the second code path that was dropped; measured to report what it would give).
+- reference: the authors' pipeline (rz-colorization 1.0.5: skimage, torch float32).
 
 Prints one JSON line: seconds (end to end, model already loaded and warmed up like a server's)
 and the process's peak RSS in MB (VmHWM: everything the process ever held resident).
@@ -28,29 +33,61 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_project(model, photo, out, weights_dir):
+def _django(weights_dir):
     os.environ["COLORIZE_WEIGHTS_DIR"] = weights_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()
-    import torch
 
-    from colorize import imaging, pipeline, registry
 
-    network = registry.load_model(model)
-    spec = registry.get_spec(model)
-    with torch.inference_mode():  # warm-up: a server has run the network before
-        pipeline.predict_ab(network, spec, torch.zeros(1, 1, spec.input_size, spec.input_size), (), (8, 8))
+def _timed(photo, out, colorize):
+    """Decode, ``colorize(image)``, encode as JPEG: the timed part; then the PNG, untimed."""
+    from colorize import imaging
+
     started = time.perf_counter()
-    image = imaging.load_image(photo, keep_gray=True, max_bytes=0, max_pixels=0)
-    result = pipeline.colorize(image, model=model)
-    data = imaging.encode_image(result, "jpeg")
+    result = colorize(imaging.load_image(photo, keep_gray=True, max_bytes=0, max_pixels=0))
     with open(out + ".jpg", "wb") as handle:
-        handle.write(data)
+        handle.write(imaging.encode_image(result, "jpeg"))
     seconds = time.perf_counter() - started
     result.save(out, "PNG", compress_level=1)
     return seconds
+
+
+def run_project(model, photo, out, weights_dir):
+    _django(weights_dir)
+    import numpy as np
+
+    from colorize import pipeline, registry
+
+    spec = registry.get_spec(model)
+    size = spec.input_size
+    pipeline.predict_ab(spec, np.zeros((1, 1, size, size), np.float32), (), (8, 8))  # warm-up, like a server's
+    seconds = _timed(photo, out, lambda image: pipeline.colorize(image, model=model))
+    assert "torch" not in sys.modules, "the production pipeline must not import torch"
+    return seconds
+
+
+def run_torch_bf16(model, photo, out, weights_dir):
+    _django(weights_dir)
+    import torch
+
+    from bench.common import weight_file
+    from colorize import pipeline
+    from colorize.networks import build_network
+
+    network = build_network(model).eval().to(memory_format=torch.channels_last)
+    network.load_state_dict(torch.load(os.path.join(weights_dir, weight_file(model)), map_location="cpu", weights_only=True))
+
+    def predict(l_norm):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+            return network(torch.from_numpy(l_norm).contiguous(memory_format=torch.channels_last)).float().numpy() * 110.0
+
+    def colorize(image):
+        return pipeline.recombine(image, predict(pipeline.network_input(image, 256)))
+
+    predict(torch.zeros(1, 1, 256, 256).numpy())  # warm-up, like a server's
+    return _timed(photo, out, colorize)
 
 
 def run_reference(model, photo, out, weights_dir):
@@ -79,11 +116,12 @@ def run_reference(model, photo, out, weights_dir):
     return seconds
 
 
+RUNNERS = {"project": run_project, "torch-bf16": run_torch_bf16, "reference": run_reference}
+
+
 def main():
     implementation, model, photo, out, weights_dir = sys.argv[1:6]
-    out = str(out)
-    runner = run_project if implementation == "project" else run_reference
-    seconds = runner(model, photo, out, weights_dir)
+    seconds = RUNNERS[implementation](model, photo, str(out), weights_dir)
     print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
 
 
