@@ -58,8 +58,8 @@ def seeded_weights(model, photos, path, seed=0):
 
     torch.manual_seed(seed)
     network = build_network(model)
-    pts = ROOT.parent / "shared" / "models" / "pts_in_hull.npy"
-    if model == "eccv16" and pts.is_file():
+    pts = ROOT / "colorize" / "tests" / "data" / "pts_in_hull.npy"
+    if model == "eccv16":
         with torch.no_grad():
             network.model_out.weight.copy_(torch.from_numpy(np.load(pts)).float().T.reshape(2, 313, 1, 1) / 110)
             network.model8[6].weight.mul_(20)
@@ -130,7 +130,7 @@ def main():
 
     django.setup()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--photos", default=str(ROOT.parent / "shared" / "datasets"), help="folder with bw/ or samples/")
+    parser.add_argument("--photos", default=str(django.conf.settings.SHARED_DATA_DIR / "datasets"), help="folder with bw/ or samples/")
     parser.add_argument("--runs", type=int, default=3, help="runs per pipeline and case (alternating)")
     parser.add_argument("--models", default="eccv16,siggraph17")
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")

@@ -2,18 +2,22 @@
 installed the way production installs them (a PyTorch file converted for the runtime)."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
 from colorize import registry, weights
 from colorize.networks import build_network
 
-PTS_IN_HULL = Path(__file__).resolve().parent / "data" / "pts_in_hull.npy"
+# Small reference files the tests need ship with them (copies of ../shared/models/).
+DATA = Path(__file__).resolve().parent / "data"
+PTS_IN_HULL = DATA / "pts_in_hull.npy"
 
 
 def seeded_state_dict(name, seed=0):
@@ -81,3 +85,26 @@ def photo(width=96, height=64, seed=0):
     )
     rgb[height // 4 : height // 2, width // 4 : width // 2] = rng.integers(0, 256, 3)
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
+
+
+@pytest.fixture(scope="session")
+def official_layouts():
+    """Every key and shape of the authors' two state_dicts (eccv16: 82 tensors, siggraph17: 107)."""
+    return json.loads((DATA / "official_layouts.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def sample_photo_paths():
+    """The small well-known test photos of the shared data sets (settings.SHARED_DATA_DIR); the
+    test is skipped, saying where they were looked for, when they are absent."""
+    folder = Path(settings.SHARED_DATA_DIR) / "datasets" / "samples"
+    paths = sorted(folder.glob("*.jpg")) + sorted(folder.glob("*.png"))
+    if len(paths) < 4:
+        pytest.skip(f"the sample photos are missing from {folder} (set COLORSITE_SHARED_DIR to the shared data folder)")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample_photos(sample_photo_paths):
+    """The first four sample photos as uint8 RGB arrays."""
+    return [np.asarray(Image.open(path).convert("RGB")) for path in sample_photo_paths[:4]]

@@ -17,7 +17,6 @@ from colorize.checkpoint import read_state_dict
 from colorize.errors import ColorizeError, NotAWeightFile, UnsafeWeightFile
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
 
-LAYOUTS = Path(__file__).resolve().parents[3] / "shared" / "models" / "official_layouts.json"
 FORMATS = {"zip": True, "legacy": False}  # torch.save's _use_new_zipfile_serialization
 
 
@@ -78,19 +77,12 @@ def test_num_batches_tracked_stays_an_int64_scalar(tmp_path, fmt):
     assert value.dtype == np.int64 and value.shape == () and int(value) == 123456789012
 
 
-@pytest.fixture(scope="module")
-def layouts():
-    if not LAYOUTS.is_file():
-        pytest.skip(f"{LAYOUTS} is missing: the official layouts live in the project's shared/ folder")
-    return json.loads(LAYOUTS.read_text())
-
-
 @pytest.mark.parametrize("network", [ECCV16, SIGGRAPH17], ids=["eccv16", "siggraph17"])
-def test_a_zhang_state_dict_reads_back_in_the_official_layout(tmp_path, fmt, network, layouts):
+def test_a_zhang_state_dict_reads_back_in_the_official_layout(tmp_path, fmt, network, official_layouts):
     torch.manual_seed(0)
     state = network().state_dict()
     read = read_state_dict(save(state, tmp_path / "w.pth", fmt))
-    assert {key: list(value.shape) for key, value in read.items()} == layouts[network.__name__.lower()]
+    assert {key: list(value.shape) for key, value in read.items()} == official_layouts[network.__name__.lower()]
     for key, tensor in state.items():
         assert np.array_equal(read[key], tensor.numpy()), key
 

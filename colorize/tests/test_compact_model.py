@@ -15,15 +15,7 @@ from colorize.training.hints import ground_truth_hints
 from colorize.training.metrics import colourfulness, psnr
 from colorize.weights import runtime_path, sha256_of, source_path
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "samples"
 SHIPPED = source_path(get_spec("compact"))
-
-
-def sample_photos():
-    photos = sorted(SAMPLES.glob("*.jpg")) + sorted(SAMPLES.glob("*.png"))
-    if not photos:
-        pytest.skip(f"the sample photos are missing from {SAMPLES}")
-    return [np.asarray(Image.open(p).convert("RGB")) for p in photos[:4]]
 
 
 def lab_of(rgb):
@@ -40,14 +32,14 @@ def test_shipped_weights_are_the_registered_file_within_the_size_budget():
     assert runtime_path(get_spec("compact")).stat().st_size <= 8 * 1024 * 1024
 
 
-def test_automatic_output_is_colour_not_grey():
-    for truth in sample_photos():
+def test_automatic_output_is_colour_not_grey(sample_photos):
+    for truth in sample_photos:
         assert colourfulness(colorized(truth)) > 8
 
 
-def test_more_hints_bring_the_output_closer_to_the_truth():
+def test_more_hints_bring_the_output_closer_to_the_truth(sample_photos):
     totals = {0: 0.0, 10: 0.0, 50: 0.0}
-    for index, truth in enumerate(sample_photos()):
+    for index, truth in enumerate(sample_photos):
         for count in totals:
             rng = np.random.default_rng([index, count])
             hints = [Hint(x, y, colour) for x, y, colour in ground_truth_hints(truth, count, rng)]
@@ -56,8 +48,8 @@ def test_more_hints_bring_the_output_closer_to_the_truth():
 
 
 @pytest.mark.parametrize(("colour", "channel", "sign"), [("#1f4fd0", 2, -1), ("#d03020", 1, 1)])
-def test_a_hint_turns_its_neighbourhood_toward_its_colour(colour, channel, sign):
-    truth = sample_photos()[0]
+def test_a_hint_turns_its_neighbourhood_toward_its_colour(sample_photos, colour, channel, sign):
+    truth = sample_photos[0]
     height, width = truth.shape[:2]
     x, y = width // 2, height // 2
     window = (slice(y - height // 20, y + height // 20), slice(x - width // 20, x + width // 20))

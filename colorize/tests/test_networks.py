@@ -8,15 +8,7 @@ import torch
 
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
 
-LAYOUTS = Path(__file__).resolve().parents[3] / "shared" / "models" / "official_layouts.json"
 NETWORKS = {"eccv16": ECCV16, "siggraph17": SIGGRAPH17}
-
-
-@pytest.fixture(scope="module")
-def layouts():
-    if not LAYOUTS.is_file():
-        pytest.skip(f"{LAYOUTS} is missing")
-    return json.loads(LAYOUTS.read_text())
 
 
 def state_dict_from_layout(layout, seed=0):
@@ -33,21 +25,21 @@ def state_dict_from_layout(layout, seed=0):
 
 
 @pytest.mark.parametrize("name", NETWORKS)
-def test_state_dict_keys_and_shapes_equal_the_official_layout(name, layouts):
+def test_state_dict_keys_and_shapes_equal_the_official_layout(name, official_layouts):
     own = {key: list(value.shape) for key, value in NETWORKS[name]().state_dict().items()}
-    assert sorted(own) == sorted(layouts[name])
-    assert own == layouts[name]
+    assert sorted(own) == sorted(official_layouts[name])
+    assert own == official_layouts[name]
 
 
 @pytest.mark.parametrize(("name", "count"), [("eccv16", 82), ("siggraph17", 107)])
-def test_layout_has_the_documented_number_of_tensors(name, count, layouts):
-    assert len(layouts[name]) == count
+def test_layout_has_the_documented_number_of_tensors(name, count, official_layouts):
+    assert len(official_layouts[name]) == count
 
 
 @pytest.mark.parametrize("name", NETWORKS)
-def test_a_state_dict_built_from_the_layout_loads_strictly(name, layouts):
+def test_a_state_dict_built_from_the_layout_loads_strictly(name, official_layouts):
     network = NETWORKS[name]()
-    state = state_dict_from_layout(layouts[name])
+    state = state_dict_from_layout(official_layouts[name])
     result = network.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     for key, value in network.state_dict().items():

@@ -16,7 +16,6 @@ from colorize.errors import ColorizeError, WrongLayout
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
 
-LAYOUTS = Path(__file__).resolve().parents[3] / "shared" / "models" / "official_layouts.json"
 SIZE = 64  # small, to keep the comparison quick; a multiple of 16 as all three need
 TOLERANCE = 1e-4  # float32 on both sides, only the summation order differs
 NETWORKS = {
@@ -186,21 +185,14 @@ def compact_state():
     return numpy_state(seeded_network("compact"))
 
 
-@pytest.fixture(scope="module")
-def layouts():
-    if not LAYOUTS.is_file():
-        pytest.skip(f"{LAYOUTS} is missing: the official layouts live in the project's shared/ folder")
-    return json.loads(LAYOUTS.read_text())
-
-
 def state_from_layout(layout):
     return {key: np.zeros(shape, np.int64 if key.endswith("num_batches_tracked") else np.float32)
             for key, shape in layout.items()}
 
 
 @pytest.mark.parametrize("name", ["eccv16", "siggraph17"])
-def test_the_official_layouts_are_accepted(name, layouts):
-    onnx_graphs.check_layout(name, state_from_layout(layouts[name]))
+def test_the_official_layouts_are_accepted(name, official_layouts):
+    onnx_graphs.check_layout(name, state_from_layout(official_layouts[name]))
 
 
 def test_the_compact_layout_follows_the_files_widths():
@@ -226,9 +218,9 @@ def test_a_wrong_shape_is_refused(compact_state):
         onnx_graphs.check_layout("compact", state)
 
 
-def test_an_eccv16_file_is_refused_as_siggraph17(layouts):
+def test_an_eccv16_file_is_refused_as_siggraph17(official_layouts):
     with pytest.raises(WrongLayout, match="not a siggraph17 weight file: missing keys: 34") as caught:
-        onnx_graphs.check_layout("siggraph17", state_from_layout(layouts["eccv16"]))
+        onnx_graphs.check_layout("siggraph17", state_from_layout(official_layouts["eccv16"]))
     assert "model1.0.weight is (64, 1, 3, 3), expected (64, 4, 3, 3)" in str(caught.value)
     assert "unexpected keys" in str(caught.value)  # eccv16's model8.6 and model_out.weight
 

@@ -12,14 +12,9 @@ from colorize.training.hints import ground_truth_hints, simulate_hints
 from colorize.training.metrics import ciede2000, colourfulness, psnr
 from colorize.training.train import TrainingConfig, soft_targets, train
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "samples"
-
-
 @pytest.fixture
-def tiny_dataset(tmp_path):
-    photos = sorted(SAMPLES.glob("*.jpg")) + sorted(SAMPLES.glob("*.png"))
-    if len(photos) < 4:
-        pytest.skip(f"the sample photos are missing from {SAMPLES}")
+def tiny_dataset(tmp_path, sample_photo_paths):
+    photos = sample_photo_paths
     (tmp_path / "data" / "train").mkdir(parents=True)
     (tmp_path / "data" / "train-extra" / "faces").mkdir(parents=True)
     for index, photo in enumerate(photos):

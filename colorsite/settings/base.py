@@ -112,6 +112,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# The data sets and reference files kept beside the repository (training, evaluation, the
+# benchmark and a few tests read them; nothing a server needs).
+SHARED_DATA_DIR = Path(env.str("COLORSITE_SHARED_DIR", default=str(BASE_DIR.parent / "shared")))
+
 # --- The colorization engine: every COLORIZE_* setting, here and only here ------------------
 COLORIZE_WEIGHTS_DIR = Path(env.str("COLORIZE_WEIGHTS_DIR", default=str(DATA_DIR / "weights")))
 COLORIZE_DEFAULT_MODEL = env.str("COLORIZE_DEFAULT_MODEL", default="")

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Colorize a folder of colour photos from their lightness and score the results against them."
 
     def add_arguments(self, parser):
-        parser.add_argument("folder", nargs="?", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "val"))
+        parser.add_argument("folder", nargs="?", default=str(settings.SHARED_DATA_DIR / "datasets" / "val"))
         parser.add_argument("--model", default=None, help="registry name; the default model if omitted")
         parser.add_argument("--hints", default="0,1,10,50", help="comma-separated hint counts")
         parser.add_argument("--seed", type=int, default=0)

@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         defaults = TrainingConfig(dataset_root="", work_dir="", output="")
-        parser.add_argument("--data", default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
+        parser.add_argument("--data", default=str(settings.SHARED_DATA_DIR / "datasets"),
                             help="folder holding train/ and train-extra/")
         parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"),
                             help="where the photo cache and the checkpoint live; rerun to resume")
