@@ -6,7 +6,8 @@
   SQLite database; each worker's RSS after serving /, /gallery/, /admin/login/ and /healthz
   20 times each, and whether any web process mapped an ML runtime.
 - Worker tier: for each model, a fresh `manage.py gallery_worker` process: its RSS idle (after
-  start-up and one sweep) and its peak (VmHWM) and RSS after colorizing one 12 MP photo.
+  start-up and one sweep) and its peak (VmHWM) and RSS after colorizing one 12 MP photo; then
+  one process running all the models in turn (a worker keeps each model it has loaded).
 The eccv16/siggraph17 runtime files come from --weights (scripts/bench leaves seeded random
 ones, converted from PyTorch files like the authors', in bench-env/work/weights).
 """
@@ -96,7 +97,8 @@ print(ColorizationJob.objects.filter(status__in=("succeeded", "failed")).count()
 """
 
 
-def worker_tier(env, model, photo):
+def worker_tier(env, models, photo):
+    """One fresh worker process running one 12 MP job on each of ``models`` in turn."""
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "gallery_worker", "--no-reload", "--interval", "0.5", "--no-startup-delay"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -104,19 +106,20 @@ def worker_tier(env, model, photo):
     try:
         time.sleep(8)
         idle = status_mb(worker.pid, "VmRSS")
-        subprocess.run([sys.executable, "-c", CREATE_JOB, str(photo), model], cwd=ROOT, env=env, check=True)
-        while True:
-            done = subprocess.run([sys.executable, "-c", FINISHED], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-            finished, failed = map(int, done.stdout.split())
-            if finished:
-                break
-            time.sleep(0.5)
+        for count, model in enumerate(models, start=1):
+            subprocess.run([sys.executable, "-c", CREATE_JOB, str(photo), model], cwd=ROOT, env=env, check=True)
+            while True:
+                done = subprocess.run([sys.executable, "-c", FINISHED], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+                finished, failed = map(int, done.stdout.split())
+                if finished == count:
+                    break
+                time.sleep(0.5)
         peak, after = status_mb(worker.pid, "VmHWM"), status_mb(worker.pid, "VmRSS")
     finally:
         worker.terminate()
         worker.wait(timeout=60)
     outcome = "FAILED" if failed else "ok"
-    print(f"| {model} | {idle:.0f} MB | {peak:.0f} MB | {after:.0f} MB | {outcome} |", flush=True)
+    print(f"| {' then '.join(models)} | {idle:.0f} MB | {peak:.0f} MB | {after:.0f} MB | {outcome} |", flush=True)
 
 
 def main():
@@ -134,11 +137,12 @@ def main():
         }
         web_tier(env)
         print("worker tier, one 12 MP job (4000x3000) per fresh worker process:")
-        print("| model | idle RSS | peak RSS | RSS after the job |  |")
+        print("| models | idle RSS | peak RSS | RSS after the jobs | outcome |")
         print("|---|---|---|---|---|")
-        for model in args.models.split(","):
+        models = args.models.split(",")
+        for case in [[model] for model in models] + ([models] if len(models) > 1 else []):
             subprocess.run([sys.executable, "manage.py", "flush", "--noinput"], cwd=ROOT, env=env, check=True)
-            worker_tier(env, model, args.photo)
+            worker_tier(env, case, args.photo)
 
 
 if __name__ == "__main__":
