@@ -136,8 +136,15 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         logger.exception("Job %s: could not store the result", job.public_id)
         delete_names(storage_fields.values(), job.original.storage)
         return _fail(job, STORE_FAILED)
-    old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
-    if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields):
+    try:
+        old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
+        recorded = _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields)
+    except (DatabaseError, InterfaceError):
+        # The database went away: this run cannot be recorded, so its files would belong to
+        # nobody. The job's heartbeat has stopped; the sweep runs it again.
+        delete_names(storage_fields.values(), job.original.storage)
+        raise
+    if recorded:
         delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.
