@@ -132,6 +132,8 @@ def assert_completed_once(job):
         data = handle.read()
     assert Image.open(io.BytesIO(data)).size == (job.original_width, job.original_height)
     assert b"compositeWithTrainedAlgorithmicMedia" in imaging.read_xmp(data)
+    # The worker records its task row's outcome just after the job's.
+    wait_for(lambda: not {"RUNNING", "READY"} & {row.status for row in task_rows(job)}, timeout=30, what="the task rows to end")
     statuses = sorted(row.status for row in task_rows(job))
     assert statuses.count("SUCCESSFUL") == 1 and "RUNNING" not in statuses and "READY" not in statuses, statuses
     return statuses
