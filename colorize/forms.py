@@ -1,7 +1,9 @@
 """The upload form: the picture is validated by its content (never its name or Content-Type)
 through colorize.imaging, the model is one of the installed ones, and a reCAPTCHA guards it."""
 
+import http.client
 import io
+import logging
 from dataclasses import dataclass
 
 from django import forms
@@ -13,6 +15,10 @@ from PIL import Image
 
 from colorize import imaging, registry
 from colorize.errors import ColorizeError
+
+logger = logging.getLogger(__name__)
+
+VERIFICATION_UNAVAILABLE = "captcha_unavailable"
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,52 @@ def default_model():
         return None
 
 
+class VerifiedReCaptchaField(ReCaptchaField):
+    """django-recaptcha's field, for when Google cannot be reached: its check catches only an
+    HTTP error answer, so a refused connection, a timeout or a garbled answer would escape as a
+    500. Here they are a validation error with the code VERIFICATION_UNAVAILABLE, which the
+    view answers with a 503 "try again"."""
+
+    default_error_messages = {
+        **ReCaptchaField.default_error_messages,
+        VERIFICATION_UNAVAILABLE: (
+            "We could not reach the \"I'm not a robot\" check just now, so nothing was uploaded. "
+            "Please try again in a minute."
+        ),
+    }
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except (OSError, ValueError, http.client.HTTPException) as error:  # URLError, timeouts, bad JSON
+            logger.warning("reCAPTCHA could not be verified: %s: %s", type(error).__name__, error)
+            raise forms.ValidationError(self.error_messages[VERIFICATION_UNAVAILABLE], code=VERIFICATION_UNAVAILABLE) from None
+
+
+class CheckboxWidget(ReCaptchaV2Checkbox):
+    """The v2 checkbox without django-recaptcha's inline script (and the no-op callback it
+    defined), so pages need no 'unsafe-inline' in their Content-Security-Policy."""
+
+    template_name = "colorize/recaptcha_v2_checkbox.html"
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs.pop("data-callback", None)
+        return attrs
+
+
+class ScoreWidget(ReCaptchaV3):
+    """The v3 widget with its script in a static file (colorize/recaptcha-v3.js)."""
+
+    template_name = "colorize/recaptcha_v3.html"
+
+
 def captcha_field():
     if getattr(settings, "RECAPTCHA_VERSION", "v2") == "v3":
-        widget = ReCaptchaV3(action="upload")
+        widget = ScoreWidget(action="upload")
     else:
-        widget = ReCaptchaV2Checkbox()
-    return ReCaptchaField(widget=widget, label="Are you human?")
+        widget = CheckboxWidget()
+    return VerifiedReCaptchaField(widget=widget, label="Are you human?")
 
 
 class ImageUploadField(forms.FileField):
@@ -106,3 +152,8 @@ class UploadForm(forms.Form):
     @property
     def has_models(self):
         return bool(self.fields["model"].choices)
+
+    @property
+    def verification_unavailable(self):
+        """Whether the reCAPTCHA check could not be done (not failed: unreachable)."""
+        return self.has_error("captcha", VERIFICATION_UNAVAILABLE)

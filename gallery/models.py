@@ -75,6 +75,9 @@ class ColorizationJob(models.Model):
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written every few seconds by the worker while the job runs."
+    )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started for the current request.")
     task_id = models.CharField(max_length=64, blank=True, help_text="Id of the django.tasks result that runs it.")
     error_message = models.TextField(blank=True)
@@ -82,6 +85,11 @@ class ColorizationJob(models.Model):
     gallery_requested = models.BooleanField("show in gallery requested", default=False)
     gallery_review = models.CharField(max_length=16, choices=Review, default=Review.PENDING)
     gallery_reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    client = models.CharField(
+        max_length=32, blank=True, db_index=True,
+        help_text="A keyed hash of the uploader's network (never the address): for the per-client queue cap.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -128,6 +136,11 @@ class ColorizationJob(models.Model):
             and self.gallery_review == self.Review.APPROVED
             and self.status == self.Status.SUCCEEDED
         )
+
+    @property
+    def gallery_title(self):
+        """What the public gallery calls this photo: never the uploader's file name."""
+        return f"Colorized photo #{self.pk}"
 
     @property
     def duration(self):

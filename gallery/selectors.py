@@ -21,6 +21,14 @@ def job_get(*, public_id: UUID | str) -> ColorizationJob | None:
         return None
 
 
+def active_job_count(*, client: str | None = None) -> int:
+    """How many jobs wait or run: all of them, or those of one client (its key)."""
+    jobs = ColorizationJob.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
+    if client is not None:
+        jobs = jobs.filter(client=client)
+    return jobs.count()
+
+
 def gallery_jobs() -> QuerySet[ColorizationJob]:
     """Jobs in the public gallery: finished, asked for by their owner, approved by an admin."""
     return ColorizationJob.objects.filter(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/<uuid:public_id>/retry/", views.job_retry, name="job_retry"),
     path("jobs/<uuid:public_id>/hints/", views.job_recolorize, name="job_recolorize"),
     path("jobs/<uuid:public_id>/gallery/", views.job_gallery, name="job_gallery"),
+    path("jobs/<uuid:public_id>/delete/", views.job_delete, name="job_delete"),
     path("jobs/<uuid:public_id>/files/<str:kind>/<str:name>", views.job_file, name="job_file"),
     path("jobs/<uuid:public_id>/download/<str:kind>/<str:name>", views.job_download, name="job_download"),
     path("gallery/", views.gallery, name="gallery"),

@@ -4,18 +4,26 @@ import mimetypes
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from colorize.errors import ColorizeError
 from gallery import selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm
+from gallery.ratelimits import client_key, limit_job_requests
 from gallery.services import web
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+# Gallery pictures: anyone may keep them. A job's own pictures: only the owner's browser, never a
+# shared cache (a proxy, a CDN). Both live at URLs that change with the file, so never go stale.
+PUBLIC_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _private_immutable():
+    return f"private, max-age={settings.GALLERY_PRIVATE_MAX_AGE}, immutable"
 
 
 def _job_or_404(public_id):
@@ -45,8 +53,24 @@ def _private(response):
     return response
 
 
+def _busy(request, error):
+    """The queue caps: 429 when this client has too many jobs on the way, 503 when everyone has."""
+    status = 429 if error.scope == "client" else 503
+    response = render(request, "gallery/busy.html", {"scope": error.scope, "active": error.active}, status=status)
+    response["Retry-After"] = "60" if error.scope == "client" else "180"
+    return response
+
+
+@limit_job_requests
 def upload(request):
+    status = 200
     if request.method == "POST":
+        status = 400
+        client = client_key(request)
+        try:
+            web.queue_room_check(client=client)
+        except web.QueueFull as error:
+            return _busy(request, error)
         too_big = _request_too_big(request)
         if too_big:
             form = JobUploadForm()
@@ -60,13 +84,19 @@ def upload(request):
                     model_name=form.cleaned_data["model"],
                     uploaded_bytes=upload.size,
                     gallery_requested=form.cleaned_data["show_in_gallery"],
+                    client=client,
                 )
                 return redirect(job)
+            if form.verification_unavailable:
+                status = 503  # not the visitor's fault: Google's check could not be reached
     else:
         form = JobUploadForm()
         too_big = None
     context = {"form": form, "upload_error": too_big, "recent": selectors.gallery_page(per_page=4)}
-    return render(request, "gallery/upload.html", context, status=400 if request.method == "POST" else 200)
+    response = render(request, "gallery/upload.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "60"
+    return response
 
 
 def _request_too_big(request):
@@ -115,10 +145,15 @@ def job_status(request, public_id):
 
 
 @require_POST
+@limit_job_requests
 def job_retry(request, public_id):
     job = _job_or_404(public_id)
     form = RetryForm(request.POST, job=job)
     if form.is_valid() and job.status == job.Status.FAILED:
+        try:
+            web.queue_room_check(client=client_key(request))
+        except web.QueueFull as error:
+            return _busy(request, error)
         web.job_retry(job=job, model_name=form.cleaned_data["model"])
         messages.info(request, "Trying again.")
     elif job.status != job.Status.FAILED:
@@ -129,15 +164,26 @@ def job_retry(request, public_id):
 
 
 @require_POST
+@limit_job_requests
 def job_recolorize(request, public_id):
     job = _job_or_404(public_id)
     form = HintsForm(request.POST, job=job)
-    if not form.is_valid():
-        context = _job_context(request, job, hints_form=form)
-        return _private(render(request, "gallery/job_detail.html", context, status=400))
-    new_job = web.job_recolorize(job=job, hints=form.cleaned_data["hints"], model_name=form.cleaned_data["model"])
-    messages.success(request, "Colorizing again with your colour points.")
-    return redirect(new_job)
+    if form.is_valid():
+        client = client_key(request)
+        try:
+            web.queue_room_check(client=client)
+            new_job = web.job_recolorize(
+                job=job, hints=form.cleaned_data["hints"], model_name=form.cleaned_data["model"], client=client
+            )
+        except web.QueueFull as error:
+            return _busy(request, error)
+        except ColorizeError as error:  # the stored original could not be read back
+            form.add_error(None, error.user_message)
+        else:
+            messages.success(request, "Colorizing again with your colour points.")
+            return redirect(new_job)
+    context = _job_context(request, job, hints_form=form)
+    return _private(render(request, "gallery/job_detail.html", context, status=400))
 
 
 @require_POST
@@ -154,22 +200,22 @@ def job_gallery(request, public_id):
     return redirect(job)
 
 
-def _file_response(field, *, as_attachment=False, filename=None):
+def _file_response(field, *, cache_control, as_attachment=False, filename=None):
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
     response = FileResponse(
         field.storage.open(field.name, "rb"), content_type=content_type, as_attachment=as_attachment, filename=filename
     )
-    response["Cache-Control"] = IMMUTABLE
+    response["Cache-Control"] = cache_control
     return response
 
 
 @require_safe
 def job_file(request, public_id, kind, name):
     """One of a job's pictures. The name is part of the URL and changes with the file, so the
-    response may be cached for ever: a new result always has a new URL."""
+    owner's browser may keep it; "private" keeps it out of shared caches."""
     job = _job_or_404(public_id)
     field = _file_or_404(job, kind, name)
-    return _private(_file_response(field))
+    return _private(_file_response(field, cache_control=_private_immutable()))
 
 
 @require_safe
@@ -177,7 +223,25 @@ def job_download(request, public_id, kind, name):
     job = _job_or_404(public_id)
     field = _file_or_404(job, kind, name)
     extension = "png" if kind == "result" else "jpg"
-    return _private(_file_response(field, as_attachment=True, filename=f"{job.display_name}-colorized.{extension}"))
+    return _private(
+        _file_response(
+            field, cache_control=_private_immutable(), as_attachment=True, filename=f"{job.display_name}-colorized.{extension}"
+        )
+    )
+
+
+@never_cache
+def job_delete(request, public_id):
+    """"Delete this photo": a confirmation page (GET), then the deletion (POST) of the job and
+    its files, at once. Works without JavaScript."""
+    job = _job_or_404(public_id)
+    if request.method == "POST":
+        web.job_delete(job=job)
+        messages.success(request, "Your photo and its results were deleted.")
+        return redirect("gallery:upload")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    return _private(render(request, "gallery/job_delete.html", {"job": job}))
 
 
 @require_safe
@@ -198,4 +262,4 @@ def gallery_file(request, pk, kind, name):
     and without revealing the job's private link."""
     job = _gallery_job_or_404(pk)
     field = _file_or_404(job, kind, name)
-    return _file_response(field)
+    return _file_response(field, cache_control=PUBLIC_IMMUTABLE)

@@ -5,6 +5,7 @@ differs between those runs (the secret key, static files, reCAPTCHA test keys, H
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "django_recaptcha",
+    "django_ratelimit",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static package
     "colorize",
     "gallery",
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "colorsite.urls"
@@ -63,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -80,6 +84,26 @@ if not _database_url:
 DATABASES = {"default": env.db_url_config(_database_url or f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache shared by every process (the web workers and the task worker): the rate limits
+# live here. Redis when REDIS_URL is set (production: ElastiCache); else a table in the
+# database (made by `manage.py createcachetable`, which runs wherever `migrate` runs).
+# django-ratelimit's checks know neither: its W001 ("not officially supported") is silenced for
+# Django's own RedisCache, which increments atomically (Redis INCR); its E003 for the database
+# cache, whose increment is a read then a write, so under concurrent requests from one client a
+# few may slip past a limit (set REDIS_URL where that matters).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "colorsite"}}
+    _cache_checks_silenced = ["django_ratelimit.W001"]
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "colorsite_cache"}}
+    _cache_checks_silenced = ["django_ratelimit.W001", "django_ratelimit.E003"]
+
+# Uploads larger than 2.5 MB are spooled to a temporary file here while the request is read.
+# A web worker killed mid-upload leaves its file behind; the worker's sweep deletes stale ones.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "upload-tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -133,12 +157,31 @@ COLORIZE_MEMORY_ARENA = env.bool("COLORIZE_MEMORY_ARENA", default=True)
 # (scripts/start-worker: started by scripts/run-site next to the web server, and by the
 # worker tier in production) runs them.
 TASKS = {"default": {"BACKEND": env.str("DJANGO_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
-# A job still "running" this long after it started is taken to have lost its worker and is
-# queued again (at most GALLERY_JOB_MAX_ATTEMPTS runs in all).
-GALLERY_JOB_TIMEOUT_SECONDS = env.int("GALLERY_JOB_TIMEOUT_SECONDS", default=600)
+# A job still "running" with no heartbeat for GALLERY_JOB_TIMEOUT_SECONDS is taken to have lost
+# its worker and is queued again (at most GALLERY_JOB_MAX_ATTEMPTS runs in all).
+GALLERY_JOB_TIMEOUT_SECONDS = env.float("GALLERY_JOB_TIMEOUT_SECONDS", default=120.0)
 GALLERY_JOB_MAX_ATTEMPTS = env.int("GALLERY_JOB_MAX_ATTEMPTS", default=3)
+# A running job writes a heartbeat every GALLERY_HEARTBEAT_SECONDS; one whose heartbeat (or,
+# before the first, its start) is older than GALLERY_JOB_TIMEOUT_SECONDS lost its worker.
+GALLERY_HEARTBEAT_SECONDS = env.float("GALLERY_HEARTBEAT_SECONDS", default=10.0)
 GALLERY_THUMBNAIL_SIZE = env.int("GALLERY_THUMBNAIL_SIZE", default=480)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
+
+# Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
+# re-runs, retries) in django-ratelimit's notation ("20/10m": 20 per 10 minutes), and jobs
+# waiting or running at once; for everyone: jobs waiting or running at once.
+GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
+GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=5)
+GALLERY_MAX_ACTIVE_JOBS = env.int("GALLERY_MAX_ACTIVE_JOBS", default=100)
+# Retention: a job and its files are deleted this many days after it finished unless it is
+# public in the gallery; a failed job sooner. The worker's sweep does it.
+GALLERY_RETENTION_DAYS = env.float("GALLERY_RETENTION_DAYS", default=30)
+GALLERY_FAILED_RETENTION_DAYS = env.float("GALLERY_FAILED_RETENTION_DAYS", default=7)
+# How long a browser may keep a private job's picture (Cache-Control: private; never a shared cache).
+GALLERY_PRIVATE_MAX_AGE = env.int("GALLERY_PRIVATE_MAX_AGE", default=31536000)
+
+# django-ratelimit: the client behind the proxies (DJANGO_PROXY_HOPS, below).
+RATELIMIT_IP_META_KEY = "gallery.ratelimits.client_ip"
 
 # reCAPTCHA keys come from the environment: "" here when unset. local and test fall back to
 # Google's public test keys; production refuses to start without real ones.
@@ -149,15 +192,39 @@ RECAPTCHA_PUBLIC_KEY = env_secret("RECAPTCHA_PUBLIC_KEY")
 RECAPTCHA_PRIVATE_KEY = env_secret("RECAPTCHA_PRIVATE_KEY")
 RECAPTCHA_VERSION = env.str("RECAPTCHA_VERSION", default="v2").strip().lower()  # "v2" or "v3"
 RECAPTCHA_REQUIRED_SCORE = env.float("RECAPTCHA_REQUIRED_SCORE", default=0.5)
-SILENCED_SYSTEM_CHECKS = []
+SILENCED_SYSTEM_CHECKS = [*_cache_checks_silenced]
 
 # HTTPS switches, off by default for a local run; production turns them on.
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     # Behind a TLS-terminating proxy or load balancer (Elastic Beanstalk), trust its header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of gunicorn append the address they saw to X-Forwarded-For (Elastic
+# Beanstalk: the load balancer, then nginx: 2). The client is the address the outermost one
+# saw; anything further left was written by the client and is ignored. 0: the header is
+# ignored, the client is the connection's address (REMOTE_ADDR).
+PROXY_HOPS = env.int("DJANGO_PROXY_HOPS", default=2 if BEHIND_PROXY else 0)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
+
+# Content-Security-Policy (Django's own middleware): scripts only from this site, Google's
+# reCAPTCHA, or an inline <script> carrying the response's nonce; no 'unsafe-inline' for them.
+# Inline style attributes stay allowed (the before/after slider's position and reCAPTCHA's
+# widget use them).
+RECAPTCHA_DOMAIN = env.str("RECAPTCHA_DOMAIN", default="www.google.com")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, f"https://{RECAPTCHA_DOMAIN}/recaptcha/", "https://www.gstatic.com/recaptcha/"],
+    "frame-src": [f"https://{RECAPTCHA_DOMAIN}/recaptcha/", "https://recaptcha.google.com/recaptcha/"],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,

@@ -39,8 +39,11 @@ for _name, _value, _test_key in zip(
         )
 
 # HTTPS ends at Elastic Beanstalk's load balancer, which says so in X-Forwarded-Proto.
-if env.bool("DJANGO_BEHIND_PROXY", default=True):
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=True)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancer and nginx each append to X-Forwarded-For (see base.PROXY_HOPS).
+PROXY_HOPS = env.int("DJANGO_PROXY_HOPS", default=2 if BEHIND_PROXY else 0)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
 # The load balancer's health checker asks over plain HTTP (colorsite.health's middleware

@@ -10,6 +10,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY = recaptcha_test_keys
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_recaptcha.recaptcha_test_key_error"]
 
+# The database cache whatever the shell has (REDIS_URL), so the suite never writes to a real
+# Redis by accident; the rate-limit tests that use Redis say so themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "colorsite_cache"}}
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_ratelimit.W001", "django_ratelimit.E003"]
+
 # The live server serves the static files from the finders: the tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing

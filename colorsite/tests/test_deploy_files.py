@@ -45,3 +45,13 @@ def test_the_weights_hook_is_the_same_for_code_and_configuration_deployments():
     for hook in HOOKS:
         assert os.access(hook, os.X_OK), hook
         assert subprocess.run(["bash", "-n", hook]).returncode == 0
+
+
+def test_the_cache_table_is_made_wherever_migrate_runs():
+    """The database cache (the rate limits' default) needs its table next to the migrations."""
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())
+    migrate = config["container_commands"]["02_migrate"]["command"]
+    assert migrate.index("manage.py migrate") < migrate.index("manage.py createcachetable")
+    run_site = (BASE_DIR / "scripts" / "run-site").read_text()
+    assert run_site.index("manage.py migrate") < run_site.index("manage.py createcachetable")
+    assert "/var/app/data/upload-tmp" in config["container_commands"]["01_dirs"]["command"]

@@ -1,12 +1,18 @@
-"""Deleting a job's stored files: shared by the web's, the moderators' and the worker's writes.
+"""A job's stored files, shared by the web's, the moderators', the worker's and the sweep's
+writes: reading the original back, deleting files, cleaning the upload spool.
 
 A failed deletion is logged, never raised: a stray file costs storage, a crash costs a request."""
 
+import io
 import logging
+import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from django.core.files.storage import Storage
+from PIL import Image
 
+from colorize import imaging
 from gallery.models import FILE_FIELDS, ColorizationJob
 
 logger = logging.getLogger(__name__)
@@ -37,3 +43,34 @@ def job_files_deleter(job: ColorizationJob, field_names: Iterable[str] = FILE_FI
 def delete_job_files(job: ColorizationJob, field_names: Iterable[str] = FILE_FIELDS) -> None:
     """Delete ``job``'s stored files (from ``field_names``) now."""
     job_files_deleter(job, field_names)()
+
+
+def load_original(job: ColorizationJob) -> Image.Image:
+    """The job's stored original, decoded. The upload limits were checked on what the user
+    sent; the stored PNG may well be larger (a 10 MB JPEG can become a 50 MB PNG), so a job
+    that was accepted is read with no byte or pixel limit of ours (Pillow's own
+    decompression-bomb guard still applies). Raises a ColorizeError if it cannot be read."""
+    with job.original.open("rb") as handle:
+        return imaging.load_image(io.BytesIO(handle.read()), max_bytes=0, max_pixels=0, keep_gray=True)
+
+
+def upload_spool_clean(directory: str | Path, *, max_age_seconds: float = 3600, now: float | None = None) -> int:
+    """Delete Django's upload temporary files (``*.upload*``) in ``directory`` older than
+    ``max_age_seconds``: what a web worker killed mid-request left behind (a live upload's
+    file is written to as it arrives, so it never looks that old). Returns how many."""
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        entries = list(Path(directory).iterdir())
+    except FileNotFoundError:
+        return 0
+    for path in entries:
+        try:
+            if ".upload" in path.name and path.is_file() and now - path.stat().st_mtime > max_age_seconds:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its request finished meanwhile
+        except OSError:
+            logger.exception("Could not delete the stale upload file %s", path)
+    return removed

@@ -4,9 +4,11 @@ The one services module that imports ``gallery.tasks``; the task module imports 
 ``worker``, so the imports form no cycle."""
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task_backends
 
 from gallery.models import ColorizationJob
 from gallery.tasks import colorize_job
@@ -38,3 +40,29 @@ def task_is_pending(task_id: str) -> bool:
     except Exception:
         return False
     return status in {TaskResultStatus.READY, TaskResultStatus.RUNNING}
+
+
+def tasks_fail_lost(*, started_before: datetime, keep: Iterable[str], now: datetime) -> int:
+    """End in FAILED every colorization task row still RUNNING that started before
+    ``started_before`` and whose id is not in ``keep`` (the tasks of jobs that are running
+    with a live heartbeat): its worker was killed and nobody else will ever finish the row.
+    Only for django-tasks-db's database backend (other backends keep no such rows).
+    Returns how many rows it ended."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[colorize_job.backend], DatabaseBackend):
+        return 0
+    return (
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING, task_path=colorize_job.module_path, started_at__lt=started_before
+        )
+        .exclude(id__in=[task_id for task_id in keep if task_id])
+        .update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="gallery.services.sweep.WorkerLost",
+            traceback="WorkerLost: the worker running this task stopped (its job's heartbeat stopped); "
+            "the sweep ended the task and queued the job again if it had attempts left.\n",
+        )
+    )

@@ -1,38 +1,66 @@
-"""The worker command's sweep (``gallery_worker``): give lost jobs back to the queue."""
+"""The worker command's sweep (``gallery_worker``), run at start-up and every minute:
 
+- give lost jobs back to the queue (a running job whose heartbeat stopped; a queued job whose
+  task is gone) and end their dead task rows;
+- delete expired jobs with their files (the retention periods);
+- delete the upload spool's stale temporary files.
+"""
+
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gallery.models import ColorizationJob
-from gallery.services.queue import enqueue_on_commit, task_is_pending
+from gallery.services.files import upload_spool_clean
+from gallery.services.queue import enqueue_on_commit, task_is_pending, tasks_fail_lost
+from gallery.services.web import job_delete
+
+logger = logging.getLogger(__name__)
 
 Status = ColorizationJob.Status
+Review = ColorizationJob.Review
 
-WORKER_LOST = "The worker stopped while colorizing this photo (it may have run out of memory). Please try again."
+WORKER_LOST = (
+    "The worker stopped {attempts} times while colorizing this photo (its process ended before the "
+    "photo was done), so we stopped trying. Please try again."
+)
+
+
+def _silent_since(cutoff: datetime) -> Q:
+    """Running jobs with no sign of life since ``cutoff``: no heartbeat since then (or, with
+    none yet, not started since then)."""
+    return Q(status=Status.RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
 
 
 def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
-    """Give lost jobs back to the queue: a job "running" longer than the timeout lost its
-    worker; a job "queued" that long whose task is gone (or never got one) was never picked up.
-    A job that keeps losing its worker fails after GALLERY_JOB_MAX_ATTEMPTS runs.
-    Returns (requeued, failed) counts."""
+    """Give lost jobs back to the queue. A running job whose heartbeat stopped
+    GALLERY_JOB_TIMEOUT_SECONDS ago lost its worker (a live run, however long, keeps beating);
+    a job queued that long whose task is gone (or never got one) was never picked up. A job
+    that keeps losing its worker fails after GALLERY_JOB_MAX_ATTEMPTS runs. The task rows of
+    lost runs end in FAILED. Returns (requeued, failed) counts."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.GALLERY_JOB_TIMEOUT_SECONDS)
+    live_tasks = ColorizationJob.objects.filter(status=Status.RUNNING).exclude(_silent_since(cutoff))
+    ended = tasks_fail_lost(started_before=cutoff, keep=live_tasks.values_list("task_id", flat=True), now=now)
+    if ended:
+        logger.warning("Ended %d task(s) whose worker stopped.", ended)
+
     requeued = failed = 0
-    stale_running = ColorizationJob.objects.filter(status=Status.RUNNING, started_at__lt=cutoff)
-    for job in stale_running:
+    for job in ColorizationJob.objects.filter(_silent_since(cutoff)):
+        # Conditional on the job being as read: a heartbeat written meanwhile keeps it running.
+        still_lost = ColorizationJob.objects.filter(_silent_since(cutoff), pk=job.pk, attempts=job.attempts)
         with transaction.atomic():
             if job.attempts >= settings.GALLERY_JOB_MAX_ATTEMPTS:
-                failed += ColorizationJob.objects.filter(
-                    pk=job.pk, status=Status.RUNNING, attempts=job.attempts
-                ).update(status=Status.FAILED, error_message=WORKER_LOST, finished_at=now)
+                failed += still_lost.update(
+                    status=Status.FAILED, error_message=WORKER_LOST.format(attempts=job.attempts), finished_at=now
+                )
                 continue
-            if ColorizationJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
-                status=Status.QUEUED, started_at=None, queued_at=now
-            ):
+            if still_lost.update(status=Status.QUEUED, started_at=None, heartbeat_at=None, queued_at=now):
                 requeued += 1
                 enqueue_on_commit(job)
 
@@ -44,3 +72,36 @@ def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
                 requeued += 1
                 enqueue_on_commit(job)
     return requeued, failed
+
+
+@dataclass(frozen=True)
+class Expired:
+    finished: int = 0
+    failed: int = 0
+
+
+def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
+    """Delete, with their files, the jobs whose time is up: finished GALLERY_RETENTION_DAYS
+    ago and not public in the gallery, or failed GALLERY_FAILED_RETENTION_DAYS ago (a
+    failed job keeps only its original, for "Try again"). Each one is logged."""
+    now = now or timezone.now()
+    public = Q(gallery_requested=True, gallery_review=Review.APPROVED, status=Status.SUCCEEDED)
+    rules = {
+        "finished": Q(status=Status.SUCCEEDED, finished_at__lt=now - timedelta(days=settings.GALLERY_RETENTION_DAYS)),
+        "failed": Q(status=Status.FAILED, finished_at__lt=now - timedelta(days=settings.GALLERY_FAILED_RETENTION_DAYS)),
+    }
+    counts = {}
+    for kind, rule in rules.items():
+        counts[kind] = 0
+        for job in ColorizationJob.objects.filter(rule).exclude(public):
+            with transaction.atomic():
+                job_delete(job=job)
+            counts[kind] += 1
+            logger.info("Retention: deleted %s job %s (finished %s) and its files.", kind, job.public_id, job.finished_at)
+    return Expired(**counts)
+
+
+def upload_spool_sweep() -> int:
+    """Delete the stale files a killed web worker left in FILE_UPLOAD_TEMP_DIR (this machine's)."""
+    directory = settings.FILE_UPLOAD_TEMP_DIR
+    return upload_spool_clean(directory) if directory else 0

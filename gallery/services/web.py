@@ -1,12 +1,12 @@
 """The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints,
-retry it, record the owner's gallery choice, delete it. The admin's actions reuse
-``job_retry`` and ``job_delete`` through ``moderation``."""
+retry it, record the owner's gallery choice, delete it; and the queue caps that guard them.
+The admin's actions reuse ``job_retry`` and ``job_delete`` through ``moderation``."""
 
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -14,11 +14,34 @@ from PIL import Image
 
 from colorize import imaging
 from colorize.hints import Hint, parse_hints
+from gallery import selectors
 from gallery.models import ColorizationJob
-from gallery.services.files import delete_names, job_files_deleter
+from gallery.services.files import delete_names, job_files_deleter, load_original
 from gallery.services.queue import enqueue_on_commit
 
 Status = ColorizationJob.Status
+
+
+class QueueFull(Exception):
+    """No room for another job: this client already has ``limit`` jobs waiting or running
+    (``scope == "client"``), or the whole queue has (``scope == "site"``)."""
+
+    def __init__(self, *, scope: str, active: int, limit: int):
+        self.scope, self.active, self.limit = scope, active, limit
+        super().__init__(f"{scope} queue full: {active} active jobs, limit {limit}")
+
+
+def queue_room_check(*, client: str) -> None:
+    """Raise QueueFull unless ``client`` (a key from gallery.ratelimits.client_key) may start
+    another job: fewer than GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT of its own and fewer than
+    GALLERY_MAX_ACTIVE_JOBS in all waiting or running. A soft cap: two requests at the same
+    instant may both pass it."""
+    own, limit = selectors.active_job_count(client=client), settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT
+    if own >= limit:
+        raise QueueFull(scope="client", active=own, limit=limit)
+    everyone, limit = selectors.active_job_count(), settings.GALLERY_MAX_ACTIVE_JOBS
+    if everyone >= limit:
+        raise QueueFull(scope="site", active=everyone, limit=limit)
 
 def sanitize_display_name(filename: str | None, *, default: str = "photo", max_length: int = 80) -> str:
     """A harmless display name from a user's file name: no path, no extension, no control or
@@ -46,6 +69,7 @@ def job_create(
     hints: Sequence[Hint] = (),
     gallery_requested: bool = False,
     parent: ColorizationJob | None = None,
+    client: str = "",
 ) -> ColorizationJob:
     """Store the (already validated) original under a generated name, create the job and
     queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata."""
@@ -58,6 +82,7 @@ def job_create(
         original_height=image.height,
         original_bytes=uploaded_bytes,
         gallery_requested=bool(gallery_requested),
+        client=client,
     )
     job.original.save("original.png", _png(image), save=False)
     try:
@@ -70,19 +95,20 @@ def job_create(
 
 
 def job_recolorize(
-    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None
+    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None, client: str = ""
 ) -> ColorizationJob:
-    """A new job on a copy of ``job``'s original, steered by colour ``hints``."""
-    with job.original.open("rb") as handle:
-        image = imaging.load_image(io.BytesIO(handle.read()), keep_gray=True)
+    """A new job on a copy of ``job``'s original, steered by colour ``hints``. It is a new
+    private job: it is in the gallery only if its owner asks for it, and a moderator
+    approves it, again. Raises a ColorizeError if the stored original cannot be read."""
     return job_create(
-        image=image,
+        image=load_original(job),
         display_name=job.display_name,
         model_name=model_name or job.model_name,
         uploaded_bytes=job.original_bytes,
         hints=hints,
-        gallery_requested=job.gallery_requested,
+        gallery_requested=False,
         parent=job,
+        client=client,
     )
 
 

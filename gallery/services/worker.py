@@ -3,11 +3,14 @@
 This module never enqueues anything and imports neither ``gallery.tasks`` nor ``queue``:
 the task module imports it."""
 
-import io
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import DatabaseError, InterfaceError, connections
 from django.db.models import F
 from django.utils import timezone
 from PIL import Image
@@ -16,7 +19,7 @@ from colorize import imaging, pipeline
 from colorize.hints import parse_hints
 from colorize.errors import ColorizeError
 from gallery.models import RESULT_FIELDS, ColorizationJob
-from gallery.services.files import delete_job_files, delete_names
+from gallery.services.files import delete_job_files, delete_names, load_original
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +28,14 @@ Status = ColorizationJob.Status
 STORE_FAILED = "The photo was colorized but the result could not be saved. Please try again."
 UNEXPECTED_FAILURE = "Something went wrong on our side while colorizing this photo. Please try again."
 NO_HINTS = "The model {model} does not take colour points. Please choose one that does."
+OUT_OF_MEMORY = "The server ran out of memory while colorizing this photo. Please try again later."
 
 
 def _claim(job_id: int) -> ColorizationJob | None:
     """Mark a queued job running, atomically: of two workers handed the same job only one wins."""
     now = timezone.now()
     claimed = ColorizationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1, error_message=""
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, attempts=F("attempts") + 1, error_message=""
     )
     return ColorizationJob.objects.get(pk=job_id) if claimed else None
 
@@ -51,11 +55,40 @@ def _fail(job: ColorizationJob, message: str) -> ColorizationJob:
     return job
 
 
-def _thumbnail(image: Image.Image) -> ContentFile:
+@contextmanager
+def _heartbeat(job: ColorizationJob) -> Iterator[None]:
+    """While the block runs, write ``job``'s heartbeat every GALLERY_HEARTBEAT_SECONDS from a
+    thread (with its own database connection), so the sweep can tell this live run from one
+    whose worker died. A failed write is logged and retried at the next beat."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.GALLERY_HEARTBEAT_SECONDS):
+                try:
+                    ColorizationJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except (DatabaseError, InterfaceError) as error:
+                    logger.warning("Job %s: could not write its heartbeat (%s); trying again.", job.public_id, error)
+                    connections["default"].close()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def _thumbnail(image: Image.Image, xmp: bytes) -> ContentFile:
     thumb = image.convert("RGB")
     size = settings.GALLERY_THUMBNAIL_SIZE
     thumb.thumbnail((size, size))
-    return ContentFile(imaging.encode_image(thumb, "jpeg"), name="thumbnail.jpg")
+    return ContentFile(imaging.encode_image(thumb, "jpeg", xmp=xmp), name="thumbnail.jpg")
 
 
 def job_run(*, job_id: int) -> ColorizationJob | None:
@@ -67,18 +100,24 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         logger.info("Job %s is not queued any more; nothing to do.", job_id)
         return None
     try:
-        with job.original.open("rb") as handle:
-            image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True)
-        hints = parse_hints(job.hints)
-        if hints and not job.takes_hints:
-            return _fail(job, NO_HINTS.format(model=job.model_title))
-        result = pipeline.colorize(image, model=job.model_name, hints=hints)
-        png = imaging.encode_image(result, "png")
-        jpeg = imaging.encode_image(result.convert("RGB"), "jpeg")
-        thumbnail = _thumbnail(result)
+        with _heartbeat(job):
+            image = load_original(job)
+            hints = parse_hints(job.hints)
+            if hints and not job.takes_hints:
+                return _fail(job, NO_HINTS.format(model=job.model_title))
+            result = pipeline.colorize(image, model=job.model_name, hints=hints)
+            xmp = imaging.provenance_xmp(job.model_name)
+            png = imaging.encode_image(result, "png", xmp=xmp)
+            jpeg = imaging.encode_image(result.convert("RGB"), "jpeg", xmp=xmp)
+            thumbnail = _thumbnail(result, xmp)
     except ColorizeError as error:
         logger.warning("Job %s failed: %s", job.public_id, error)
         return _fail(job, error.user_message)
+    except MemoryError:
+        logger.exception("Job %s ran out of memory", job.public_id)
+        return _fail(job, OUT_OF_MEMORY)
+    except (DatabaseError, InterfaceError):
+        raise  # the worker command reconnects; the job's stopped heartbeat gets it run again
     except Exception:
         logger.exception("Job %s failed unexpectedly", job.public_id)
         return _fail(job, UNEXPECTED_FAILURE)
@@ -97,8 +136,15 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         logger.exception("Job %s: could not store the result", job.public_id)
         delete_names(storage_fields.values(), job.original.storage)
         return _fail(job, STORE_FAILED)
-    old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
-    if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields):
+    try:
+        old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
+        recorded = _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields)
+    except (DatabaseError, InterfaceError):
+        # The database went away: this run cannot be recorded, so its files would belong to
+        # nobody. The job's heartbeat has stopped; the sweep runs it again.
+        delete_names(storage_fields.values(), job.original.storage)
+        raise
+    if recorded:
         delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.

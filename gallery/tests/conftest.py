@@ -2,6 +2,7 @@
 reCAPTCHA replaced at its one network call, and the real worker code path."""
 
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from django.core.management import call_command
@@ -33,6 +34,13 @@ def _private_media(settings, tmp_path):
         # Tests do not run collectstatic; the manifest storage would refuse unknown names.
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    """Each test counts its requests from scratch: its own key prefix on the shared cache (the
+    database cache's rows outlive a transactional test)."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
 
 
 @pytest.fixture(scope="session")

@@ -86,9 +86,33 @@ def browser(monkeypatch):
         connections.close_all()
 
 
+# Content-Security-Policy violations seen by any page of the current test (the console's
+# "Refused to ..." errors and the securitypolicyviolation events): there must be none.
+CSP_VIOLATIONS = []
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+def _record_csp_violation(message):
+    if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text):
+        CSP_VIOLATIONS.append(message.text)
+
+
 def new_page(browser, live_server, **context_options):
     context = browser.new_context(base_url=live_server.url, accept_downloads=True, **context_options)
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
+    page.on("console", _record_csp_violation)
     page.set_default_timeout(60_000)
     page.route("https://www.google.com/recaptcha/**", lambda route: route.fulfill(
         status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN))
@@ -177,7 +201,7 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
     assert page.get_by_text("Nothing here yet.").is_visible()
     moderation.jobs_approve(jobs=[job])
     page.goto(reverse("gallery:gallery"))
-    page.get_by_role("link", name="Old family photo").click()
+    page.get_by_role("link", name=f"Colorized photo #{job.pk}").click()  # never the file name
     page.locator("[data-compare]").wait_for(state="visible")
     assert str(job.public_id) not in page.content()
     # A few more approved photos (scikit-image's samples, through the same worker) for the
@@ -324,3 +348,31 @@ def test_site_is_usable_without_javascript(browser, live_server, engine_model):
     assert page.get_by_text("JavaScript is off").is_visible()
     assert page.get_by_label("Photo").is_visible()
     shot(page, "no-javascript")
+
+
+def test_pages_run_under_the_csp_and_a_violation_would_be_seen(browser, live_server, engine_model):
+    from gallery.tests.factories import ColorizationJobFactory
+
+    job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    page.goto(job.get_absolute_url())
+    assert page.evaluate("document.documentElement.classList.contains('js')")  # the nonced inline script ran
+    assert page.locator("[data-compare]").is_visible()
+    # The check itself works: an injected inline script is refused and reported.
+    page.evaluate("""() => { const s = document.createElement("script"); s.textContent = "window.injected = 1"; document.body.appendChild(s); }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.injected") is None
+    assert any("script-src" in text for text in CSP_VIOLATIONS)
+    CSP_VIOLATIONS.clear()
+
+
+def test_delete_this_photo_with_its_confirmation_page(browser, live_server, engine_model):
+    from gallery.tests.factories import ColorizationJobFactory
+
+    job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
+    page = new_page(browser, live_server, java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page.goto(job.get_absolute_url())
+    page.get_by_role("link", name="Delete this photo").click()
+    page.get_by_role("button", name="Delete this photo").click()
+    page.get_by_text("Your photo and its results were deleted.").wait_for()
+    assert not ColorizationJob.objects.filter(pk=job.pk).exists()

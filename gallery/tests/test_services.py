@@ -249,3 +249,16 @@ def test_queued_job_whose_task_still_waits_is_left_alone(settings, engine_model,
     task_id = ColorizationJob.objects.get(pk=job.pk).task_id
     assert sweep.jobs_requeue_stale() == (0, 0)
     assert ColorizationJob.objects.get(pk=job.pk).task_id == task_id
+
+
+def test_every_result_file_carries_the_provenance_label(engine_model):
+    from colorize import imaging
+
+    job = create(engine_model)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    for field in (job.result, job.result_jpeg, job.thumbnail):
+        with field.open("rb") as handle:
+            packet = imaging.read_xmp(handle.read())
+        assert imaging.DIGITAL_SOURCE_TYPE.encode() in packet and f'AISystemUsed="{engine_model}"'.encode() in packet
+        assert b"Grandma" not in packet  # the display name stays out of it

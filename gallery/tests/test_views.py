@@ -179,12 +179,14 @@ def test_owner_can_ask_for_the_gallery_later(client):
 
 
 def test_gallery_shows_only_requested_and_approved_jobs(client):
+    # Told apart by their thumbnails: the gallery never shows a file name (issue #9).
     public = ColorizationJobFactory(public=True, display_name="Shown")
-    ColorizationJobFactory(succeeded=True, gallery_requested=True, display_name="Waiting")
-    ColorizationJobFactory(succeeded=True, gallery_review="approved", display_name="NotAsked")
+    waiting = ColorizationJobFactory(succeeded=True, gallery_requested=True, display_name="Waiting")
+    not_asked = ColorizationJobFactory(succeeded=True, gallery_review="approved", display_name="NotAsked")
     html = client.get(reverse("gallery:gallery")).content.decode()
-    assert "Shown" in html and "Waiting" not in html and "NotAsked" not in html
+    assert public.gallery_title in html and waiting.gallery_title not in html and not_asked.gallery_title not in html
     assert public.gallery_thumbnail_url in html
+    assert waiting.thumbnail.name.rsplit("/", 1)[-1] not in html and not_asked.thumbnail.name.rsplit("/", 1)[-1] not in html
 
 
 def test_gallery_never_reveals_the_private_link(client):

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         out_dir = Path(options["out_dir"])
         out_dir.mkdir(parents=True, exist_ok=True)
         extension = "jpg" if options["format"] in ("jpg", "jpeg") else "png"
+        provenance = imaging.provenance_xmp(spec.name)  # every result says it was colorized by a machine
         failed = 0
         for name in options["inputs"]:
             source = Path(name)
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             try:
                 image = imaging.load_image(source, keep_gray=True)
                 result = pipeline.colorize(image, model=spec.name, hints=hints.get(source.name, ()))
-                data = imaging.encode_image(result, extension)
+                data = imaging.encode_image(result, extension, xmp=provenance)
                 partial = target.with_name(f".{target.name}.part")
                 partial.write_bytes(data)
                 partial.replace(target)

@@ -1,39 +1,60 @@
-"""Runs the colorization jobs: django-tasks-db's worker, plus a sweep for lost jobs.
+"""Runs the colorization jobs: django-tasks-db's worker, plus a sweep, and it outlives database
+outages.
 
-django-tasks-db leaves a task whose worker died in RUNNING forever. Jobs track their own
-state, so this command first gives back to the queue every job whose worker is gone
-(gallery.services.sweep.jobs_requeue_stale) and then repeats that sweep every
---sweep-interval seconds in a background thread while django-tasks-db's worker runs the
-queue. All of db_worker's options are accepted and passed on.
+The sweep (gallery.services.sweep), at start-up and then every --sweep-interval seconds in a
+background thread: gives back to the queue every job whose worker stopped heartbeating and
+ends that worker's task row (django-tasks-db would leave it RUNNING forever), deletes expired
+jobs with their files (retention), and deletes stale upload temporary files.
+
+A database error (the server restarting, a dropped connection, SQLite locked for too long)
+does not end the process: it is logged, every connection is closed, and the worker starts
+again after a back-off (1 s, doubling up to 30 s). A job that was running then stops
+heartbeating and is run again by the sweep; none is lost or recorded twice.
+All of db_worker's options are accepted and passed on.
 """
 
 import logging
 import threading
+import time
 
+from django.db import Error as DatabaseFault
 from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from gallery.services.sweep import jobs_requeue_stale
+from gallery.services import sweep as sweeps
 
 logger = logging.getLogger(__name__)
 
+MAX_BACKOFF_SECONDS = 30.0
+
 
 def sweep():
-    try:
-        requeued, failed = jobs_requeue_stale()
-    except Exception:
-        logger.exception("Sweep for lost jobs failed")
-        return
-    if requeued or failed:
-        logger.warning("Lost jobs: %d queued again, %d failed after too many attempts.", requeued, failed)
+    """One sweep; any failure is logged, never raised (the next sweep tries again)."""
+    for name, action in (
+        ("lost jobs", sweeps.jobs_requeue_stale),
+        ("retention", sweeps.jobs_delete_expired),
+        ("upload temporary files", sweeps.upload_spool_sweep),
+    ):
+        try:
+            outcome = action()
+        except Exception:
+            logger.exception("Sweep (%s) failed", name)
+            close_old_connections()
+            continue
+        if name == "lost jobs" and any(outcome):
+            logger.warning("Lost jobs: %d queued again, %d failed after too many attempts.", *outcome)
+        elif name == "retention" and (outcome.finished or outcome.failed):
+            logger.info("Retention: deleted %d finished and %d failed job(s).", outcome.finished, outcome.failed)
+        elif name == "upload temporary files" and outcome:
+            logger.info("Deleted %d stale upload temporary file(s).", outcome)
 
 
 class Command(DBWorkerCommand):
-    help = "Run the colorization worker (django-tasks-db's db_worker plus a sweep for lost jobs)."
+    help = "Run the colorization worker (django-tasks-db's db_worker plus a sweep), surviving database outages."
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--sweep-interval", type=float, default=60.0, help="Seconds between sweeps for lost jobs.")
+        parser.add_argument("--sweep-interval", type=float, default=60.0, help="Seconds between sweeps.")
 
     def handle(self, *args, sweep_interval, **options):
         sweep()
@@ -48,6 +69,23 @@ class Command(DBWorkerCommand):
         if not options.get("batch"):
             threading.Thread(target=sweeper, name="gallery-sweeper", daemon=True).start()
         try:
-            return super().handle(*args, **options)
+            return self._run_through_outages(*args, **options)
         finally:
             stop.set()
+
+    def _run_through_outages(self, *args, **options):
+        backoff = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                return super().handle(*args, **options)
+            except DatabaseFault as error:
+                if time.monotonic() - started > 2 * MAX_BACKOFF_SECONDS:
+                    backoff = 1.0  # it had been running fine: this is a new outage
+                logger.error(
+                    "Database error in the worker (%s: %s); reconnecting in %.0f s.",
+                    type(error).__name__, str(error).strip().splitlines()[0] if str(error).strip() else "", backoff,
+                )
+                connections.close_all()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

@@ -1,0 +1,236 @@
+"""Real faults against real worker processes (``manage.py gallery_worker`` in a subprocess, on
+the test database): a worker SIGKILLed in the middle of a job, and the database going away
+under a running worker (PostgreSQL: its connections terminated with pg_terminate_backend;
+SQLite: the database locked for longer than its busy timeout). Each time the job completes
+exactly once and the worker goes on."""
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+from PIL import Image
+
+from colorize import imaging
+from gallery.models import ColorizationJob
+from gallery.services import web
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = ColorizationJob.Status
+ROOT = Path(settings.BASE_DIR)
+HEARTBEAT, TIMEOUT = 0.2, 2
+
+
+def database_url(application_name):
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    if connection.vendor != "postgresql":
+        pytest.skip(f"no subprocess database URL for {connection.vendor}")
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}?application_name={application_name}"
+
+
+class WorkerProcess:
+    """``manage.py gallery_worker`` as production runs it (scripts/start-worker's options),
+    with a short heartbeat and timeout so a dead run is noticed within seconds."""
+
+    def __init__(self, tmp_path, engine_model, *extra):
+        self.name = f"colorsite-test-worker-{uuid4().hex[:12]}"
+        self.log = tmp_path / f"{self.name}.log"
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "REDIS_", "DATABASE_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="colorsite.settings.test",
+            DATABASE_URL=database_url(self.name),
+            COLORSITE_DATA_DIR=str(tmp_path / "worker-data"),
+            DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            COLORIZE_WEIGHTS_DIR=str(settings.COLORIZE_WEIGHTS_DIR),
+            COLORIZE_DEFAULT_MODEL=engine_model,
+            GALLERY_HEARTBEAT_SECONDS=str(HEARTBEAT),
+            GALLERY_JOB_TIMEOUT_SECONDS=str(TIMEOUT),
+            PYTHONUNBUFFERED="1",
+        )
+        command = [
+            sys.executable, "manage.py", "gallery_worker", "--no-reload", "--interval", "0.2", "--queue-name", "default",
+            "--no-startup-delay", "--sweep-interval", "0.5", *extra,
+        ]
+        self.handle = open(self.log, "w")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
+
+    def output(self):
+        return self.log.read_text()
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.handle.close()
+
+
+@pytest.fixture
+def workers(tmp_path, engine_model):
+    started = []
+
+    def start(*extra):
+        worker = WorkerProcess(tmp_path, engine_model, *extra)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(condition, *, timeout, what, worker=None):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            log = worker.output()[-3000:] if worker else ""
+            raise AssertionError(f"timed out waiting for {what}\n{log}")
+        time.sleep(0.02)
+
+
+def status_of(job):
+    return ColorizationJob.objects.values_list("status", flat=True).get(pk=job.pk)
+
+
+def big_job(engine_model):
+    """A job slow enough (about 19 megapixels) to be killed in the middle of its run."""
+    image = Image.linear_gradient("L").resize((5000, 3750))
+    return web.job_create(image=image, display_name="big.png", model_name=engine_model)
+
+
+def small_job(engine_model):
+    image = Image.linear_gradient("L").resize((64, 48))
+    return web.job_create(image=image, display_name="small.png", model_name=engine_model)
+
+
+def task_rows(job):
+    return [row for row in DBTaskResult.objects.all() if row.args_kwargs.get("kwargs", {}).get("job_id") == job.pk]
+
+
+def assert_completed_once(job):
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED, job.error_message
+    with job.result.open("rb") as handle:
+        data = handle.read()
+    assert Image.open(io.BytesIO(data)).size == (job.original_width, job.original_height)
+    assert b"compositeWithTrainedAlgorithmicMedia" in imaging.read_xmp(data)
+    # The worker records its task row's outcome just after the job's.
+    wait_for(lambda: not {"RUNNING", "READY"} & {row.status for row in task_rows(job)}, timeout=30, what="the task rows to end")
+    statuses = sorted(row.status for row in task_rows(job))
+    assert statuses.count("SUCCESSFUL") == 1 and "RUNNING" not in statuses and "READY" not in statuses, statuses
+    return statuses
+
+
+def stored_results():
+    return sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "results").rglob("*") if p.is_file())
+
+
+def test_a_worker_killed_mid_job_and_a_new_worker_complete_it_exactly_once(workers, engine_model):
+    job = big_job(engine_model)
+    first = workers()
+    wait_for(lambda: status_of(job) == Status.RUNNING, timeout=180, what="the first worker to start the job", worker=first)
+    first.kill()  # SIGKILL: no clean-up at all
+    job.refresh_from_db()
+    assert job.status == Status.RUNNING and not job.result and job.attempts == 1
+    assert [row.status for row in task_rows(job)] == ["RUNNING"]
+
+    time.sleep(TIMEOUT + 0.5)  # its heartbeat has stopped
+    second = workers("--batch")
+    assert second.process.wait(timeout=300) == 0, second.output()[-3000:]
+
+    statuses = assert_completed_once(job)
+    assert statuses == ["FAILED", "SUCCESSFUL"]  # the killed run's row ended too
+    assert job.attempts == 2
+    killed = next(row for row in task_rows(job) if row.status == "FAILED")
+    assert killed.exception_class_path.endswith("WorkerLost")
+    assert "Lost jobs: 1 queued again" in second.output()
+
+
+def terminate_backends(application_name):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", [application_name]
+        )
+        return cursor.fetchone()[0]
+
+
+def backends(application_name):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        return cursor.fetchone()[0]
+
+
+def test_worker_survives_its_database_connections_being_killed(workers, engine_model):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL (the SQLite outage has its own test)")
+    worker = workers()
+    wait_for(lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker)
+    wait_for(lambda: backends(worker.name) > 0, timeout=120, what="the worker to connect", worker=worker)
+
+    # An outage while it waits for work: every connection it has is cut, twice.
+    for outage in (1, 2):
+        time.sleep(1)  # its loop is polling on a connection of its own
+        assert terminate_backends(worker.name) > 0
+        wait_for(
+            lambda: worker.output().count("Database error in the worker") >= outage, timeout=60,
+            what="the error to be logged", worker=worker,
+        )
+        wait_for(
+            lambda: worker.output().count("Starting worker") > outage and backends(worker.name) > 0, timeout=60,
+            what="the worker to start again and reconnect", worker=worker,
+        )
+    idle = small_job(engine_model)
+    wait_for(lambda: status_of(idle) == Status.SUCCEEDED, timeout=120, what="the job after the outage", worker=worker)
+
+    # An outage in the middle of a job: the run cannot be recorded; the job's heartbeat stops,
+    # the sweep queues it again, and it completes once.
+    busy = big_job(engine_model)
+    wait_for(lambda: status_of(busy) == Status.RUNNING, timeout=120, what="the big job to start", worker=worker)
+    time.sleep(0.3)
+    assert terminate_backends(worker.name) > 0
+    wait_for(lambda: status_of(busy) == Status.SUCCEEDED, timeout=300, what="the big job to complete", worker=worker)
+
+    assert worker.process.poll() is None, "the worker exited"
+    assert_completed_once(idle)
+    statuses = assert_completed_once(busy)
+    assert statuses in (["SUCCESSFUL"], ["FAILED", "SUCCESSFUL"])
+    # The run that could not be recorded left no files behind.
+    expected = [Path(getattr(job, name).name).name for job in (idle, busy) for name in ("result", "result_jpeg")]
+    assert stored_results() == sorted(expected)
+
+
+def test_worker_survives_a_locked_sqlite_database(workers, engine_model):
+    if connection.vendor != "sqlite":
+        pytest.skip("locking the database file is SQLite's outage (PostgreSQL's has its own test)")
+    worker = workers()
+    wait_for(lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker)
+    time.sleep(1)
+    locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # longer than the worker's 5 s busy timeout
+    try:
+        wait_for(lambda: "Database error in the worker" in worker.output(), timeout=60, what="the lock to be noticed", worker=worker)
+    finally:
+        locker.execute("COMMIT")
+        locker.close()
+    job = small_job(engine_model)
+    wait_for(lambda: status_of(job) == Status.SUCCEEDED, timeout=120, what="the job after the lock", worker=worker)
+    assert worker.process.poll() is None, "the worker exited"
+    assert_completed_once(job)
