@@ -53,7 +53,7 @@ def main():
         inputs = {"l_norm": rng.uniform(-0.5, 0.5, (1, 1, 256, 256)).astype(np.float32)}
         if spec.takes_hints:
             inputs["hint_ab"], inputs["hint_mask"] = network_inputs((), (256, 256))
-        network = build_network(spec.network).eval().to(memory_format=torch.channels_last)
+        network = build_network(spec.network).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         state = torch.load(weights.source_path(spec), map_location="cpu", weights_only=True)
         network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
         tensors = [torch.from_numpy(value).contiguous(memory_format=torch.channels_last) for value in inputs.values()]
@@ -65,7 +65,7 @@ def main():
         def run_ort(spec=spec, inputs=inputs):
             runtime.run(spec, inputs)
 
-        results = {"ort": [], "fp32": [], "bf16": []}
+        results: dict[str, list[float]] = {"ort": [], "fp32": [], "bf16": []}
         for _ in range(3):  # alternate so that machine load falls on all three alike
             results["ort"] += timed(run_ort, args.runs)
             results["fp32"] += timed(lambda: run_torch(False), args.runs)

@@ -60,9 +60,10 @@ def seeded_weights(model, photos, path, seed=0):
     network = build_network(model)
     pts = ROOT / "colorize" / "tests" / "data" / "pts_in_hull.npy"
     if model == "eccv16":
+        state = network.state_dict()  # shares the parameters' storage
         with torch.no_grad():
-            network.model_out.weight.copy_(torch.from_numpy(np.load(pts)).float().T.reshape(2, 313, 1, 1) / 110)
-            network.model8[6].weight.mul_(20)
+            state["model_out.weight"].copy_(torch.from_numpy(np.load(pts)).float().T.reshape(2, 313, 1, 1) / 110)
+            state["model8.6.weight"].mul_(20)
     for module in network.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.reset_running_stats()
@@ -158,7 +159,7 @@ def main():
         weights_dir = work / "weights"
         seeded_weights(model, photos, weights_dir / weight_file(model))
         for size in args.sizes.split(","):
-            results = {name: [] for name in pipelines}
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in pipelines}
             outputs = {name: work / f"{model}-{size}mp-{name}.png" for name in results}
             for run in range(args.runs):
                 order = pipelines if run % 2 == 0 else tuple(reversed(pipelines))

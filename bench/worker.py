@@ -76,7 +76,7 @@ def run_torch_bf16(model, photo, out, weights_dir):
     from colorize import pipeline
     from colorize.networks import build_network
 
-    network = build_network(model).eval().to(memory_format=torch.channels_last)
+    network = build_network(model).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     network.load_state_dict(torch.load(os.path.join(weights_dir, weight_file(model)), map_location="cpu", weights_only=True))
 
     def predict(l_norm):

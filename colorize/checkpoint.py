@@ -27,7 +27,7 @@ import pickle
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Literal, IO, Any
 
 import numpy as np
 
@@ -248,7 +248,7 @@ def _read_legacy(file: IO[bytes]) -> dict[str, np.ndarray]:
     sys_info = _RestrictedUnpickler(file).load()
     if not isinstance(sys_info, dict):
         raise NotAWeightFile("malformed torch system info")
-    byteorder = "little" if sys_info.get("little_endian", True) else "big"
+    byteorder: Literal["little", "big"] = "little" if sys_info.get("little_endian", True) else "big"
     unpickler = _RestrictedUnpickler(file)
     state = unpickler.load()
     _check_is_state_dict(state)

@@ -8,7 +8,7 @@ page or in a terminal, never a traceback. ``str(error)`` may add technical detai
 class ColorizeError(Exception):
     user_message = "Something went wrong while colorizing this photo."
 
-    def __init__(self, detail=None, *, user_message=None):
+    def __init__(self, detail: str | None = None, *, user_message: str | None = None) -> None:
         if user_message is not None:
             self.user_message = user_message
         super().__init__(detail or self.user_message)

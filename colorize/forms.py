@@ -6,6 +6,8 @@ import io
 import logging
 from dataclasses import dataclass
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -146,12 +148,12 @@ class UploadForm(forms.Form):
         # Fresh each time: the field's widget carries a per-instance id and the choices
         # follow the weights that are installed now.
         self.fields["captcha"] = captcha_field()
-        self.fields["model"].choices = model_choices()
+        cast(forms.ChoiceField, self.fields["model"]).choices = model_choices()
         self.fields["model"].initial = default_model()
 
     @property
     def has_models(self):
-        return bool(self.fields["model"].choices)
+        return bool(cast(forms.ChoiceField, self.fields["model"]).choices)
 
     @property
     def verification_unavailable(self):

@@ -8,6 +8,7 @@ the whole image is decoded here so a truncated file is caught here too.
 import io
 import os
 import warnings
+from typing import BinaryIO
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -17,16 +18,19 @@ from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageErro
 
 from colorize.errors import CorruptImage, ImageTooLarge, NotAnImage, UnsupportedImage
 
+# What load_image reads: a path, the bytes themselves, or a binary file object.
+ImageSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
 # What a person's photo may be. MPO is what many cameras and phones write as "JPEG".
 SUPPORTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 
 
-def _limit(value, setting):
-    return getattr(settings, setting) if value is None else value
+def _limit(value: int | None, setting: str) -> int:
+    return int(getattr(settings, setting)) if value is None else value
 
 
-def _read_bytes(source, max_bytes):
+def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
     """The source's bytes, reading at most one byte past the limit."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -50,22 +54,22 @@ def _read_bytes(source, max_bytes):
     return data
 
 
-def _too_many_bytes(max_bytes):
+def _too_many_bytes(max_bytes: int) -> str:
     return f"This file is too large: the largest photo accepted is {max_bytes / 1_000_000:.0f} MB."
 
 
-def _too_many_pixels(max_pixels):
+def _too_many_pixels(max_pixels: int) -> str:
     return f"This photo has too many pixels: the most accepted is {max_pixels / 1_000_000:.0f} megapixels."
 
 
-def _open(data, max_pixels):
+def _open(data: bytes, max_pixels: int) -> Image.Image:
     with warnings.catch_warnings():
         # Our own pixel limit applies; Pillow's warning would only be noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as error:
-            raise ImageTooLarge(str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS)) from error
+            raise ImageTooLarge(str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS or 0)) from error
         except UnidentifiedImageError as error:
             raise NotAnImage(str(error)) from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
@@ -80,7 +84,7 @@ def _open(data, max_pixels):
     return image
 
 
-def _decode(image):
+def _decode(image: Image.Image) -> Image.Image:
     """Fully decode the first frame (truncation is detected here) and apply EXIF orientation."""
     try:
         with warnings.catch_warnings():
@@ -97,7 +101,7 @@ def _decode(image):
     return transposed if transposed is not None else image
 
 
-def _to_8bit_gray(image):
+def _to_8bit_gray(image: Image.Image) -> Image.Image:
     """A 16/32-bit integer or float grayscale image as 8-bit 'L'."""
     values = np.asarray(image)
     if image.mode.startswith("I;16"):
@@ -114,7 +118,7 @@ def _to_8bit_gray(image):
     return Image.fromarray(np.clip(np.nan_to_num(scaled) + 0.5, 0, 255).astype(np.uint8), "L")
 
 
-def _icc_to_srgb(image):
+def _icc_to_srgb(image: Image.Image) -> Image.Image | None:
     """Convert through the embedded ICC profile where there is one (CMYK in particular)."""
     profile = image.info.get("icc_profile")
     if not profile:
@@ -127,7 +131,7 @@ def _icc_to_srgb(image):
         return None
 
 
-def normalise_mode(image, *, keep_gray=False):
+def normalise_mode(image: Image.Image, *, keep_gray: bool = False) -> Image.Image:
     """RGB, or RGBA where the input has real (not all-opaque) alpha; L too when ``keep_gray``."""
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
@@ -136,14 +140,17 @@ def normalise_mode(image, *, keep_gray=False):
         image = _icc_to_srgb(image) or image.convert("RGB")
     if has_alpha:
         rgba = image.convert("RGBA")
-        if rgba.getchannel("A").getextrema()[0] < 255:
+        lowest_alpha, _ = rgba.getchannel("A").getextrema()
+        if isinstance(lowest_alpha, (int, float)) and lowest_alpha < 255:
             return rgba
     if keep_gray and image.mode in ("1", "L", "LA", "La"):
         return image.convert("L")
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def load_image(source, *, max_bytes=None, max_pixels=None, keep_gray=False):
+def load_image(
+    source: ImageSource, *, max_bytes: int | None = None, max_pixels: int | None = None, keep_gray: bool = False
+) -> Image.Image:
     """Decode a photo from a path, bytes or a binary file-like object.
 
     Returns a fully decoded PIL image in mode "RGB", or "RGBA" where the input has real
@@ -169,7 +176,7 @@ DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeW
 SOFTWARE = "Colorsite"
 
 
-def provenance_xmp(model, *, software=SOFTWARE):
+def provenance_xmp(model: str, *, software: str = SOFTWARE) -> bytes:
     """An XMP packet that labels a result as machine-colorized: the IPTC digital source type,
     the software (xmp:CreatorTool) and the model (IPTC 2025.1 AI System Used). Nothing about
     the photo's owner, its file name or where it came from."""
@@ -195,14 +202,14 @@ def provenance_xmp(model, *, software=SOFTWARE):
     return packet.encode("utf-8")
 
 
-def read_xmp(data):
+def read_xmp(data: bytes) -> bytes:
     """The XMP packet embedded in PNG or JPEG ``data`` (bytes), or b"" when there is none."""
     with Image.open(io.BytesIO(data)) as image:
         xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
 
 
-def encode_image(image, fmt, *, xmp=None):
+def encode_image(image: Image.Image, fmt: str, *, xmp: bytes | None = None) -> bytes:
     """PNG (fast compression, alpha kept) or JPEG (quality 92; alpha composited on white).
     ``xmp`` (bytes, e.g. from :func:`provenance_xmp`) is embedded as the file's XMP packet:
     an iTXt chunk in PNG, an APP1 segment in JPEG."""

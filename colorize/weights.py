@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin, urlparse
 
 from django.conf import settings
@@ -19,6 +19,8 @@ from django.conf import settings
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from colorize.registry import ModelSpec
 
 BUNDLED_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -57,7 +59,7 @@ def is_installed(spec: "ModelSpec") -> bool:
         return False
 
 
-def sha256_of(path):
+def sha256_of(path: str | os.PathLike[str]) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
@@ -65,7 +67,7 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def _progress(total, initial, label, enabled):
+def _progress(total: int | None, initial: int, label: str, enabled: bool) -> "tqdm[NoReturn]":
     from tqdm import tqdm
 
     return tqdm(
@@ -74,7 +76,7 @@ def _progress(total, initial, label, enabled):
     )
 
 
-def _download(url, partial, *, retries, timeout, progress, label):
+def _download(url: str, partial: Path, *, retries: int, timeout: float, progress: bool, label: str) -> None:
     """Stream ``url`` into ``partial``, resuming with HTTP Range after a broken transfer."""
     import requests
 
@@ -122,18 +124,19 @@ def _download(url, partial, *, retries, timeout, progress, label):
     raise FetchError(f"Could not download {url}: {last_problem} (tried {retries + 1} times).")
 
 
-def _source_location(spec, source):
+def _source_location(spec: "ModelSpec", source: "str | os.PathLike[str] | None") -> "str | Path":
     """The URL or local path to fetch ``spec``'s file from; ``source`` may be a file, a
     directory mirror (local or a URL ending in '/') or another URL."""
     if not source:
         if not spec.url:
             raise FetchError(f"The model {spec.name!r} has no download URL; pass --source with a file or mirror.")
         return spec.url
-    scheme = urlparse(str(source)).scheme
+    source = str(source)
+    scheme = urlparse(source).scheme
     if scheme in ("http", "https"):
-        return urljoin(source, spec.source_file) if str(source).endswith("/") else str(source)
+        return urljoin(source, spec.source_file) if source.endswith("/") else source
     if scheme == "file":
-        source = urlparse(str(source)).path
+        source = urlparse(source).path
     path = Path(source).expanduser()
     if path.is_dir():
         path = path / spec.source_file

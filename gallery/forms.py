@@ -1,5 +1,7 @@
 """Thin forms for the job pages. The upload form itself lives in colorize.forms."""
 
+from typing import cast
+
 from django import forms
 from django.forms import BoundField
 
@@ -41,7 +43,7 @@ class RetryForm(forms.Form):
         kwargs.setdefault("auto_id", "retry-%s")  # the select is #retry-model
         super().__init__(*args, **kwargs)
         # A job steered by colour points can only be retried on a model that takes them.
-        self.fields["model"].choices = model_choices(takes_hints=True if job is not None and job.hints else None)
+        cast(forms.ChoiceField, self.fields["model"]).choices = model_choices(takes_hints=True if job is not None and job.hints else None)
         if job is not None:
             self.fields["model"].initial = job.model_name
 
@@ -56,7 +58,7 @@ class HintsForm(forms.Form):
         kwargs.setdefault("auto_id", "hints-%s")  # the select is #hints-model
         super().__init__(*args, **kwargs)
         self.job = job
-        self.fields["model"].choices = model_choices(takes_hints=True)
+        cast(forms.ChoiceField, self.fields["model"]).choices = model_choices(takes_hints=True)
         self.fields["model"].initial = job.model_name
 
     def clean_hints(self) -> tuple[Hint, ...]:

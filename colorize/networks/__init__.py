@@ -2,6 +2,7 @@
 tests, the reference benchmark); pure ``nn.Module``s, no I/O, no Django. Production runs
 their ONNX graphs (``colorize.onnx_graphs``, ``colorize.runtime``) and never imports this."""
 
+from collections.abc import Callable
 from functools import partial
 
 from torch import nn
@@ -9,7 +10,7 @@ from torch import nn
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
 
-NETWORKS = {
+NETWORKS: dict[str, Callable[[], nn.Module]] = {
     "compact": partial(CompactColorizer, widths=(24, 48, 96, 192)),
     "eccv16": ECCV16,
     "siggraph17": SIGGRAPH17,

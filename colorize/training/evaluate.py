@@ -41,8 +41,8 @@ def grayscale_of(rgb):
 
 
 def load_truth(path, max_side=None):
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
         if max_side and max(image.size) > max_side:
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         return np.asarray(image)

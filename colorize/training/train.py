@@ -78,8 +78,8 @@ def augment(batch, rng, crop):
         if size != crop:
             patch = F.interpolate(patch.float(), size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
             patch = patch.round().clamp(0, 255).byte()
-        patch = patch[0].permute(1, 2, 0).numpy()
-        out[index] = patch[:, ::-1] if rng.random() < 0.5 else patch
+        pixels = patch[0].permute(1, 2, 0).numpy()
+        out[index] = pixels[:, ::-1] if rng.random() < 0.5 else pixels
     return out
 
 

@@ -88,7 +88,7 @@ def job_create(
     try:
         job.save()
     except Exception:
-        delete_names([job.original.name], job.original.storage)  # it would belong to nobody
+        delete_names([job.original.name or ""], job.original.storage)  # it would belong to nobody
         raise
     enqueue_on_commit(job)
     return job

@@ -144,7 +144,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         # nobody. The job's heartbeat has stopped; the sweep runs it again.
         delete_names(storage_fields.values(), job.original.storage)
         raise
-    if recorded:
+    if recorded and old is not None:
         delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.

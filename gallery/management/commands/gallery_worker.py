@@ -16,6 +16,7 @@ All of db_worker's options are accepted and passed on.
 import logging
 import threading
 import time
+from typing import Any
 
 from django.db import Error as DatabaseFault
 from django.db import close_old_connections, connections
@@ -28,25 +29,40 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
 
 
-def sweep():
+def _lost_jobs() -> str | None:
+    requeued, failed = sweeps.jobs_requeue_stale()
+    if requeued or failed:
+        return f"Lost jobs: {requeued} queued again, {failed} failed after too many attempts."
+    return None
+
+
+def _retention() -> str | None:
+    deleted = sweeps.jobs_delete_expired()
+    if deleted.finished or deleted.failed:
+        return f"Retention: deleted {deleted.finished} finished and {deleted.failed} failed job(s)."
+    return None
+
+
+def _upload_spool() -> str | None:
+    deleted = sweeps.upload_spool_sweep()
+    return f"Deleted {deleted} stale upload temporary file(s)." if deleted else None
+
+
+SWEEPS = (("lost jobs", _lost_jobs, logging.WARNING), ("retention", _retention, logging.INFO),
+          ("upload temporary files", _upload_spool, logging.INFO))
+
+
+def sweep() -> None:
     """One sweep; any failure is logged, never raised (the next sweep tries again)."""
-    for name, action in (
-        ("lost jobs", sweeps.jobs_requeue_stale),
-        ("retention", sweeps.jobs_delete_expired),
-        ("upload temporary files", sweeps.upload_spool_sweep),
-    ):
+    for name, action, level in SWEEPS:
         try:
-            outcome = action()
+            message = action()
         except Exception:
             logger.exception("Sweep (%s) failed", name)
             close_old_connections()
             continue
-        if name == "lost jobs" and any(outcome):
-            logger.warning("Lost jobs: %d queued again, %d failed after too many attempts.", *outcome)
-        elif name == "retention" and (outcome.finished or outcome.failed):
-            logger.info("Retention: deleted %d finished and %d failed job(s).", outcome.finished, outcome.failed)
-        elif name == "upload temporary files" and outcome:
-            logger.info("Deleted %d stale upload temporary file(s).", outcome)
+        if message:
+            logger.log(level, message)
 
 
 class Command(DBWorkerCommand):
@@ -56,7 +72,7 @@ class Command(DBWorkerCommand):
         super().add_arguments(parser)
         parser.add_argument("--sweep-interval", type=float, default=60.0, help="Seconds between sweeps.")
 
-    def handle(self, *args, sweep_interval, **options):
+    def handle(self, *args: Any, sweep_interval: float = 60.0, **options: Any) -> None:  # type: ignore[override]
         sweep()
         stop = threading.Event()
 
@@ -69,16 +85,17 @@ class Command(DBWorkerCommand):
         if not options.get("batch"):
             threading.Thread(target=sweeper, name="gallery-sweeper", daemon=True).start()
         try:
-            return self._run_through_outages(*args, **options)
+            self._run_through_outages(*args, **options)
         finally:
             stop.set()
 
-    def _run_through_outages(self, *args, **options):
+    def _run_through_outages(self, *args: Any, **options: Any) -> None:
         backoff = 1.0
         while True:
             started = time.monotonic()
             try:
-                return super().handle(*args, **options)
+                super().handle(*args, **options)
+                return
             except DatabaseFault as error:
                 if time.monotonic() - started > 2 * MAX_BACKOFF_SECONDS:
                     backoff = 1.0  # it had been running fine: this is a new outage
