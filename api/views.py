@@ -4,6 +4,7 @@ come from REST_FRAMEWORK in the settings (api.authentication, api.throttling, ap
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
@@ -23,7 +24,13 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 class ApiView(APIView):
-    """What every endpoint shares: the key's own words for a missing key or a limit."""
+    """What every endpoint shares: the key's own words for a missing key or a limit, and
+    answers that no cache keeps (a job's state changes; its links are private)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def permission_denied(self, request, message=None, code=None):
         if request.authenticators and not request.successful_authenticator:

@@ -42,7 +42,7 @@ def test_a_job_goes_from_upload_to_download_to_deletion(api, client, engine_mode
 
     run_worker()
     done = api.get(body["url"])
-    assert done.status_code == 200
+    assert done.status_code == 200 and "no-store" in done["Cache-Control"]
     job = done.json()
     assert job["status"] == "succeeded" and job["finished"]
     assert job["result_url"].startswith("http://testserver/") and job["result_jpeg_url"].startswith("http://testserver/")
