@@ -91,3 +91,10 @@ def test_a_photo_over_the_pixel_limit_gets_the_engines_message(settings, api, en
     assert response.status_code == 400
     assert response.json()["message"] == "This photo has too many pixels: the most accepted is 1 megapixels."
     assert not ColorizationJob.objects.exists()
+
+
+def test_a_cache_that_does_not_answer_lets_requests_through(settings, api, caplog):
+    settings.API_RATE_LIMIT = "1/m"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    assert [api.get(MODELS).status_code for _ in range(2)] == [200, 200]
+    assert "API rate limit not checked: the cache did not answer" in caplog.text
