@@ -10,6 +10,7 @@ from api.tests.factories import ApiJobFactory, ApiKeyFactory
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
+from gallery.tests.test_hostile import shared_cache  # noqa: F401  (fixture: the database cache, then Redis)
 
 pytestmark = pytest.mark.django_db
 JOBS, MODELS = reverse("api:jobs"), reverse("api:models")
@@ -21,7 +22,7 @@ def photo(width=64, height=48):
     return upload
 
 
-def test_a_key_past_its_rate_limit_gets_a_429_with_retry_after(settings, api):
+def test_a_key_past_its_rate_limit_gets_a_429_with_retry_after(settings, api, shared_cache):
     settings.API_RATE_LIMIT = "3/m"
     assert [api.get(MODELS).status_code for _ in range(3)] == [200, 200, 200]
     response = api.get(MODELS)
