@@ -34,8 +34,12 @@ INSTALLED_APPS = [
     "django_recaptcha",
     "django_ratelimit",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static package
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the site itself (no CDN)
     "colorize",
     "gallery",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +183,38 @@ GALLERY_RETENTION_DAYS = env.float("GALLERY_RETENTION_DAYS", default=30)
 GALLERY_FAILED_RETENTION_DAYS = env.float("GALLERY_FAILED_RETENTION_DAYS", default=7)
 # How long a browser may keep a private job's picture (Cache-Control: private; never a shared cache).
 GALLERY_PRIVATE_MAX_AGE = env.int("GALLERY_PRIVATE_MAX_AGE", default=31536000)
+
+# --- The REST API (api/, under /api/v1/) -----------------------------------------------------
+# Requests per API key, every request that carries one, in django-ratelimit's notation
+# ("120/m"); empty: no limit. Job creation is also held by the queue caps above, counted per key.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/m")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.authentication.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.MultiPartParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Colorsite API",
+    "DESCRIPTION": (
+        "Colorize black-and-white photos from other programs. Authenticate with "
+        "`Authorization: Bearer KEY` (keys come from `manage.py create_api_key NAME`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the schema and the docs are public
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to swagger.io's validator: the docs page reaches nothing but this site.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "validatorUrl": None},
+}
 
 # django-ratelimit: the client behind the proxies (DJANGO_PROXY_HOPS, below).
 RATELIMIT_IP_META_KEY = "gallery.ratelimits.client_ip"

@@ -1,0 +1,121 @@
+"""Thin API views: check the key's limits, validate, call a service or a selector, answer JSON.
+Authentication (``Authorization: Bearer KEY``), the per-key rate limit and the error shape
+come from REST_FRAMEWORK in the settings (api.authentication, api.throttling, api.exceptions)."""
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from colorize.errors import ModelNotInstalled
+from gallery.services import web
+
+from api import selectors, services
+from api.exceptions import NoModelInstalled, PayloadTooLarge, QueueBusy
+from api.serializers import ErrorSerializer, JobCreateSerializer, JobSerializer, ModelInfoSerializer
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
+
+
+class ApiView(APIView):
+    """What every endpoint shares: the key's own words for a missing key or a limit, and
+    answers that no cache keeps (a job's state changes; its links are private)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise NotAuthenticated(message)
+        super().permission_denied(request, message, code)
+
+    def throttled(self, request, wait):
+        limit = settings.API_RATE_LIMIT
+        raise Throttled(wait, detail=f"Too many requests with this API key (the limit is {limit}).")
+
+    def job_or_404(self, request, public_id):
+        job = selectors.api_job_get(api_key=request.auth, public_id=public_id)
+        if job is None:
+            raise NotFound("No such job for this API key.")
+        return job
+
+
+def _refuse_oversized(request) -> None:
+    """A body far over the upload limit is refused before it is read (as on the website)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    limit = settings.COLORIZE_MAX_UPLOAD_BYTES
+    if length > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"This request is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}.")
+
+
+class JobCreateView(ApiView):
+    @extend_schema(
+        operation_id="jobs_create",
+        summary="Colorize a photo",
+        description="Upload a photo (multipart/form-data); the job is queued and runs on a worker. "
+        "Poll the job's `url` until its status is `succeeded` or `failed`.",
+        request={"multipart/form-data": JobCreateSerializer},
+        responses={201: JobSerializer, **_errors(400, 401, 413, 429, 503)},
+    )
+    def post(self, request):
+        api_key = request.auth
+        try:
+            web.queue_room_check(client=api_key.queue_client)
+        except web.QueueFull as error:
+            raise QueueBusy(scope=error.scope) from None
+        _refuse_oversized(request)
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not data["model"]:
+            raise NoModelInstalled(ModelNotInstalled.user_message)
+        job = services.api_job_create(
+            api_key=api_key,
+            upload=data["image"],
+            model_name=data["model"],
+            hints=data["hints"],
+            vividness=data.get("vividness"),
+        )
+        body = JobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
+
+class JobDetailView(ApiView):
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="A job's status and results",
+        responses={200: JobSerializer, **_errors(401, 404, 429)},
+    )
+    def get(self, request, id):
+        job = self.job_or_404(request, id)
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="jobs_destroy",
+        summary="Delete a job and all its files",
+        responses={204: OpenApiResponse(description="Deleted."), **_errors(401, 404, 429)},
+    )
+    def delete(self, request, id):
+        web.job_delete(job=self.job_or_404(request, id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ModelListView(ApiView):
+    @extend_schema(
+        operation_id="models_list",
+        summary="The installed models",
+        responses={200: ModelInfoSerializer(many=True), **_errors(401, 429)},
+    )
+    def get(self, request):
+        return Response(ModelInfoSerializer(selectors.model_list(), many=True).data)
