@@ -165,6 +165,9 @@ GALLERY_JOB_MAX_ATTEMPTS = env.int("GALLERY_JOB_MAX_ATTEMPTS", default=3)
 # before the first, its start) is older than GALLERY_JOB_TIMEOUT_SECONDS lost its worker.
 GALLERY_HEARTBEAT_SECONDS = env.float("GALLERY_HEARTBEAT_SECONDS", default=10.0)
 GALLERY_THUMBNAIL_SIZE = env.int("GALLERY_THUMBNAIL_SIZE", default=480)
+# The pages show web-sized previews (WebP, long side at most this many pixels) of the original
+# and the result; downloads stay at full resolution.
+GALLERY_PREVIEW_SIZE = env.int("GALLERY_PREVIEW_SIZE", default=1600)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
 # Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
