@@ -126,6 +126,8 @@ class ColorizationJob(models.Model):
         indexes = [
             models.Index(fields=["status", "started_at"], name="gallery_job_status_started"),
             models.Index(fields=["gallery_requested", "gallery_review", "status"], name="gallery_job_public"),
+            # The recent run times behind a waiting job's estimate.
+            models.Index(fields=["status", "finished_at"], name="gallery_job_status_finished"),
         ]
 
     def __str__(self):

@@ -114,6 +114,7 @@ def _request_too_big(request):
 def _job_context(request, job, **forms):
     return {
         "job": job,
+        "progress": selectors.job_progress(job=job),
         "retry_form": forms.get("retry_form") or RetryForm(job=job),
         "hints_form": forms.get("hints_form") or HintsForm(job=job),
         "gallery_form": GalleryChoiceForm(initial={"show_in_gallery": job.gallery_requested}),
@@ -130,14 +131,22 @@ def job_detail(request, public_id):
 @never_cache
 @require_safe
 def job_status(request, public_id):
-    """A small JSON status for the page's polling; once finished it carries the new panel."""
+    """A small JSON status for the page's polling: while queued, the place in the queue and an
+    estimated wait; while running, the stage; once finished, the new panel."""
     job = _job_or_404(public_id)
+    progress = selectors.job_progress(job=job)
     payload = {
         "status": job.status,
         "status_label": job.get_status_display(),
         "finished": job.is_finished,
         "waited": round(job.waited, 1),
         "running_for": round(job.duration, 1) if job.duration is not None else None,
+        "queue_position": progress.queue_position,
+        "estimated_wait": round(progress.estimated_wait) if progress.estimated_wait is not None else None,
+        "estimate_text": progress.estimate_text,
+        "stage": progress.stage,
+        "stage_label": progress.stage_label,
+        "progress_html": render_to_string("gallery/_progress.html", {"progress": progress}).strip(),
     }
     if job.is_finished:
         payload["html"] = render_to_string("gallery/_job_panel.html", _job_context(request, job), request=request)

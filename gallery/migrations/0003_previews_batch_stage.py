@@ -31,4 +31,8 @@ class Migration(migrations.Migration):
             name='stage',
             field=models.CharField(blank=True, choices=[('', '—'), ('loading', 'Reading your photo'), ('colorizing', 'Colorizing'), ('saving', 'Saving the result')], default='', help_text='What a running job is doing now.', max_length=16),
         ),
+        migrations.AddIndex(
+            model_name='colorizationjob',
+            index=models.Index(fields=['status', 'finished_at'], name='gallery_job_status_finished'),
+        ),
     ]

@@ -92,6 +92,8 @@
             return;
           }
           if (label && data.status === "running") label.textContent = "Colorizing your photo…";
+          var progress = panel.querySelector("[data-progress]");
+          if (progress && typeof data.progress_html === "string") progress.innerHTML = data.progress_html;
           delay = Math.min(delay * 1.2, 3000);
           setTimeout(poll, delay);
         })
