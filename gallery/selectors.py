@@ -3,6 +3,7 @@ is nothing to find; what that means for an HTTP answer is the view's decision.""
 
 import math
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -13,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from zipstream import ZIP_STORED, ZipStream
 
 from gallery.models import FILE_KINDS, ColorizationJob
 
@@ -25,6 +27,47 @@ def job_get(*, public_id: UUID | str) -> ColorizationJob | None:
         return ColorizationJob.objects.get(public_id=public_id)
     except ColorizationJob.DoesNotExist:
         return None
+
+
+def batch_jobs(*, batch_id: UUID | str) -> list[ColorizationJob]:
+    """The jobs of one batch upload, in upload order (empty when there is no such batch)."""
+    return list(ColorizationJob.objects.filter(batch=batch_id).order_by("pk"))
+
+
+def jobs_by_public_ids(*, public_ids: list[str]) -> list[ColorizationJob]:
+    """The jobs behind these private links that still exist, in the order given."""
+    valid = []
+    for value in public_ids:
+        try:
+            valid.append(UUID(str(value)))
+        except ValueError:
+            continue
+    found = {job.public_id: job for job in ColorizationJob.objects.filter(public_id__in=valid)}
+    return [found[value] for value in valid if value in found]
+
+
+def results_zip(*, jobs: list[ColorizationJob]) -> ZipStream:
+    """A ZIP of ``jobs``' full-resolution PNG results, named after each photo (numbered where
+    two share a name), written while it is read: each file is read from storage in chunks as
+    the ZIP is streamed, so neither the files nor the archive are ever held in memory. Stored,
+    not deflated: PNG is compressed already. Its length is known beforehand (``len``)."""
+    archive = ZipStream(compress_type=ZIP_STORED, sized=True)
+    used = set()
+    for job in jobs:
+        stem, number = job.display_name or "photo", 1
+        name = f"{stem}-colorized.png"
+        while name.lower() in used:
+            number += 1
+            name = f"{stem} ({number})-colorized.png"
+        used.add(name.lower())
+        archive.add(_chunks(job.result), name, size=job.result.size)
+    return archive
+
+
+def _chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes]:
+    with field.storage.open(field.name, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
 def active_job_count(*, client: str | None = None) -> int:
