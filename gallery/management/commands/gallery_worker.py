@@ -34,6 +34,7 @@ def sweep():
         ("lost jobs", sweeps.jobs_requeue_stale),
         ("retention", sweeps.jobs_delete_expired),
         ("upload temporary files", sweeps.upload_spool_sweep),
+        ("expired sessions", sweeps.sessions_clear_expired),
     ):
         try:
             outcome = action()
