@@ -211,10 +211,12 @@ class ColorizationJob(models.Model):
         preview = self.file_url(f"{name}-preview", view=view)
         if not preview:
             return {"src": self.file_url(name, view=view), "srcset": ""}
-        candidates = [f"{preview} {self._scaled_width(settings.GALLERY_PREVIEW_SIZE)}w"]
+        width = self._scaled_width(settings.GALLERY_PREVIEW_SIZE)
+        candidates = [f"{preview} {width}w"]
         thumbnail = self.file_url("thumbnail", view=view) if name == "result" else ""
-        if thumbnail and settings.GALLERY_THUMBNAIL_SIZE < settings.GALLERY_PREVIEW_SIZE:
-            candidates.insert(0, f"{thumbnail} {self._scaled_width(settings.GALLERY_THUMBNAIL_SIZE)}w")
+        thumbnail_width = self._scaled_width(settings.GALLERY_THUMBNAIL_SIZE)
+        if thumbnail and thumbnail_width < width:  # a smaller picture, not the same one twice
+            candidates.insert(0, f"{thumbnail} {thumbnail_width}w")
         return {"src": preview, "srcset": ", ".join(candidates)}
 
     def get_gallery_url(self):

@@ -283,3 +283,10 @@ def test_axe_finds_no_violations(browser, live_server, site_pages, where, device
     page = new_page(browser, live_server, **(DESKTOP if device == "desktop" else PHONE))
     page.goto(site_pages[where], wait_until="networkidle")
     assert_accessible(page)
+
+
+def test_axe_would_report_a_violation(browser, live_server, engine_model):
+    page = new_page(browser, live_server, **DESKTOP)
+    page.goto("/")
+    page.evaluate("() => document.querySelector('main').appendChild(Object.assign(document.createElement('input'), {type: 'text'}))")
+    assert "label" in [violation["rule"] for violation in axe_violations(page)]
