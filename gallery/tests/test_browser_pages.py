@@ -93,12 +93,24 @@ def test_the_waiting_photo_keeps_its_proportions(browser, live_server, engine_mo
 # --- Progress ------------------------------------------------------------------------------------
 
 def test_a_waiting_job_shows_its_place_in_the_queue(browser, live_server, engine_model, old_photo):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from gallery import selectors
+
+    now = timezone.now()
+    for seconds in (3, 4, 5):  # recent runs, for the estimate
+        ColorizationJobFactory(succeeded=True, started_at=now - timedelta(seconds=seconds), finished_at=now)
+    cache.delete(selectors.TYPICAL_RUN_CACHE_KEY)
     image = Image.open(old_photo)
     first = web.job_create(image=image, display_name="First", model_name=engine_model)
     job = web.job_create(image=image, display_name="Second", model_name=engine_model)
     page = new_page(browser, live_server, **DESKTOP)
     page.goto(job.get_absolute_url())
     assert page.locator("[data-queue-position]").text_content() == "Number 2 in the queue"
+    assert page.locator("[data-estimate]").text_content() == "about 10 seconds"  # 1 ahead, then its own: 2 x 4 s
     ColorizationJob.objects.filter(pk=first.pk).update(status="succeeded")  # the one ahead is done
     page.get_by_text("Number 1 in the queue").wait_for()  # updated live
     shot(page, "progress")
