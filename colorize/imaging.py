@@ -203,16 +203,33 @@ def provenance_xmp(model: str, *, software: str = SOFTWARE) -> bytes:
 
 
 def read_xmp(data: bytes) -> bytes:
-    """The XMP packet embedded in PNG or JPEG ``data`` (bytes), or b"" when there is none."""
+    """The XMP packet embedded in PNG, JPEG or WebP ``data`` (bytes), or b"" when there is none."""
     with Image.open(io.BytesIO(data)) as image:
         xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
 
 
+def fit_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """(width, height) scaled down so that the longer side is at most ``long_side`` (never up),
+    each side at least 1 px: the size of a web preview."""
+    scale = min(1.0, long_side / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def downscale(image: Image.Image, long_side: int) -> Image.Image:
+    """A copy of ``image`` whose longer side is at most ``long_side`` (Lanczos; never
+    enlarged), for a web-sized preview of a photo or a result."""
+    size = fit_size(image.width, image.height, long_side)
+    if size == image.size:
+        return image.copy()
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
 def encode_image(image: Image.Image, fmt: str, *, xmp: bytes | None = None) -> bytes:
-    """PNG (fast compression, alpha kept) or JPEG (quality 92; alpha composited on white).
-    ``xmp`` (bytes, e.g. from :func:`provenance_xmp`) is embedded as the file's XMP packet:
-    an iTXt chunk in PNG, an APP1 segment in JPEG."""
+    """PNG (fast compression, alpha kept), JPEG (quality 92; alpha composited on white) or
+    WebP (quality 80, alpha kept: the web previews). ``xmp`` (bytes, e.g. from
+    :func:`provenance_xmp`) is embedded as the file's XMP packet: an iTXt chunk in PNG, an
+    APP1 segment in JPEG, an XMP chunk in WebP."""
     fmt = fmt.lower()
     buffer = io.BytesIO()
     if fmt == "png":
@@ -233,6 +250,12 @@ def encode_image(image: Image.Image, fmt: str, *, xmp: bytes | None = None) -> b
         elif image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         image.save(buffer, "JPEG", quality=92, **({"xmp": xmp} if xmp else {}))
+    elif fmt == "webp":
+        if image.mode not in ("RGB", "RGBA", "L"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        if image.mode == "L":
+            image = image.convert("RGB")  # WebP has no grayscale mode
+        image.save(buffer, "WEBP", quality=80, method=4, **({"xmp": xmp} if xmp else {}))
     else:
-        raise ValueError(f"unknown output format {fmt!r}: use 'png' or 'jpeg'")
+        raise ValueError(f"unknown output format {fmt!r}: use 'png', 'jpeg' or 'webp'")
     return buffer.getvalue()

@@ -33,10 +33,11 @@ class GalleryStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _img(url, *, height):
+def _img(url, *, height, alt):
+    """A preview picture; ``alt`` names it, and so the change-list link it sits in."""
     if not url:
         return "—"
-    return format_html('<img src="{}" alt="" style="max-height:{}px;max-width:100%;border-radius:4px">', url, height)
+    return format_html('<img src="{}" alt="{}" style="max-height:{}px;max-width:100%;border-radius:4px">', url, alt, height)
 
 
 @admin.register(ColorizationJob)
@@ -50,13 +51,13 @@ class ColorizationJobAdmin(admin.ModelAdmin):
     actions = ["approve_for_gallery", "hide_from_gallery", "retry_failed"]
     readonly_fields = [
         "public_id", "link", "status", "model_name", "hints", "parent", "display_name",
-        "original_preview", "result_preview", "original_width", "original_height", "original_bytes",
+        "original_picture", "result_picture", "original_width", "original_height", "original_bytes",
         "result_bytes", "queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id",
         "error_message", "created_at", "gallery_requested", "gallery_reviewed_at",
     ]
     fieldsets = [
         (None, {"fields": ["public_id", "link", "status", "model_name", "hints", "parent", "error_message"]}),
-        ("Pictures", {"fields": ["display_name", "original_preview", "result_preview", ("original_width", "original_height"), ("original_bytes", "result_bytes")]}),
+        ("Pictures", {"fields": ["display_name", "original_picture", "result_picture", ("original_width", "original_height"), ("original_bytes", "result_bytes")]}),
         ("Timing", {"fields": ["queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id", "created_at"]}),
         ("Gallery", {"fields": ["gallery_requested", "gallery_review", "gallery_reviewed_at"]}),
     ]
@@ -66,15 +67,17 @@ class ColorizationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Preview")
     def preview(self, job):
-        return _img(job.file_url("thumbnail"), height=56)
+        if not job.thumbnail:
+            return "(no preview yet)"  # a link's text, so never an empty link
+        return _img(job.file_url("thumbnail"), height=56, alt=f"Preview of {job.display_name}")
 
     @admin.display(description="Original")
-    def original_preview(self, job):
-        return _img(job.file_url("original"), height=240)
+    def original_picture(self, job):
+        return _img(job.original_picture["src"], height=240, alt=f"The original of {job.display_name}")
 
     @admin.display(description="Result")
-    def result_preview(self, job):
-        return _img(job.file_url("result"), height=240)
+    def result_picture(self, job):
+        return _img(job.result_picture["src"], height=240, alt=f"The result of {job.display_name}")
 
     @admin.display(description="Gallery")
     def gallery_state(self, job):

@@ -3,10 +3,13 @@
 from typing import cast
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
+from django.template.defaultfilters import filesizeformat
 
 from colorize.errors import BadHints
-from colorize.forms import UploadForm, model_choices
+from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, model_choices
 from colorize.hints import Hint, parse_hints_json
 
 class InvalidMarkingBoundField(BoundField):
@@ -20,8 +23,57 @@ class InvalidMarkingBoundField(BoundField):
         return attrs
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """One photo or a batch: the chosen files, at most GALLERY_BATCH_MAX_FILES of them and
+    GALLERY_BATCH_MAX_BYTES in all. Each file's content is checked later, one at a time
+    (``JobUploadForm.photo_check``), so a batch is never decoded all at once."""
+
+    widget = MultipleFileInput
+
+    default_error_messages = {
+        "too_many": "You chose %(count)d files; at most %(limit)d can be sent at once.",
+        "too_large": "These files are %(size)s in all; at most %(limit)s can be sent at once.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Photos")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["accept"] = "image/*"  # a hint to the file picker; the content is what gets checked
+        return attrs
+
+    def clean(self, data, initial=None):
+        files = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
+        if not files:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        # Each file's own problems (empty, not a picture, too large) are its own: checked one by
+        # one with photo_check, so one bad file never sinks a batch.
+        limit = settings.GALLERY_BATCH_MAX_FILES
+        if len(files) > limit:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many", params={"count": len(files), "limit": limit})
+        total, limit = sum(item.size or 0 for item in files), settings.GALLERY_BATCH_MAX_BYTES
+        if total > limit:
+            raise forms.ValidationError(
+                self.error_messages["too_large"], code="too_large", params={"size": filesizeformat(total), "limit": filesizeformat(limit)}
+            )
+        return files
+
+
 class JobUploadForm(UploadForm):
+    """The upload form: one photo or a batch (one reCAPTCHA for all), a model, the gallery
+    opt-in. The model list hides itself when only one model is installed."""
+
     bound_field_class = InvalidMarkingBoundField
+
+    image = PhotosField()
 
     show_in_gallery = forms.BooleanField(
         required=False,
@@ -33,7 +85,21 @@ class JobUploadForm(UploadForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].widget.attrs["class"] = "form-select"
+        self.fields["image"].help_text = (
+            f"JPEG, PNG, WebP, TIFF, BMP or GIF, up to {filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)} each. "
+            f"One photo, or up to {settings.GALLERY_BATCH_MAX_FILES} at once ({filesizeformat(settings.GALLERY_BATCH_MAX_BYTES)} in all)."
+        )
+        model = self.fields["model"]
+        if len(model.choices) == 1:
+            model.widget = forms.HiddenInput()
+        else:
+            model.widget.attrs["class"] = "form-select"
+
+    @staticmethod
+    def photo_check(upload: UploadedFile) -> ValidatedUpload:
+        """One chosen file, decoded and checked (size, pixels, format); raises a
+        ValidationError with the reason it is refused."""
+        return ImageUploadField().clean(upload)
 
 
 class RetryForm(forms.Form):

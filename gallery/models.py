@@ -4,19 +4,25 @@ import uuid
 from functools import partialmethod
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 
 # A job's files, as model fields and as the kinds in their URLs (result_jpeg -> result-jpeg).
-FILE_FIELDS = ("original", "result", "result_jpeg", "thumbnail")
-RESULT_FIELDS = FILE_FIELDS[1:]  # what a run writes; the original is the upload's
+# The previews are web-sized (long side GALLERY_PREVIEW_SIZE): what the pages show.
+FILE_FIELDS = ("original", "original_preview", "result", "result_jpeg", "result_preview", "thumbnail")
+RESULT_FIELDS = ("result", "result_jpeg", "result_preview", "thumbnail")  # what a run writes
 FILE_KINDS = {field.replace("_", "-"): field for field in FILE_FIELDS}
 
 
 def _url_property(kind, *, view="job_file"):
     return property(lambda job: job.file_url(kind, view=view))
+
+
+def _display_property(name, *, view="job_file"):
+    return property(lambda job: job.display_picture(name, view=view))
 
 
 def _generated_name(folder, filename):
@@ -40,12 +46,22 @@ def thumbnail_upload_to(instance, filename):
     return _generated_name("thumbnails", filename)
 
 
+def preview_upload_to(instance, filename):
+    return _generated_name("previews", filename)
+
+
 class ColorizationJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    class Stage(models.TextChoices):
+        NONE = "", "—"
+        LOADING = "loading", "Reading your photo"
+        COLORIZING = "colorizing", "Colorizing"
+        SAVING = "saving", "Saving the result"
 
     class Review(models.TextChoices):
         PENDING = "pending", "Awaiting review"
@@ -66,11 +82,23 @@ class ColorizationJob(models.Model):
     original_width = models.PositiveIntegerField(default=0)
     original_height = models.PositiveIntegerField(default=0)
     original_bytes = models.PositiveBigIntegerField("uploaded size (bytes)", default=0)
+    original_preview = models.FileField(
+        upload_to=preview_upload_to, max_length=255, blank=True, help_text="Web-sized copy of the original (WebP)."
+    )
 
     result = models.FileField(upload_to=result_upload_to, max_length=255, blank=True)
     result_jpeg = models.FileField(upload_to=result_upload_to, max_length=255, blank=True)
     result_bytes = models.PositiveBigIntegerField("result size (bytes)", default=0)
+    result_preview = models.FileField(
+        upload_to=preview_upload_to, max_length=255, blank=True, help_text="Web-sized copy of the result (WebP)."
+    )
     thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255, blank=True)
+    batch = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="Jobs uploaded together share this id (the batch page's link)."
+    )
+    stage = models.CharField(
+        max_length=16, choices=Stage, default=Stage.NONE, blank=True, help_text="What a running job is doing now."
+    )
 
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -98,6 +126,8 @@ class ColorizationJob(models.Model):
         indexes = [
             models.Index(fields=["status", "started_at"], name="gallery_job_status_started"),
             models.Index(fields=["gallery_requested", "gallery_review", "status"], name="gallery_job_public"),
+            # The recent run times behind a waiting job's estimate.
+            models.Index(fields=["status", "finished_at"], name="gallery_job_status_finished"),
         ]
 
     def __str__(self):
@@ -169,6 +199,26 @@ class ColorizationJob(models.Model):
 
     gallery_file_url = partialmethod(file_url, view="gallery_file")
 
+    def _scaled_width(self, long_side):
+        scale = min(1.0, long_side / max(self.original_width, self.original_height, 1))
+        return max(1, round(self.original_width * scale))
+
+    def display_picture(self, name, *, view="job_file"):
+        """What a page shows of the "original" or the "result": {"src", "srcset"}. The src is
+        the web-sized preview (the full-resolution file only for a job made before previews
+        existed); the result's srcset adds the gallery thumbnail for small screens. Downloads
+        and the "full resolution" links use the full files."""
+        preview = self.file_url(f"{name}-preview", view=view)
+        if not preview:
+            return {"src": self.file_url(name, view=view), "srcset": ""}
+        width = self._scaled_width(settings.GALLERY_PREVIEW_SIZE)
+        candidates = [f"{preview} {width}w"]
+        thumbnail = self.file_url("thumbnail", view=view) if name == "result" else ""
+        thumbnail_width = self._scaled_width(settings.GALLERY_THUMBNAIL_SIZE)
+        if thumbnail and thumbnail_width < width:  # a smaller picture, not the same one twice
+            candidates.insert(0, f"{thumbnail} {thumbnail_width}w")
+        return {"src": preview, "srcset": ", ".join(candidates)}
+
     def get_gallery_url(self):
         return reverse("gallery:gallery_detail", args=[self.pk])
 
@@ -176,8 +226,14 @@ class ColorizationJob(models.Model):
     original_url = _url_property("original")
     result_url = _url_property("result")
     thumbnail_url = _url_property("thumbnail")
+    original_preview_url = _url_property("original-preview")
+    result_preview_url = _url_property("result-preview")
     png_download_url = _url_property("result", view="job_download")
     jpeg_download_url = _url_property("result-jpeg", view="job_download")
     gallery_original_url = _url_property("original", view="gallery_file")
     gallery_result_url = _url_property("result", view="gallery_file")
     gallery_thumbnail_url = _url_property("thumbnail", view="gallery_file")
+    original_picture = _display_property("original")
+    result_picture = _display_property("result")
+    gallery_original_picture = _display_property("original", view="gallery_file")
+    gallery_result_picture = _display_property("result", view="gallery_file")

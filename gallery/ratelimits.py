@@ -1,4 +1,5 @@
-"""Who a request comes from, and the per-client limit on job-creating requests.
+"""Who a request comes from, and the per-client limit on job-creating requests (each file of a
+batch upload counts as one).
 
 The limit is django-ratelimit's fixed window on the shared cache (``CACHES["default"]``: Redis
 with REDIS_URL, else the database cache), so every web process counts together. Uploads,
@@ -73,18 +74,24 @@ def limit_job_requests(view):
     @wraps(view)
     def limited_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "POST":
-            try:
-                usage = get_usage(
-                    request, group=JOB_REQUESTS, key="ip", rate=job_request_rate, method="POST", increment=True
-                )
-            except Exception:
-                logger.exception("Rate limit not checked: the cache did not answer")
-                usage = None
-            if usage is not None and usage["should_limit"]:
+            usage = count_job_request(request)
+            if usage is not None:
                 return too_many_requests(request, limit=usage["limit"], retry_after=usage["time_left"])
         return view(request, *args, **kwargs)
 
     return limited_view
+
+
+def count_job_request(request: HttpRequest) -> dict | None:
+    """Count one job-creating request (a POST, or one more file of a batch upload) against the
+    client's limit. Returns django-ratelimit's usage (``limit``, ``time_left``) when the
+    client is past it, else None (also when the cache did not answer: logged)."""
+    try:
+        usage = get_usage(request, group=JOB_REQUESTS, key="ip", rate=job_request_rate, method="POST", increment=True)
+    except Exception:
+        logger.exception("Rate limit not checked: the cache did not answer")
+        return None
+    return usage if usage is not None and usage["should_limit"] else None
 
 
 def too_many_requests(request: HttpRequest, *, limit: int, retry_after: int) -> HttpResponse:

@@ -1,12 +1,20 @@
 """Reads: what the views and the admin look up. A selector returns data, or None where there
 is nothing to find; what that means for an HTTP answer is the view's decision."""
 
+import math
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from zipstream import ZIP_STORED, ZipStream
 
 from gallery.models import FILE_KINDS, ColorizationJob
 
@@ -19,6 +27,47 @@ def job_get(*, public_id: UUID | str) -> ColorizationJob | None:
         return ColorizationJob.objects.get(public_id=public_id)
     except ColorizationJob.DoesNotExist:
         return None
+
+
+def batch_jobs(*, batch_id: UUID | str) -> list[ColorizationJob]:
+    """The jobs of one batch upload, in upload order (empty when there is no such batch)."""
+    return list(ColorizationJob.objects.filter(batch=batch_id).order_by("pk"))
+
+
+def jobs_by_public_ids(*, public_ids: list[str]) -> list[ColorizationJob]:
+    """The jobs behind these private links that still exist, in the order given."""
+    valid = []
+    for value in public_ids:
+        try:
+            valid.append(UUID(str(value)))
+        except ValueError:
+            continue
+    found = {job.public_id: job for job in ColorizationJob.objects.filter(public_id__in=valid)}
+    return [found[value] for value in valid if value in found]
+
+
+def results_zip(*, jobs: list[ColorizationJob]) -> ZipStream:
+    """A ZIP of ``jobs``' full-resolution PNG results, named after each photo (numbered where
+    two share a name), written while it is read: each file is read from storage in chunks as
+    the ZIP is streamed, so neither the files nor the archive are ever held in memory. Stored,
+    not deflated: PNG is compressed already. Its length is known beforehand (``len``)."""
+    archive = ZipStream(compress_type=ZIP_STORED, sized=True)
+    used = set()
+    for job in jobs:
+        stem, number = job.display_name or "photo", 1
+        name = f"{stem}-colorized.png"
+        while name.lower() in used:
+            number += 1
+            name = f"{stem} ({number})-colorized.png"
+        used.add(name.lower())
+        archive.add(_chunks(job.result), name, size=job.result.size)
+    return archive
+
+
+def _chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes]:
+    with field.storage.open(field.name, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
 def active_job_count(*, client: str | None = None) -> int:
@@ -60,3 +109,76 @@ def job_file_get(*, job: ColorizationJob, kind: str, name: str) -> FieldFile | N
     if not field or field.name.rsplit("/", 1)[-1] != name:
         return None
     return field
+
+
+# --- Progress while a job waits or runs -----------------------------------------------------------
+
+TYPICAL_RUN_CACHE_KEY = "gallery:typical-run-seconds"
+
+
+def typical_run_seconds(*, recent: int = 20) -> float | None:
+    """The median run time (start to finish) of the last ``recent`` jobs that succeeded in the
+    past day, or None when there are none. Cached for 30 seconds: every waiting page asks."""
+
+    def compute() -> float | None:
+        runs = (
+            ColorizationJob.objects.filter(status=Status.SUCCEEDED, finished_at__gte=timezone.now() - timedelta(days=1))
+            .exclude(started_at=None)
+            .order_by("-finished_at")
+            .values_list("started_at", "finished_at")[:recent]
+        )
+        seconds = [max((end - start).total_seconds(), 0.0) for start, end in runs]
+        return statistics.median(seconds) if seconds else None
+
+    value = cache.get(TYPICAL_RUN_CACHE_KEY)
+    if value is None:
+        value = compute()
+        cache.set(TYPICAL_RUN_CACHE_KEY, -1.0 if value is None else value, 30)
+    return None if value is None or value < 0 else value
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How a job is getting on. While queued: its place in the queue (1: next) and the estimated
+    seconds until its result is ready (None without recent runs to go by); while running: the
+    stage and the seconds it has run."""
+
+    status: str
+    queue_position: int | None = None
+    estimated_wait: float | None = None
+    stage: str = ""
+    stage_label: str = ""
+    running_for: float | None = None
+
+    @property
+    def estimate_text(self) -> str:
+        if self.estimated_wait is None:
+            return ""
+        seconds = self.estimated_wait
+        if seconds < 60:
+            return f"about {max(5, math.ceil(seconds / 5) * 5)} seconds"
+        minutes = math.ceil(seconds / 60)
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def job_progress(*, job: ColorizationJob) -> Progress:
+    """Where ``job`` stands. A queued job's place counts the queued jobs before it (the queue is
+    first come, first served); its estimate assumes as many workers as jobs are running now
+    (at least one), each taking the typical recent run time per job."""
+    if job.status == Status.RUNNING:
+        stage = job.stage or ColorizationJob.Stage.LOADING
+        return Progress(
+            status=job.status, stage=stage, stage_label=ColorizationJob.Stage(stage).label, running_for=job.duration
+        )
+    if job.status != Status.QUEUED:
+        return Progress(status=job.status)
+    queued = ColorizationJob.objects.filter(status=Status.QUEUED)
+    ahead = queued.filter(Q(queued_at__lt=job.queued_at) | Q(queued_at=job.queued_at, pk__lt=job.pk)).count()
+    running = ColorizationJob.objects.filter(status=Status.RUNNING).count()
+    typical = typical_run_seconds()
+    estimate = None
+    if typical is not None:
+        workers = max(running, 1)
+        # The jobs running now and those ahead, shared among the workers, then this one's own run.
+        estimate = (running + ahead) / workers * typical + typical
+    return Progress(status=job.status, queue_position=ahead + 1, estimated_wait=estimate)

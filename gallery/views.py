@@ -1,10 +1,13 @@
 """Thin views: parse the request, call a service or a selector, render."""
 
+import math
 import mimetypes
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -12,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from colorize.errors import ColorizeError
-from gallery import selectors
+from gallery import mine, selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm
-from gallery.ratelimits import client_key, limit_job_requests
+from gallery.ratelimits import client_key, count_job_request, limit_job_requests
 from gallery.services import web
 
 # Gallery pictures: anyone may keep them. A job's own pictures: only the owner's browser, never a
@@ -63,6 +66,8 @@ def _busy(request, error):
 
 @limit_job_requests
 def upload(request):
+    """One photo (then its page) or a batch (then the batch page): one reCAPTCHA, one job per
+    file, each file checked and counted against the limits on its own."""
     status = 200
     if request.method == "POST":
         status = 400
@@ -73,47 +78,128 @@ def upload(request):
             return _busy(request, error)
         too_big = _request_too_big(request)
         if too_big:
+            # Not read at all (its length may be a lie), so the choices in it are not known
+            # either; the page's script refuses such files before they are sent.
             form = JobUploadForm()
         else:
             form = JobUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                upload = form.cleaned_data["image"]
-                job = web.job_create(
-                    image=upload.image,
-                    display_name=upload.filename,
-                    model_name=form.cleaned_data["model"],
-                    uploaded_bytes=upload.size,
-                    gallery_requested=form.cleaned_data["show_in_gallery"],
-                    client=client,
-                )
-                return redirect(job)
+                files = form.cleaned_data["image"]
+                if len(files) == 1:
+                    return _upload_one(request, form, files[0], client)
+                jobs, refused = _upload_batch(request, form, files, client)
+                if jobs:
+                    for name, reason in refused:
+                        messages.error(request, f"“{name}” was not uploaded: {reason}")
+                    return redirect("gallery:batch_detail", batch_id=jobs[0].batch)
+                for name, reason in refused:
+                    form.add_error("image", f"“{name}”: {reason}")
             if form.verification_unavailable:
                 status = 503  # not the visitor's fault: Google's check could not be reached
     else:
         form = JobUploadForm()
         too_big = None
-    context = {"form": form, "upload_error": too_big, "recent": selectors.gallery_page(per_page=4)}
-    response = render(request, "gallery/upload.html", context, status=status)
+    response = render(request, "gallery/upload.html", _upload_context(form, upload_error=too_big), status=status)
     if status == 503:
         response["Retry-After"] = "60"
     return response
 
 
+def _upload_context(form, *, upload_error=None):
+    return {
+        "form": form,
+        "upload_error": upload_error,
+        "recent": selectors.gallery_page(per_page=4),
+        # For the page's script: warn before sending what would be refused.
+        "max_files": settings.GALLERY_BATCH_MAX_FILES,
+        "max_bytes": settings.GALLERY_BATCH_MAX_BYTES,
+        "max_file_bytes": settings.COLORIZE_MAX_UPLOAD_BYTES,
+    }
+
+
+def _create_job(request, form, upload, client, *, batch=None):
+    job = web.job_create(
+        image=upload.image,
+        display_name=upload.filename,
+        model_name=form.cleaned_data["model"],
+        uploaded_bytes=upload.size,
+        gallery_requested=form.cleaned_data["show_in_gallery"],
+        client=client,
+        batch=batch,
+    )
+    mine.remember(request, [job])
+    return job
+
+
+def _upload_one(request, form, file, client):
+    try:
+        upload = form.photo_check(file)
+    except ValidationError as error:
+        form.add_error("image", error)
+        return render(request, "gallery/upload.html", _upload_context(form), status=400)
+    return redirect(_create_job(request, form, upload, client))
+
+
+def _upload_batch(request, form, files, client):
+    """One job per file, in order. Each file counts as one job request (the first was counted
+    with the request) and must find room in the queue; once the limit or the queue is reached
+    the rest are refused with the reason. Returns (jobs, [(file name, reason), ...])."""
+    batch = uuid.uuid4()
+    jobs, refused = [], []
+    stop = None
+    for index, file in enumerate(files):
+        name = file.name or "photo"
+        if stop is None and index:
+            usage = count_job_request(request)
+            if usage is not None:
+                minutes = max(math.ceil(usage["time_left"] / 60), 1)
+                stop = (
+                    f"you have sent {usage['limit']} photos in a short time, the most we take at once; "
+                    f"send it again in about {minutes} minute{'s' if minutes != 1 else ''}."
+                )
+        if stop is None:
+            try:
+                web.queue_room_check(client=client)
+            except web.QueueFull as error:
+                stop = (
+                    f"you already have {error.active} photos waiting or being colorized, the most at once; "
+                    "send it again when some are done."
+                    if error.scope == "client"
+                    else "we are busy just now; please send it again in a few minutes."
+                )
+        if stop is not None:
+            refused.append((name, stop))
+            continue
+        try:
+            upload = form.photo_check(file)
+        except ValidationError as error:
+            refused.append((name, " ".join(error.messages)))
+            continue
+        jobs.append(_create_job(request, form, upload, client, batch=batch))
+        del upload  # one decoded photo in memory at a time
+    return jobs, refused
+
+
 def _request_too_big(request):
-    """Refuse a body far over the limit before reading it (a friendly message, not a 413 page)."""
+    """Refuse a body far over the limits before reading it (a friendly message, not a 413 page)."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return None
-    limit = settings.COLORIZE_MAX_UPLOAD_BYTES
+    limit = min(settings.GALLERY_BATCH_MAX_BYTES, settings.GALLERY_BATCH_MAX_FILES * settings.COLORIZE_MAX_UPLOAD_BYTES)
     if length > limit + 1024 * 1024:
-        return f"This file is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}."
+        return (
+            f"This upload is {filesizeformat(length)}; the largest photo we accept is "
+            f"{filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)}, and at most {filesizeformat(limit)} can be sent at once."
+        )
     return None
 
 
 def _job_context(request, job, **forms):
     return {
         "job": job,
+        "page_url": request.build_absolute_uri(job.get_absolute_url()),
+        "progress": selectors.job_progress(job=job),
         "retry_form": forms.get("retry_form") or RetryForm(job=job),
         "hints_form": forms.get("hints_form") or HintsForm(job=job),
         "gallery_form": GalleryChoiceForm(initial={"show_in_gallery": job.gallery_requested}),
@@ -130,14 +216,22 @@ def job_detail(request, public_id):
 @never_cache
 @require_safe
 def job_status(request, public_id):
-    """A small JSON status for the page's polling; once finished it carries the new panel."""
+    """A small JSON status for the page's polling: while queued, the place in the queue and an
+    estimated wait; while running, the stage; once finished, the new panel."""
     job = _job_or_404(public_id)
+    progress = selectors.job_progress(job=job)
     payload = {
         "status": job.status,
         "status_label": job.get_status_display(),
         "finished": job.is_finished,
         "waited": round(job.waited, 1),
         "running_for": round(job.duration, 1) if job.duration is not None else None,
+        "queue_position": progress.queue_position,
+        "estimated_wait": round(progress.estimated_wait) if progress.estimated_wait is not None else None,
+        "estimate_text": progress.estimate_text,
+        "stage": progress.stage,
+        "stage_label": progress.stage_label,
+        "progress_html": render_to_string("gallery/_progress.html", {"progress": progress}).strip(),
     }
     if job.is_finished:
         payload["html"] = render_to_string("gallery/_job_panel.html", _job_context(request, job), request=request)
@@ -180,6 +274,7 @@ def job_recolorize(request, public_id):
         except ColorizeError as error:  # the stored original could not be read back
             form.add_error(None, error.user_message)
         else:
+            mine.remember(request, [new_job])
             messages.success(request, "Colorizing again with your colour points.")
             return redirect(new_job)
     context = _job_context(request, job, hints_form=form)
@@ -237,23 +332,124 @@ def job_delete(request, public_id):
     job = _job_or_404(public_id)
     if request.method == "POST":
         web.job_delete(job=job)
+        mine.forget(request, public_id)
         messages.success(request, "Your photo and its results were deleted.")
-        return redirect("gallery:upload")
+        return redirect("gallery:my_photos" if request.POST.get("next") == "my-photos" else "gallery:upload")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     return _private(render(request, "gallery/job_delete.html", {"job": job}))
 
 
+# --- Batches -------------------------------------------------------------------------------------
+
+def _batch_or_404(batch_id):
+    jobs = selectors.batch_jobs(batch_id=batch_id)
+    if not jobs:
+        raise Http404("No such batch")
+    return jobs
+
+
+def _batch_context(batch_id, jobs):
+    return {
+        "batch_id": batch_id,
+        "jobs": [(job, selectors.job_progress(job=job)) for job in jobs],
+        "ready": sum(job.status == job.Status.SUCCEEDED for job in jobs),
+        "failed": sum(job.status == job.Status.FAILED for job in jobs),
+        "finished": all(job.is_finished for job in jobs),
+        "total": len(jobs),
+    }
+
+
+@never_cache
+@require_safe
+def batch_detail(request, batch_id):
+    """Every job of a batch upload with its live status, and "Download all". Private like a
+    job's page: the link is the permission."""
+    jobs = _batch_or_404(batch_id)
+    return _private(render(request, "gallery/batch_detail.html", _batch_context(batch_id, jobs)))
+
+
+@never_cache
+@require_safe
+def batch_status(request, batch_id):
+    """The batch page's polling: the list, freshly rendered, and whether all are finished."""
+    jobs = _batch_or_404(batch_id)
+    context = _batch_context(batch_id, jobs)
+    return _private(JsonResponse({
+        "finished": context["finished"],
+        "ready": context["ready"],
+        "total": context["total"],
+        "html": render_to_string("gallery/_batch_jobs.html", context, request=request),
+    }))
+
+
+@require_safe
+def batch_download(request, batch_id):
+    """"Download all": the batch's results (full-resolution PNG) as one ZIP, streamed as it is
+    written, never held in memory."""
+    jobs = [job for job in _batch_or_404(batch_id) if job.status == job.Status.SUCCEEDED and job.result]
+    if not jobs:
+        raise Http404("Nothing ready to download yet")
+    archive = selectors.results_zip(jobs=jobs)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = str(len(archive))
+    response["Content-Disposition"] = 'attachment; filename="colorized-photos.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return _private(response)
+
+
+# --- My photos -----------------------------------------------------------------------------------
+
+@never_cache
+@require_safe
+def my_photos(request):
+    """The jobs this browser created (its session remembers them; no accounts)."""
+    jobs = selectors.jobs_by_public_ids(public_ids=mine.remembered(request))
+    mine.keep_only(request, [str(job.public_id) for job in jobs])  # deleted ones drop out
+    context = {
+        "jobs": [(job, selectors.job_progress(job=job)) for job in jobs],
+        "retention_days": f"{settings.GALLERY_RETENTION_DAYS:g}",
+    }
+    return _private(render(request, "gallery/my_photos.html", context))
+
+
+# --- The public gallery --------------------------------------------------------------------------
+
+def _social_card(request, *, title, description, image_url, page_url):
+    """Open Graph and Twitter card tags, for the public gallery's pages only."""
+    return {
+        "title": title,
+        "description": description,
+        "url": request.build_absolute_uri(page_url),
+        "image": request.build_absolute_uri(image_url) if image_url else "",
+    }
+
+
 @require_safe
 def gallery(request):
     page = selectors.gallery_page(page_number=request.GET.get("page", 1))
-    return render(request, "gallery/gallery.html", {"page": page})
+    first = page.object_list[0] if page.object_list else None
+    card = _social_card(
+        request,
+        title="Gallery · Colorsite",
+        description="Old black-and-white photos, colorized by a neural network and shared by their owners.",
+        image_url=first.gallery_result_picture["src"] if first else "",
+        page_url=request.get_full_path(),
+    )
+    return render(request, "gallery/gallery.html", {"page": page, "card": card})
 
 
 @require_safe
 def gallery_detail(request, pk):
     job = _gallery_job_or_404(pk)
-    return render(request, "gallery/gallery_detail.html", {"job": job})
+    card = _social_card(
+        request,
+        title=f"{job.gallery_title} · Colorsite",
+        description=f"A black-and-white photo colorized by the {job.model_title} model on Colorsite.",
+        image_url=job.gallery_result_picture["src"],
+        page_url=job.get_gallery_url(),
+    )
+    return render(request, "gallery/gallery_detail.html", {"job": job, "card": card})
 
 
 @require_safe

@@ -169,13 +169,21 @@ GALLERY_JOB_MAX_ATTEMPTS = env.int("GALLERY_JOB_MAX_ATTEMPTS", default=3)
 # before the first, its start) is older than GALLERY_JOB_TIMEOUT_SECONDS lost its worker.
 GALLERY_HEARTBEAT_SECONDS = env.float("GALLERY_HEARTBEAT_SECONDS", default=10.0)
 GALLERY_THUMBNAIL_SIZE = env.int("GALLERY_THUMBNAIL_SIZE", default=480)
+# The pages show web-sized previews (WebP, long side at most this many pixels) of the original
+# and the result; downloads stay at full resolution.
+GALLERY_PREVIEW_SIZE = env.int("GALLERY_PREVIEW_SIZE", default=1600)
+# Batch upload: at most this many files, and this many bytes in all, in one request (one
+# reCAPTCHA, one job per file; the limits below still count every file).
+GALLERY_BATCH_MAX_FILES = env.int("GALLERY_BATCH_MAX_FILES", default=20)
+GALLERY_BATCH_MAX_BYTES = env.int("GALLERY_BATCH_MAX_BYTES", default=120 * 1024 * 1024)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
 # Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
 # re-runs, retries) in django-ratelimit's notation ("20/10m": 20 per 10 minutes), and jobs
-# waiting or running at once; for everyone: jobs waiting or running at once.
+# waiting or running at once; for everyone: jobs waiting or running at once. Each file of a
+# batch counts as one request and one job; the per-client defaults let one full batch through.
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
-GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=5)
+GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=20)
 GALLERY_MAX_ACTIVE_JOBS = env.int("GALLERY_MAX_ACTIVE_JOBS", default=100)
 # Retention: a job and its files are deleted this many days after it finished unless it is
 # public in the gallery; a failed job sooner. The worker's sweep does it.

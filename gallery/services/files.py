@@ -1,5 +1,6 @@
 """A job's stored files, shared by the web's, the moderators', the worker's and the sweep's
-writes: reading the original back, deleting files, cleaning the upload spool.
+writes: reading the original back, web-sized previews, deleting files, cleaning the upload
+spool.
 
 A failed deletion is logged, never raised: a stray file costs storage, a crash costs a request."""
 
@@ -9,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from PIL import Image
 
@@ -52,6 +55,13 @@ def load_original(job: ColorizationJob) -> Image.Image:
     decompression-bomb guard still applies). Raises a ColorizeError if it cannot be read."""
     with job.original.open("rb") as handle:
         return imaging.load_image(io.BytesIO(handle.read()), max_bytes=0, max_pixels=0, keep_gray=True)
+
+
+def preview(image: Image.Image, *, xmp: bytes | None = None) -> ContentFile:
+    """A web-sized WebP copy of ``image`` (long side GALLERY_PREVIEW_SIZE) for the pages: of
+    the original (no metadata) or of a result (``xmp``: the result's provenance)."""
+    small = imaging.downscale(image, settings.GALLERY_PREVIEW_SIZE)
+    return ContentFile(imaging.encode_image(small, "webp", xmp=xmp), name="preview.webp")
 
 
 def upload_spool_clean(directory: str | Path, *, max_age_seconds: float = 3600, now: float | None = None) -> int:

@@ -3,11 +3,13 @@
 - give lost jobs back to the queue (a running job whose heartbeat stopped; a queued job whose
   task is gone) and end their dead task rows;
 - delete expired jobs with their files (the retention periods);
-- delete the upload spool's stale temporary files.
+- delete the upload spool's stale temporary files;
+- delete expired sessions (which remember "My photos").
 """
 
 import logging
 from dataclasses import dataclass
+from importlib import import_module
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -105,3 +107,10 @@ def upload_spool_sweep() -> int:
     """Delete the stale files a killed web worker left in FILE_UPLOAD_TEMP_DIR (this machine's)."""
     directory = settings.FILE_UPLOAD_TEMP_DIR
     return upload_spool_clean(directory) if directory else 0
+
+
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (what "My photos" remembers lives in a browser's session; a
+    session of a database-backed engine stays in the table until someone clears it)."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -5,6 +5,7 @@ The admin's actions reuse ``job_retry`` and ``job_delete`` through ``moderation`
 import re
 import unicodedata
 from collections.abc import Sequence
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -16,7 +17,7 @@ from colorize import imaging
 from colorize.hints import Hint, parse_hints
 from gallery import selectors
 from gallery.models import ColorizationJob
-from gallery.services.files import delete_names, job_files_deleter, load_original
+from gallery.services.files import delete_names, job_files_deleter, load_original, preview
 from gallery.services.queue import enqueue_on_commit
 
 Status = ColorizationJob.Status
@@ -70,9 +71,12 @@ def job_create(
     gallery_requested: bool = False,
     parent: ColorizationJob | None = None,
     client: str = "",
+    batch: UUID | None = None,
 ) -> ColorizationJob:
-    """Store the (already validated) original under a generated name, create the job and
-    queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata."""
+    """Store the (already validated) original under a generated name, with its web-sized
+    preview for the waiting page, create the job and queue it. ``image`` is the decoded PIL
+    image; it is kept as PNG, stripped of metadata. ``batch``: the id of the batch upload it
+    belongs to."""
     job = ColorizationJob(
         model_name=model_name,
         hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
@@ -83,12 +87,15 @@ def job_create(
         original_bytes=uploaded_bytes,
         gallery_requested=bool(gallery_requested),
         client=client,
+        batch=batch,
     )
     job.original.save("original.png", _png(image), save=False)
     try:
+        job.original_preview.save("preview.webp", preview(image), save=False)
         job.save()
     except Exception:
-        delete_names([job.original.name or ""], job.original.storage)  # it would belong to nobody
+        # They would belong to nobody.
+        delete_names([job.original.name or "", job.original_preview.name or ""], job.original.storage)
         raise
     enqueue_on_commit(job)
     return job

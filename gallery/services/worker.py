@@ -19,11 +19,12 @@ from colorize import imaging, pipeline
 from colorize.hints import parse_hints
 from colorize.errors import ColorizeError
 from gallery.models import RESULT_FIELDS, ColorizationJob
-from gallery.services.files import delete_job_files, delete_names, load_original
+from gallery.services.files import delete_job_files, delete_names, load_original, preview
 
 logger = logging.getLogger(__name__)
 
 Status = ColorizationJob.Status
+Stage = ColorizationJob.Stage
 
 STORE_FAILED = "The photo was colorized but the result could not be saved. Please try again."
 UNEXPECTED_FAILURE = "Something went wrong on our side while colorizing this photo. Please try again."
@@ -35,7 +36,8 @@ def _claim(job_id: int) -> ColorizationJob | None:
     """Mark a queued job running, atomically: of two workers handed the same job only one wins."""
     now = timezone.now()
     claimed = ColorizationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, attempts=F("attempts") + 1, error_message=""
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, attempts=F("attempts") + 1,
+        error_message="", stage=Stage.LOADING,
     )
     return ColorizationJob.objects.get(pk=job_id) if claimed else None
 
@@ -44,10 +46,17 @@ def _finish(job: ColorizationJob, **fields: object) -> bool:
     """Record the outcome of the run that ``job`` (as claimed) describes; a run that was given
     up on meanwhile (requeued or retried) leaves no trace."""
     fields.setdefault("finished_at", timezone.now())
+    fields.setdefault("stage", Stage.NONE)
     updated = ColorizationJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
     return bool(updated)
+
+
+def _stage(job: ColorizationJob, stage: str) -> None:
+    """Record what the run is doing now (the status page shows it); not for a run given up on."""
+    ColorizationJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(stage=stage)
+    job.stage = stage
 
 
 def _fail(job: ColorizationJob, message: str) -> ColorizationJob:
@@ -105,11 +114,16 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
             hints = parse_hints(job.hints)
             if hints and not job.takes_hints:
                 return _fail(job, NO_HINTS.format(model=job.model_title))
+            _stage(job, Stage.COLORIZING)
             result = pipeline.colorize(image, model=job.model_name, hints=hints)
+            _stage(job, Stage.SAVING)
             xmp = imaging.provenance_xmp(job.model_name)
             png = imaging.encode_image(result, "png", xmp=xmp)
             jpeg = imaging.encode_image(result.convert("RGB"), "jpeg", xmp=xmp)
             thumbnail = _thumbnail(result, xmp)
+            result_preview = preview(result, xmp=xmp)
+            # Jobs uploaded before previews existed get their original's here.
+            original_preview = None if job.original_preview else preview(image)
     except ColorizeError as error:
         logger.warning("Job %s failed: %s", job.public_id, error)
         return _fail(job, error.user_message)
@@ -127,8 +141,12 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         for field_name, content in (
             ("result", ContentFile(png, name="result.png")),
             ("result_jpeg", ContentFile(jpeg, name="result.jpg")),
+            ("result_preview", result_preview),
             ("thumbnail", thumbnail),
+            ("original_preview", original_preview),
         ):
+            if content is None:
+                continue
             field = getattr(job, field_name)
             field.save(content.name, content, save=False)
             storage_fields[field_name] = field.name

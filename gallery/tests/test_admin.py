@@ -41,7 +41,8 @@ def test_search_finds_by_display_name(admin_client):
 def test_change_page_shows_original_and_result(admin_client):
     job = ColorizationJobFactory(succeeded=True)
     html = admin_client.get(reverse("admin:gallery_colorizationjob_change", args=[job.pk])).content.decode()
-    assert job.original_url in html and job.result_url in html
+    # Their web-sized previews (the full-size files are a click away on the job's page).
+    assert job.original_preview_url in html and job.result_preview_url in html
 
 
 def test_bulk_approve_puts_jobs_in_the_gallery(admin_client):
@@ -80,3 +81,12 @@ def test_single_delete_deletes_the_files(admin_client, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(reverse("admin:gallery_colorizationjob_delete", args=[job.pk]), {"post": "yes"})
     assert not path.exists()
+
+
+def test_the_changelists_preview_links_have_names(admin_client):
+    ColorizationJobFactory(succeeded=True, display_name="Harbour, 1931")
+    ColorizationJobFactory(display_name="Scan 12")
+    html = admin_client.get(reverse("admin:gallery_colorizationjob_changelist")).content.decode()
+    assert 'alt="Preview of Harbour, 1931"' in html
+    assert "(no preview yet)" in html
+    assert 'alt=""' not in html

@@ -1,5 +1,7 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.datastructures import MultiValueDict
 
 from colorize.hints import Hint
 from gallery.forms import HintsForm, JobUploadForm
@@ -15,55 +17,75 @@ def make_form(content, *, name="photo.png", model=None, captcha="token", **data)
     return JobUploadForm({k: v for k, v in form_data.items() if v is not None}, files)
 
 
-def test_valid_upload_cleans_to_the_decoded_picture(engine_model, recaptcha_passes):
+def test_valid_upload_cleans_to_the_chosen_files(engine_model, recaptcha_passes):
     form = make_form(grey_photo(40, 30), model=engine_model)
     assert form.is_valid(), form.errors
-    upload = form.cleaned_data["image"]
+    assert [upload.name for upload in form.cleaned_data["image"]] == ["photo.png"]
+
+
+def test_a_checked_photo_is_the_decoded_picture(engine_model):
+    upload = JobUploadForm.photo_check(SimpleUploadedFile("photo.png", grey_photo(40, 30)))
     assert upload.image.size == (40, 30)
     assert upload.filename == "photo.png"
 
 
-def test_content_decides_not_the_file_name(engine_model, recaptcha_passes):
-    form = make_form(grey_photo(fmt="JPEG"), name="no-extension-at-all", model=engine_model)
-    assert form.is_valid(), form.errors
+def refusal(content, *, name="photo.png"):
+    with pytest.raises(ValidationError) as raised:
+        JobUploadForm.photo_check(SimpleUploadedFile(name, content))
+    return " ".join(raised.value.messages)
 
 
-def test_text_named_like_a_photo_is_refused(engine_model, recaptcha_passes):
-    form = make_form(b"this is not a picture at all", name="holiday.jpg", model=engine_model)
-    assert not form.is_valid()
-    assert form.errors["image"]
+def test_content_decides_not_the_file_name(engine_model):
+    upload = JobUploadForm.photo_check(SimpleUploadedFile("no-extension-at-all", grey_photo(fmt="JPEG")))
+    assert upload.image.size == (48, 32)
 
 
-def test_file_over_the_size_limit_is_refused_with_the_limit(settings, engine_model, recaptcha_passes):
+def test_text_named_like_a_photo_is_refused(engine_model):
+    assert refusal(b"this is not a picture at all", name="holiday.jpg")
+
+
+def test_file_over_the_size_limit_is_refused_with_the_limit(settings, engine_model):
     settings.COLORIZE_MAX_UPLOAD_BYTES = 500
-    form = make_form(grey_photo(200, 200), model=engine_model)
-    assert not form.is_valid()
-    assert "largest photo we accept is 500" in form.errors["image"][0]
+    assert "largest photo we accept is 500" in refusal(grey_photo(200, 200))
 
 
-def test_picture_over_the_pixel_limit_is_refused(settings, engine_model, recaptcha_passes):
+def test_picture_over_the_pixel_limit_is_refused(settings, engine_model):
     settings.COLORIZE_MAX_PIXELS = 100
-    form = make_form(grey_photo(40, 30), model=engine_model)
+    assert "too many pixels" in refusal(grey_photo(40, 30))
+
+
+def test_truncated_file_is_refused(engine_model):
+    assert refusal(truncated_png())
+
+
+def test_decompression_bomb_is_refused(engine_model):
+    assert refusal(png_bomb())
+
+
+def test_empty_file_is_refused(engine_model):
+    assert "empty" in refusal(b"")
+
+
+def test_no_file_at_all_is_refused(engine_model, recaptcha_passes):
+    form = JobUploadForm({"model": engine_model, "g-recaptcha-response": "token"}, {})
     assert not form.is_valid()
     assert form.errors["image"]
 
 
-def test_truncated_file_is_refused(engine_model, recaptcha_passes):
-    form = make_form(truncated_png(), model=engine_model)
+def test_more_files_than_a_batch_may_hold_are_refused(settings, engine_model, recaptcha_passes):
+    settings.GALLERY_BATCH_MAX_FILES = 2
+    files = MultiValueDict({"image": [SimpleUploadedFile(f"p{i}.png", grey_photo()) for i in range(3)]})
+    form = JobUploadForm({"model": engine_model, "g-recaptcha-response": "token"}, files)
     assert not form.is_valid()
-    assert form.errors["image"]
+    assert "You chose 3 files; at most 2 can be sent at once." in form.errors["image"]
 
 
-def test_decompression_bomb_is_refused(engine_model, recaptcha_passes):
-    form = make_form(png_bomb(), model=engine_model)
+def test_a_batch_over_its_byte_limit_is_refused(settings, engine_model, recaptcha_passes):
+    settings.GALLERY_BATCH_MAX_BYTES = 1000
+    files = MultiValueDict({"image": [SimpleUploadedFile(f"p{i}.png", b"x" * 600) for i in range(2)]})
+    form = JobUploadForm({"model": engine_model, "g-recaptcha-response": "token"}, files)
     assert not form.is_valid()
-    assert form.errors["image"]
-
-
-def test_empty_file_is_refused(engine_model, recaptcha_passes):
-    form = make_form(b"", model=engine_model)
-    assert not form.is_valid()
-    assert form.errors["image"]
+    assert "at most 1000" in form.errors["image"][0]
 
 
 def test_model_must_be_installed(engine_model, recaptcha_passes):

@@ -354,11 +354,11 @@ def rate_limit_entries(prefix):
 
 
 def test_forty_rapid_uploads_from_one_client_get_429s(client, settings, engine_model, recaptcha_passes, shared_cache):
-    """The defaults: at most 5 jobs on the way per client, then 429."""
+    """The defaults: at most 20 jobs on the way per client (one full batch), then 429."""
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(40)]
-    assert statuses[:5] == [302] * 5
-    assert set(statuses[5:]) == {429}
-    assert ColorizationJob.objects.count() == 5
+    assert statuses[:20] == [302] * 20
+    assert set(statuses[20:]) == {429}
+    assert ColorizationJob.objects.count() == 20
     assert rate_limit_entries(settings.RATELIMIT_CACHE_PREFIX)  # counted in the shared cache
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from gallery.models import ColorizationJob
+from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.tests.factories import ColorizationJobFactory
 
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 # --- Cache-Control -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["result_url", "original_url", "thumbnail_url", "png_download_url", "jpeg_download_url"])
+@pytest.mark.parametrize(
+    "url", ["result_url", "original_url", "thumbnail_url", "png_download_url", "jpeg_download_url", "result_preview_url", "original_preview_url"]
+)
 def test_a_jobs_own_pictures_are_private(client, url):
     job = ColorizationJobFactory(succeeded=True)
     response = client.get(getattr(job, url))
@@ -109,7 +111,8 @@ def test_gallery_captions_and_alt_texts_never_use_the_file_name(client):
     for html in pages:
         assert "Smith" not in html and "Elm Street" not in html
         assert f"Colorized photo #{job.pk}" in html
-    assert f'alt="Colorized photo #{job.pk}"' in pages[0]
+    # A gallery card's picture is named by the card's caption (its alt would only repeat it).
+    assert f'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">Colorized photo #{job.pk}</span>' in pages[0]
 
 
 def test_the_owners_own_page_still_shows_the_name(client):
@@ -148,7 +151,7 @@ def test_delete_asks_first_on_a_page_that_needs_no_javascript(client):
 
 def test_delete_removes_the_job_and_its_files_at_once(client, django_capture_on_commit_callbacks):
     job = ColorizationJobFactory(public=True)
-    paths = [Path(getattr(job, name).path) for name in ("original", "result", "result_jpeg", "thumbnail")]
+    paths = [Path(getattr(job, name).path) for name in FILE_FIELDS]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_delete", args=[job.public_id]))
     assert response.status_code == 302 and response["Location"] == reverse("gallery:upload")

@@ -6,7 +6,7 @@ from django.utils import timezone
 from PIL import Image
 
 from gallery.services import moderation, sweep, web, worker
-from gallery.models import ColorizationJob
+from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
 
@@ -179,7 +179,8 @@ def test_approve_and_hide_set_the_review_state():
 
 def test_job_delete_deletes_its_files(django_capture_on_commit_callbacks):
     job = ColorizationJobFactory(succeeded=True)
-    paths = [Path(getattr(job, f).path) for f in ("original", "result", "result_jpeg", "thumbnail")]
+    paths = [Path(getattr(job, f).path) for f in FILE_FIELDS]
+    assert len(paths) == 6  # the original, the results, the thumbnail and both previews
     assert all(p.exists() for p in paths)
     with django_capture_on_commit_callbacks(execute=True):
         web.job_delete(job=job)
@@ -257,8 +258,76 @@ def test_every_result_file_carries_the_provenance_label(engine_model):
     job = create(engine_model)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
-    for field in (job.result, job.result_jpeg, job.thumbnail):
+    for field in (job.result, job.result_jpeg, job.thumbnail, job.result_preview):
         with field.open("rb") as handle:
             packet = imaging.read_xmp(handle.read())
         assert imaging.DIGITAL_SOURCE_TYPE.encode() in packet and f'AISystemUsed="{engine_model}"'.encode() in packet
         assert b"Grandma" not in packet  # the display name stays out of it
+
+
+def test_job_create_stores_a_web_sized_preview_of_the_original(settings, engine_model):
+    settings.GALLERY_PREVIEW_SIZE = 40
+    job = web.job_create(image=photo(120, 90), display_name="scan.png", model_name=engine_model)
+    with job.original_preview.open("rb") as handle:
+        preview = Image.open(handle)
+        assert (preview.format, preview.size) == ("WEBP", (40, 30))
+
+
+def test_job_run_stores_web_sized_previews_of_the_result_and_keeps_the_full_size(settings, engine_model):
+    settings.GALLERY_PREVIEW_SIZE = 60
+    job = web.job_create(image=photo(120, 90), display_name="scan.png", model_name=engine_model)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    with job.result_preview.open("rb") as handle:
+        preview = Image.open(handle)
+        assert (preview.format, preview.size, preview.mode) == ("WEBP", (60, 45), "RGB")
+    with job.result.open("rb") as handle:
+        assert Image.open(handle).size == (120, 90)
+
+
+def test_the_original_preview_carries_no_metadata(engine_model):
+    from colorize import imaging
+
+    job = create(engine_model)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    with job.original_preview.open("rb") as handle:
+        assert imaging.read_xmp(handle.read()) == b""
+
+
+def test_job_run_makes_the_original_preview_of_a_job_from_before_previews(engine_model):
+    job = create(engine_model)
+    job.original_preview.delete(save=True)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED and job.original_preview.name.endswith(".webp")
+
+
+def test_a_rerun_deletes_the_previous_runs_preview(engine_model, django_capture_on_commit_callbacks):
+    job = create(engine_model)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    first = Path(job.result_preview.path)
+    ColorizationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    with django_capture_on_commit_callbacks(execute=False):
+        web.job_retry(job=job)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED and Path(job.result_preview.path).exists() and not first.exists()
+
+
+def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
+    job = create(engine_model)
+    seen = []
+    real_stage = worker._stage
+    monkeypatch.setattr(worker, "_stage", lambda job, stage: (real_stage(job, stage), seen.append(
+        ColorizationJob.objects.values_list("stage", flat=True).get(pk=job.pk))))
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert seen == ["colorizing", "saving"]
+    assert job.status == Status.SUCCEEDED and job.stage == ""
+
+
+def test_a_claimed_job_is_loading_its_photo():
+    job = ColorizationJobFactory()
+    assert worker._claim(job.pk).stage == "loading"

@@ -200,3 +200,13 @@ def test_a_spooled_upload_goes_through_and_leaves_nothing_behind(client, setting
     data = {"image": SimpleUploadedFile("big.png", noise_photo(200, 120)), "model": engine_model, "g-recaptcha-response": "t"}
     assert client.post(reverse("gallery:upload"), data).status_code == 302
     assert list(spool.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_deletes_expired_sessions():
+    from django.contrib.sessions.models import Session
+
+    Session.objects.create(session_key="old", session_data="", expire_date=timezone.now() - timedelta(days=1))
+    Session.objects.create(session_key="live", session_data="", expire_date=timezone.now() + timedelta(days=1))
+    sweep.sessions_clear_expired()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]

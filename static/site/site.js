@@ -2,15 +2,86 @@
 (function () {
   "use strict";
 
-  // --- Upload: drag and drop onto the file input's area, a preview, a busy button ---------
+  // --- Upload: drag and drop onto the file input's area, previews, limits, a busy button ---
+  function formatBytes(bytes) {
+    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
+    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
+    return bytes + " bytes";
+  }
+
   function initDropzone(zone) {
     var input = zone.querySelector("input[type=file]");
     var preview = zone.querySelector("[data-dropzone-preview]");
+    var list = zone.querySelector("[data-dropzone-files]");
+    var warning = zone.parentElement.querySelector("[data-dropzone-warning]");
+    var maxFiles = parseInt(zone.getAttribute("data-max-files"), 10) || 0;
+    var maxBytes = parseInt(zone.getAttribute("data-max-bytes"), 10) || 0;
+    var maxFileBytes = parseInt(zone.getAttribute("data-max-file-bytes"), 10) || 0;
+    var urls = [];
     if (!input) return;
-    function show(file) {
-      if (!preview || !file || !/^image\//.test(file.type)) return;
-      preview.src = URL.createObjectURL(file);
-      preview.classList.remove("d-none");
+
+    // A picture is shown only once the browser could decode it: a file that is not one (even
+    // one named .jpg) gets a note instead of a broken image.
+    function picture(img, file, onShown, onFailed) {
+      if (!/^image\//.test(file.type)) { onFailed(); return; }
+      var url = URL.createObjectURL(file);
+      urls.push(url);
+      img.onload = onShown;
+      img.onerror = onFailed;
+      img.src = url;
+    }
+    function fileItem(file) {
+      var item = document.createElement("li");
+      var icon = document.createElement("span");
+      icon.className = "file-icon";
+      icon.setAttribute("aria-hidden", "true");
+      var text = document.createElement("span");
+      text.className = "small text-break";
+      text.textContent = file.name + " (" + formatBytes(file.size) + ")";
+      item.appendChild(icon);
+      item.appendChild(text);
+      var thumb = document.createElement("img");
+      thumb.alt = "";
+      picture(thumb, file, function () { icon.replaceWith(thumb); }, function () {
+        text.textContent += ": not a picture we can show here; it will be checked when you send it.";
+      });
+      return item;
+    }
+    function problems(files) {
+      var found = [];
+      var total = 0;
+      if (maxFiles && files.length > maxFiles) {
+        found.push("You chose " + files.length + " files; at most " + maxFiles + " can be sent at once.");
+      }
+      Array.prototype.forEach.call(files, function (file) {
+        total += file.size;
+        if (maxFileBytes && file.size > maxFileBytes) {
+          found.push("“" + file.name + "” is " + formatBytes(file.size) + "; the largest photo we accept is " + formatBytes(maxFileBytes) + ".");
+        }
+      });
+      if (maxBytes && total > maxBytes) {
+        found.push("These files are " + formatBytes(total) + " in all; at most " + formatBytes(maxBytes) + " can be sent at once.");
+      }
+      return found;
+    }
+    function show(files) {
+      urls.forEach(function (url) { URL.revokeObjectURL(url); });
+      urls = [];
+      preview.classList.add("d-none");
+      preview.removeAttribute("src");
+      list.innerHTML = "";
+      list.classList.add("d-none");
+      if (warning) warning.textContent = problems(files).join(" ");
+      if (files.length === 1) {
+        var file = files[0];
+        picture(preview, file, function () { preview.classList.remove("d-none"); }, function () {
+          list.appendChild(fileItem(file));
+          list.classList.remove("d-none");
+        });
+      } else if (files.length > 1) {
+        Array.prototype.forEach.call(files, function (file) { list.appendChild(fileItem(file)); });
+        list.classList.remove("d-none");
+      }
     }
     ["dragenter", "dragover"].forEach(function (name) {
       zone.addEventListener(name, function (event) {
@@ -25,13 +96,21 @@
       event.preventDefault();
       if (event.dataTransfer && event.dataTransfer.files.length) {
         input.files = event.dataTransfer.files;
-        show(input.files[0]);
+        show(input.files);
       }
     });
-    input.addEventListener("change", function () { show(input.files[0]); });
+    input.addEventListener("change", function () { show(input.files); });
     var form = zone.closest("form");
     if (form) {
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
+        var found = problems(input.files);
+        if (found.length) {
+          // Nothing is sent that would be refused anyway (and the other choices stay).
+          event.preventDefault();
+          if (warning) warning.textContent = found.join(" ");
+          input.focus();
+          return;
+        }
         var button = form.querySelector("[data-submit]");
         if (!button) return;
         // Let the submission through first, then show that it is on its way.
@@ -42,6 +121,54 @@
         }, 0);
       });
     }
+  }
+
+  // --- Copy a private link ---------------------------------------------------------------
+  function initCopyLink(button) {
+    var box = button.closest(".private-link") || document;
+    var source = box.querySelector("[data-copy-source]");
+    var result = box.querySelector("[data-copy-result]");
+    button.addEventListener("click", function () {
+      function copied() { if (result) result.textContent = "Link copied."; }
+      function byHand() {
+        source.focus();
+        source.select();
+        if (result) result.textContent = "The link is selected: press Ctrl+C (or ⌘+C) to copy it.";
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.value).then(copied, byHand);
+      } else {
+        byHand();
+      }
+    });
+  }
+
+  // --- A batch's live list ------------------------------------------------------------------
+  function initBatch(root) {
+    var url = root.getAttribute("data-batch-status-url");
+    if (!url || root.getAttribute("data-finished") === "true") return;
+    var delay = 1500;
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          var holder = document.createElement("div");
+          holder.innerHTML = data.html;
+          var old = root.querySelector("[data-batch-jobs]");
+          if (old && holder.firstElementChild) old.replaceWith(holder.firstElementChild);
+          if (data.finished) {
+            root.setAttribute("data-finished", "true");
+            return;
+          }
+          delay = Math.min(delay * 1.2, 5000);
+          setTimeout(poll, delay);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    setTimeout(poll, delay);
   }
 
   // --- Before/after slider ----------------------------------------------------------------
@@ -92,6 +219,8 @@
             return;
           }
           if (label && data.status === "running") label.textContent = "Colorizing your photo…";
+          var progress = panel.querySelector("[data-progress]");
+          if (progress && typeof data.progress_html === "string") progress.innerHTML = data.progress_html;
           delay = Math.min(delay * 1.2, 3000);
           setTimeout(poll, delay);
         })
@@ -182,11 +311,18 @@
 
   function initAll(root) {
     root.querySelectorAll("[data-dropzone]").forEach(initDropzone);
+    root.querySelectorAll("[data-copy-button]").forEach(initCopyLink);
+    root.querySelectorAll("[data-batch-status-url]").forEach(initBatch);
     initCompare(root);
     if (root.id === "job-panel") initJobPanel(root);
     root.querySelectorAll("#job-panel").forEach(initJobPanel);
     root.querySelectorAll("[data-hints]").forEach(initHints);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initAll(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    initAll(document);
+    // After a form error, the summary of what to fix takes the focus (and is read out).
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
 })();

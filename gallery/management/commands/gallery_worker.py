@@ -48,8 +48,17 @@ def _upload_spool() -> str | None:
     return f"Deleted {deleted} stale upload temporary file(s)." if deleted else None
 
 
-SWEEPS = (("lost jobs", _lost_jobs, logging.WARNING), ("retention", _retention, logging.INFO),
-          ("upload temporary files", _upload_spool, logging.INFO))
+def _expired_sessions() -> str | None:
+    sweeps.sessions_clear_expired()
+    return None
+
+
+SWEEPS = (
+    ("lost jobs", _lost_jobs, logging.WARNING),
+    ("retention", _retention, logging.INFO),
+    ("upload temporary files", _upload_spool, logging.INFO),
+    ("expired sessions", _expired_sessions, logging.INFO),
+)
 
 
 def sweep() -> None:

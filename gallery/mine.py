@@ -1,0 +1,49 @@
+""""My photos": the jobs this browser created, remembered in its session (no accounts). The
+session holds only the jobs' public ids; it lasts as long as a finished job is kept
+(GALLERY_RETENTION_DAYS), and a job deleted meanwhile simply drops out of the list."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+
+from gallery.models import ColorizationJob
+
+SESSION_KEY = "gallery.my_jobs"
+MAX_REMEMBERED = 200  # the newest ones; a session is no archive
+
+
+def remembered(request: HttpRequest) -> list[str]:
+    """The public ids of the jobs this browser created, newest first."""
+    return remembered_in(request.session)
+
+
+def remember(request: HttpRequest, jobs: Iterable[ColorizationJob]) -> None:
+    new = [str(job.public_id) for job in jobs]
+    if not new:
+        return
+    kept = [value for value in remembered(request) if value not in new]
+    request.session[SESSION_KEY] = (list(reversed(new)) + kept)[:MAX_REMEMBERED]
+    request.session.set_expiry(int(timedelta(days=settings.GALLERY_RETENTION_DAYS).total_seconds()))
+
+
+def keep_only(request: HttpRequest, public_ids: Iterable[str]) -> None:
+    """Forget every remembered job but ``public_ids`` (those that still exist)."""
+    keep = {str(value) for value in public_ids}
+    current = remembered(request)
+    if any(value not in keep for value in current):
+        request.session[SESSION_KEY] = [value for value in current if value in keep]
+
+
+def forget(request: HttpRequest, public_id: str) -> None:
+    current = remembered(request)
+    if str(public_id) in current:
+        request.session[SESSION_KEY] = [value for value in current if value != str(public_id)]
+
+
+def remembered_in(session: SessionBase) -> list[str]:
+    """What ``session`` remembers (newest first)."""
+    ids = session.get(SESSION_KEY, [])
+    return [str(value) for value in ids] if isinstance(ids, list) else []
