@@ -6,7 +6,9 @@ from django.db import models
 
 class ApiKey(models.Model):
     name = models.CharField(max_length=100, help_text="Who or what uses this key, e.g. the museum's scanning pipeline.")
-    prefix = models.CharField(max_length=16, unique=True, editable=False, help_text="The key's public part: csk_<prefix>_...")
+    prefix = models.CharField(
+        max_length=16, unique=True, editable=False, help_text="The key's public part: csk_<prefix>_..."
+    )
     key_hash = models.CharField("SHA-256 of the key", max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -4,11 +4,10 @@ import hmac
 from dataclasses import dataclass
 from uuid import UUID
 
-from colorize import registry
-from gallery.models import ColorizationJob
-
 from api.keys import key_hash, key_prefix
 from api.models import ApiKey
+from colorize import registry
+from gallery.models import ColorizationJob
 
 
 def api_key_get(*, key: str) -> ApiKey | None:

@@ -19,19 +19,28 @@ from gallery.models import ColorizationJob
 class JobCreateSerializer(serializers.Serializer):
     image = serializers.FileField(
         help_text="The photo (JPEG, PNG, WebP, TIFF, BMP or GIF), checked by its content; the upload limits apply.",
-        error_messages={"required": "Send the photo as the multipart field 'image'.", "empty": "This file is empty. Please choose a photo."},
+        error_messages={
+            "required": "Send the photo as the multipart field 'image'.",
+            "empty": "This file is empty. Please choose a photo.",
+        },
     )
     model = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text="An installed model's name (GET /api/v1/models); the default model when left out.",
     )
     hints = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
         help_text='Colour points as a JSON list, in the photo\'s pixels: [{"x": 120, "y": 48, "color": "#a0522d"}]. '
         "Only for a model that takes hints.",
     )
     vividness = serializers.FloatField(
-        required=False, allow_null=True, min_value=0.0, max_value=1.0,
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
         help_text="How vivid the colours are, 0 to 1. Accepted and checked; not yet used (every job "
         "gets the model's own colours until the site's colour controls land).",
         error_messages={
@@ -77,7 +86,11 @@ class JobCreateSerializer(serializers.Serializer):
         if data["hints"] and spec is not None and not spec.takes_hints:
             takers = [spec.name for spec in registry.installed_models() if spec.takes_hints]
             raise serializers.ValidationError(
-                {"hints": [f"The model '{model_name}' does not take colour points; use one that does ({', '.join(takers) or 'none installed'})."]}
+                {
+                    "hints": [
+                        f"The model '{model_name}' does not take colour points; use one that does ({', '.join(takers) or 'none installed'})."
+                    ]
+                }
             )
         return data
 

@@ -8,13 +8,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from api.keys import key_generate, key_hash
+from api.models import ApiJob, ApiKey
 from colorize.forms import ValidatedUpload
 from colorize.hints import Hint
 from gallery.models import ColorizationJob
 from gallery.services import web
-
-from api.keys import key_generate, key_hash
-from api.models import ApiJob, ApiKey
 
 # A key's last use is written at most this often (one UPDATE, not one per request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -31,7 +31,11 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         try:
             usage = get_usage(
-                request._request, group=API_REQUESTS, key=lambda group, req: api_key.prefix, rate=api_rate, increment=True
+                request._request,
+                group=API_REQUESTS,
+                key=lambda group, req: api_key.prefix,
+                rate=api_rate,
+                increment=True,
             )
         except Exception:
             logger.exception("API rate limit not checked: the cache did not answer")

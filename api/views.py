@@ -11,12 +11,11 @@ from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from colorize.errors import ModelNotInstalled
-from gallery.services import web
-
 from api import selectors, services
 from api.exceptions import NoModelInstalled, PayloadTooLarge, QueueBusy
 from api.serializers import ErrorSerializer, JobCreateSerializer, JobSerializer, ModelInfoSerializer
+from colorize.errors import ModelNotInstalled
+from gallery.services import web
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -56,7 +55,9 @@ def _refuse_oversized(request) -> None:
         return
     limit = settings.COLORIZE_MAX_UPLOAD_BYTES
     if length > limit + 1024 * 1024:
-        raise PayloadTooLarge(f"This request is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}.")
+        raise PayloadTooLarge(
+            f"This request is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}."
+        )
 
 
 class JobCreateView(ApiView):

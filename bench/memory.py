@@ -60,8 +60,12 @@ def web_tier(env):
     port = "8791"
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
-        ["scripts/start-web"], cwd=ROOT, env={**env, "HOST": "127.0.0.1", "PORT": port, "WEB_CONCURRENCY": "2"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        ["scripts/start-web"],
+        cwd=ROOT,
+        env={**env, "HOST": "127.0.0.1", "PORT": port, "WEB_CONCURRENCY": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
@@ -75,8 +79,10 @@ def web_tier(env):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"web tier: gunicorn workers' RSS after {20 * len(PAGES)} requests each round: "
-          f"{', '.join(f'{mb:.0f} MB' for mb in rss)}; ML runtime mapped in a web process: {'yes' if loaded else 'no'}")
+    print(
+        f"web tier: gunicorn workers' RSS after {20 * len(PAGES)} requests each round: "
+        f"{', '.join(f'{mb:.0f} MB' for mb in rss)}; ML runtime mapped in a web process: {'yes' if loaded else 'no'}"
+    )
 
 
 CREATE_JOB = """
@@ -101,7 +107,10 @@ def worker_tier(env, models, photo):
     """One fresh worker process running one 12 MP job on each of ``models`` in turn."""
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "gallery_worker", "--no-reload", "--interval", "0.5", "--no-startup-delay"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         time.sleep(8)
@@ -109,7 +118,9 @@ def worker_tier(env, models, photo):
         for count, model in enumerate(models, start=1):
             subprocess.run([sys.executable, "-c", CREATE_JOB, str(photo), model], cwd=ROOT, env=env, check=True)
             while True:
-                done = subprocess.run([sys.executable, "-c", FINISHED], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    [sys.executable, "-c", FINISHED], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+                )
                 finished, failed = map(int, done.stdout.split())
                 if finished == count:
                     break

@@ -44,7 +44,9 @@ def main():
     from colorize.networks import build_network
 
     torch.set_num_threads(runtime.threads())
-    print(f"{os.cpu_count()} CPUs, {runtime.threads()} threads for both; network alone on 256x256, median of {args.runs} (ms)")
+    print(
+        f"{os.cpu_count()} CPUs, {runtime.threads()} threads for both; network alone on 256x256, median of {args.runs} (ms)"
+    )
     print("| network | ONNX Runtime fp32 | torch fp32 | torch bf16 | torch bf16 vs ONNX Runtime |")
     print("|---|---|---|---|---|")
     rng = np.random.default_rng(0)
@@ -71,7 +73,10 @@ def main():
             results["fp32"] += timed(lambda: run_torch(False), args.runs)
             results["bf16"] += timed(lambda: run_torch(True), args.runs)
         ms = {key: statistics.median(values) * 1000 for key, values in results.items()}
-        print(f"| {name} | {ms['ort']:.1f} | {ms['fp32']:.1f} | {ms['bf16']:.1f} | {ms['ort'] / ms['bf16']:.2f}x |", flush=True)
+        print(
+            f"| {name} | {ms['ort']:.1f} | {ms['fp32']:.1f} | {ms['bf16']:.1f} | {ms['ort'] / ms['bf16']:.2f}x |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

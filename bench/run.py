@@ -131,7 +131,9 @@ def main():
 
     django.setup()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--photos", default=str(django.conf.settings.SHARED_DATA_DIR / "datasets"), help="folder with bw/ or samples/")
+    parser.add_argument(
+        "--photos", default=str(django.conf.settings.SHARED_DATA_DIR / "datasets"), help="folder with bw/ or samples/"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per pipeline and case (alternating)")
     parser.add_argument("--models", default="eccv16,siggraph17")
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
@@ -150,10 +152,12 @@ def main():
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
-    print(f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {runtime.threads()} threads "
-          f"(COLORIZE_THREADS=0: every CPU), memory arena {'on' if django.conf.settings.COLORIZE_MEMORY_ARENA else 'off'}; "
-          f"reference: torch {torch.__version__} float32, {torch.get_num_threads()} threads (torch's default); "
-          f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
+    print(
+        f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {runtime.threads()} threads "
+        f"(COLORIZE_THREADS=0: every CPU), memory arena {'on' if django.conf.settings.COLORIZE_MEMORY_ARENA else 'off'}; "
+        f"reference: torch {torch.__version__} float32, {torch.get_num_threads()} threads (torch's default); "
+        f"{args.runs} alternating runs per pipeline, each in a fresh process; medians"
+    )
     rows = []
     for model in models:
         weights_dir = work / "weights"
@@ -165,7 +169,10 @@ def main():
                 order = pipelines if run % 2 == 0 else tuple(reversed(pipelines))
                 for name in order:
                     results[name].append(run_worker(name, model, photos[size], outputs[name], weights_dir))
-            median = {name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")} for name, runs in results.items()}
+            median = {
+                name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")}
+                for name, runs in results.items()
+            }
             quality = {name: psnr(outputs[name], outputs["reference"]) for name in pipelines if name != "reference"}
             rows.append((model, size, median, quality))
             print(f"  done: {model} {size} MP", flush=True)
@@ -174,14 +181,21 @@ def main():
     if rows:
         print_table(rows, [name for name in pipelines if name != "reference"])
     compact = compact_numbers(args.runs)
-    seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
+    seconds = [
+        run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"]
+        for _ in range(args.runs)
+    ]
     network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in compact.items())
-    print(f"compact: network alone on 256x256 (median): {network}; "
-          f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
+    print(
+        f"compact: network alone on 256x256 (median): {network}; "
+        f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})"
+    )
 
 
 def print_table(rows, candidates):
-    print("| model | photo | pipeline | seconds | reference s | speed-up | peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
+    print(
+        "| model | photo | pipeline | seconds | reference s | speed-up | peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for model, size, median, quality in rows:
         r = median["reference"]

@@ -62,18 +62,25 @@ def run(workers, args, env):
     recreate_database(database)
     env = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}"}
     manage(env, "migrate", "--verbosity", "0")
-    subprocess.run([sys.executable, "-c", CREATE_JOBS, str(args.size), str(args.jobs), args.model], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", CREATE_JOBS, str(args.size), str(args.jobs), args.model], cwd=ROOT, env=env, check=True
+    )
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
             [sys.executable, "manage.py", "gallery_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(workers)
     ]
     try:
         while True:
-            done = subprocess.run([sys.executable, "-c", REPORT], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", REPORT], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            )
             total, finished, succeeded, not_once, results, unsuccessful = map(int, done.stdout.split())
             if finished == total:
                 break
@@ -102,8 +109,10 @@ def main():
     parser.add_argument("--timeout", type=float, default=1200)
     args = parser.parse_args()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "colorsite.settings.local"}
-    print(f"{args.jobs} jobs of a {args.size}x{args.size * 3 // 4} photo on {args.model}, PostgreSQL 127.0.0.1:5432, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"{args.jobs} jobs of a {args.size}x{args.size * 3 // 4} photo on {args.model}, PostgreSQL 127.0.0.1:5432, "
+        f"{os.cpu_count()} CPUs"
+    )
     print("| worker processes | jobs | wall time | jobs per minute | checks |")
     print("|---|---|---|---|---|")
     for workers in map(int, args.workers.split(",")):

@@ -77,11 +77,15 @@ def run_torch_bf16(model, photo, out, weights_dir):
     from colorize.networks import build_network
 
     network = build_network(model).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    network.load_state_dict(torch.load(os.path.join(weights_dir, weight_file(model)), map_location="cpu", weights_only=True))
+    network.load_state_dict(
+        torch.load(os.path.join(weights_dir, weight_file(model)), map_location="cpu", weights_only=True)
+    )
 
     def predict(l_norm):
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-            return network(torch.from_numpy(l_norm).contiguous(memory_format=torch.channels_last)).float().numpy() * 110.0
+            return (
+                network(torch.from_numpy(l_norm).contiguous(memory_format=torch.channels_last)).float().numpy() * 110.0
+            )
 
     def colorize(image):
         return pipeline.recombine(image, predict(pipeline.network_input(image, 256)))
@@ -91,12 +95,11 @@ def run_torch_bf16(model, photo, out, weights_dir):
 
 
 def run_reference(model, photo, out, weights_dir):
+    import colorizers
     import numpy as np
     import torch
-    from PIL import Image
-
-    import colorizers
     from colorizers import util
+    from PIL import Image
 
     from bench.common import weight_file
 

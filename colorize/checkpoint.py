@@ -27,7 +27,7 @@ import pickle
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -318,7 +318,7 @@ def _view(storage: np.ndarray, tensor: _TensorRef, key: str) -> np.ndarray:
     if 0 in size:
         result = np.empty(size, dtype=storage.dtype)
     else:
-        last = offset + sum((length - 1) * step for length, step in zip(size, stride))
+        last = offset + sum((length - 1) * step for length, step in zip(size, stride, strict=False))
         if last >= len(storage):
             raise NotAWeightFile(f"tensor {key} reaches past the end of its storage")
         itemsize = storage.dtype.itemsize

@@ -5,7 +5,6 @@ import http.client
 import io
 import logging
 from dataclasses import dataclass
-
 from typing import cast
 
 from django import forms
@@ -55,7 +54,7 @@ class VerifiedReCaptchaField(ReCaptchaField):
     default_error_messages = {
         **ReCaptchaField.default_error_messages,
         VERIFICATION_UNAVAILABLE: (
-            "We could not reach the \"I'm not a robot\" check just now, so nothing was uploaded. "
+            'We could not reach the "I\'m not a robot" check just now, so nothing was uploaded. '
             "Please try again in a minute."
         ),
     }
@@ -65,7 +64,9 @@ class VerifiedReCaptchaField(ReCaptchaField):
             super().validate(value)
         except (OSError, ValueError, http.client.HTTPException) as error:  # URLError, timeouts, bad JSON
             logger.warning("reCAPTCHA could not be verified: %s: %s", type(error).__name__, error)
-            raise forms.ValidationError(self.error_messages[VERIFICATION_UNAVAILABLE], code=VERIFICATION_UNAVAILABLE) from None
+            raise forms.ValidationError(
+                self.error_messages[VERIFICATION_UNAVAILABLE], code=VERIFICATION_UNAVAILABLE
+            ) from None
 
 
 class CheckboxWidget(ReCaptchaV2Checkbox):
@@ -104,7 +105,10 @@ class ImageUploadField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Photo")
-        kwargs.setdefault("help_text", "JPEG, PNG, WebP, TIFF, BMP or GIF, up to %s." % filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES))
+        kwargs.setdefault(
+            "help_text",
+            f"JPEG, PNG, WebP, TIFF, BMP or GIF, up to {filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)}.",
+        )
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):

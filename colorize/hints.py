@@ -46,7 +46,9 @@ def parse_colour(color: object) -> tuple[int, int, int]:
     """'#rrggbb' -> (r, g, b) integers; BadHints for anything else."""
     match = _COLOUR_RE.match(str(color).strip())
     if not match:
-        raise BadHints(f"a hint colour must look like '#a0522d', not {color!r}", user_message="Colours must look like #rrggbb.")
+        raise BadHints(
+            f"a hint colour must look like '#a0522d', not {color!r}", user_message="Colours must look like #rrggbb."
+        )
     value = match.group(1)
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
@@ -75,7 +77,9 @@ def parse_hints(data: object, *, image_size: tuple[int, int] | None = None) -> t
         raise BadHints("hints must be a list of points", user_message="The colour points could not be read.")
     limit = max_hints()
     if len(data) > limit:
-        raise BadHints(f"{len(data)} hints, over the limit of {limit}", user_message=f"At most {limit} colour points, please.")
+        raise BadHints(
+            f"{len(data)} hints, over the limit of {limit}", user_message=f"At most {limit} colour points, please."
+        )
     hints = []
     for item in data:
         if isinstance(item, Hint):
@@ -191,7 +195,9 @@ def anchor(
     hint_ab_cells = _cell_means(hint_ab_norm[0] * hint_mask[0], size) / np.maximum(coverage, 1e-6)
     prediction = ab_norm[0]
     residual = (hint_ab_cells - prediction)[:, hinted]  # (2, P)
-    rows, columns = np.meshgrid(np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32), indexing="ij")
+    rows, columns = np.meshgrid(
+        np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32), indexing="ij"
+    )
     spatial_sigma = settings_.spatial_sigma * max(size)
     distance2 = (rows[..., None] - rows[hinted]) ** 2 + (columns[..., None] - columns[hinted]) ** 2
     contrast2 = (lightness[..., None] - lightness[hinted]) ** 2

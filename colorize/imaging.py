@@ -8,8 +8,8 @@ the whole image is decoded here so a truncated file is caught here too.
 import io
 import os
 import warnings
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -39,7 +39,9 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
         try:
             size = path.stat().st_size
             if max_bytes and size > max_bytes:
-                raise ImageTooLarge(f"{path} is {size} bytes, over the limit of {max_bytes}", user_message=_too_many_bytes(max_bytes))
+                raise ImageTooLarge(
+                    f"{path} is {size} bytes, over the limit of {max_bytes}", user_message=_too_many_bytes(max_bytes)
+                )
             data = path.read_bytes()
         except OSError as error:
             raise NotAnImage(f"cannot read {path}: {error}", user_message="This file could not be read.") from error
@@ -69,7 +71,9 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as error:
-            raise ImageTooLarge(str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS or 0)) from error
+            raise ImageTooLarge(
+                str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS or 0)
+            ) from error
         except UnidentifiedImageError as error:
             raise NotAnImage(str(error)) from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
@@ -80,7 +84,9 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     if width < 1 or height < 1:
         raise CorruptImage(f"the image declares a size of {width}x{height}")
     if max_pixels and width * height > max_pixels:
-        raise ImageTooLarge(f"{width}x{height} pixels, over the limit of {max_pixels}", user_message=_too_many_pixels(max_pixels))
+        raise ImageTooLarge(
+            f"{width}x{height} pixels, over the limit of {max_pixels}", user_message=_too_many_pixels(max_pixels)
+        )
     return image
 
 

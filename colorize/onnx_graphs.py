@@ -35,7 +35,15 @@ from onnx import TensorProto, helper, numpy_helper
 from colorize.errors import WrongLayout
 
 __all__ = [
-    "NETWORKS", "OPSET", "build", "check_layout", "compact", "compact_widths", "eccv16", "expected_layout", "siggraph17",
+    "NETWORKS",
+    "OPSET",
+    "build",
+    "check_layout",
+    "compact",
+    "compact_widths",
+    "eccv16",
+    "expected_layout",
+    "siggraph17",
 ]
 
 OPSET = 17
@@ -91,7 +99,7 @@ RELU = Activation("Relu")
 
 def _conv_block(widths: list[int], *, last_stride: int = 1, dilation: int = 1) -> list[Layer]:
     """zhang's ``_conv_block``: 3x3 Conv+ReLU over consecutive widths, BatchNorm last."""
-    pairs = list(zip(widths, widths[1:]))
+    pairs = list(zip(widths, widths[1:], strict=False))
     layers: list[Layer] = []
     for index, (c_in, c_out) in enumerate(pairs):
         stride = last_stride if index == len(pairs) - 1 else 1
@@ -153,12 +161,20 @@ class _Graph:
             if layer.bias:
                 inputs.append(self.weight(f"{key}.bias", (layer.c_out,)))
             return self.op(
-                "Conv", inputs, key, kernel_shape=[k, k], strides=[layer.stride] * 2,
-                pads=[pad] * 4, dilations=[layer.dilation] * 2,
+                "Conv",
+                inputs,
+                key,
+                kernel_shape=[k, k],
+                strides=[layer.stride] * 2,
+                pads=[pad] * 4,
+                dilations=[layer.dilation] * 2,
             )
         if isinstance(layer, ConvUp):
-            inputs = [x, self.weight(f"{key}.weight", (layer.c_in, layer.c_out, 4, 4)),
-                      self.weight(f"{key}.bias", (layer.c_out,))]
+            inputs = [
+                x,
+                self.weight(f"{key}.weight", (layer.c_in, layer.c_out, 4, 4)),
+                self.weight(f"{key}.bias", (layer.c_out,)),
+            ]
             return self.op("ConvTranspose", inputs, key, kernel_shape=[4, 4], strides=[2, 2], pads=[1] * 4)
         if isinstance(layer, BatchNorm):
             parts = ("weight", "bias", "running_mean", "running_var")
@@ -176,7 +192,11 @@ class _Graph:
         return x
 
     def model(
-        self, inputs: list[onnx.ValueInfoProto], output: str, state: State, metadata: Mapping[str, str] | None,
+        self,
+        inputs: list[onnx.ValueInfoProto],
+        output: str,
+        state: State,
+        metadata: Mapping[str, str] | None,
     ) -> onnx.ModelProto:
         """Close the graph: rename ``output`` to ``ab_norm`` and attach the weights as float32."""
         self.nodes.append(helper.make_node("Identity", [output], ["ab_norm"], name="ab_norm"))
@@ -185,13 +205,17 @@ class _Graph:
             for key in dict.fromkeys(self.weights)
         ]
         graph = helper.make_graph(
-            self.nodes, "colorize", inputs,
+            self.nodes,
+            "colorize",
+            inputs,
             [helper.make_tensor_value_info("ab_norm", TensorProto.FLOAT, [1, 2, None, None])],
             initializer=[*initializers, *self.constants.values()],
         )
         opset = helper.make_opsetid("", OPSET)
         model = helper.make_model(
-            graph, opset_imports=[opset], producer_name="colorize.onnx_graphs",
+            graph,
+            opset_imports=[opset],
+            producer_name="colorize.onnx_graphs",
             ir_version=helper.find_min_ir_version_for([opset]),
         )
         if metadata:
@@ -233,9 +257,19 @@ def _emit_eccv16(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], st
     x = "l_norm"
     for number, (widths, last_stride, dilation) in enumerate(_ZHANG_BLOCKS, start=1):
         x = g.sequential(x, f"model{number}", _conv_block(widths, last_stride=last_stride, dilation=dilation))
-    x = g.sequential(x, "model8", [
-        ConvUp(512, 256), RELU, Conv(256, 256), RELU, Conv(256, 256), RELU, Conv(256, ECCV16_BINS, kernel=1),
-    ])
+    x = g.sequential(
+        x,
+        "model8",
+        [
+            ConvUp(512, 256),
+            RELU,
+            Conv(256, 256),
+            RELU,
+            Conv(256, 256),
+            RELU,
+            Conv(256, ECCV16_BINS, kernel=1),
+        ],
+    )
     x = g.op("Softmax", [x], "softmax", axis=1)
     x = g.layer(x, "model_out", Conv(ECCV16_BINS, 2, kernel=1, bias=False))
     scales = g.constant("upsample4.scales", np.array([1, 1, 4, 4], np.float32))
@@ -287,20 +321,28 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], s
     x = g.sequential(x, "stem", [*_compact_conv(4, c0, stride=2), BatchNorm(c0)])
     skip4 = g.sequential(x, "down4", [*_compact_conv(c0, c1, stride=2), *_compact_conv(c1, c1), BatchNorm(c1)])
     skip8 = g.sequential(skip4, "down8", [*_compact_conv(c1, c2, stride=2), *_compact_conv(c2, c2), BatchNorm(c2)])
-    x = g.sequential(skip8, "down16", [
-        *_compact_conv(c2, c3, stride=2), *_compact_conv(c3, c3, dilation=2), *_compact_conv(c3, c3, dilation=4),
-        BatchNorm(c3),
-    ])
+    x = g.sequential(
+        skip8,
+        "down16",
+        [
+            *_compact_conv(c2, c3, stride=2),
+            *_compact_conv(c3, c3, dilation=2),
+            *_compact_conv(c3, c3, dilation=4),
+            BatchNorm(c3),
+        ],
+    )
     for name, c_in, c_out, skip in (("up8", c3, c2, skip8), ("up4", c2, c1, skip4)):  # _Up.forward
         up = g.layer(x, f"{name}.up", ConvUp(c_in, c_out))
-        x = g.sequential(g.op("Add", [up, skip], f"{name}.sum"), f"{name}.refine",
-                         [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)])
+        x = g.sequential(
+            g.op("Add", [up, skip], f"{name}.sum"),
+            f"{name}.refine",
+            [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)],
+        )
     logits = g.layer(x, "classify", Conv(c1, COMPACT_BINS, kernel=1))
     # decode: softmax(logits / temperature) weighted by the bin centres (annealed mean).
     annealed = g.op("Div", [logits, g.weight("temperature", ())], "annealed")
     probabilities = g.op("Softmax", [annealed], "probabilities", axis=1)
-    x = g.op("Einsum", [probabilities, g.weight("bin_centres", (COMPACT_BINS, 2))], "decode",
-             equation="nkhw,kc->nchw")
+    x = g.op("Einsum", [probabilities, g.weight("bin_centres", (COMPACT_BINS, 2))], "decode", equation="nkhw,kc->nchw")
     return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], x
 
 

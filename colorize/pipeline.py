@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from colorize import colour, hints as hint_inputs, imaging, registry, runtime
+from colorize import colour, imaging, registry, runtime
+from colorize import hints as hint_inputs
 from colorize.errors import BadHints, ModelNotInstalled
 from colorize.hints import Hint
 
@@ -194,7 +195,9 @@ def resolve_model(model: str | None) -> registry.ModelSpec:
         raise ModelNotInstalled(str(error), user_message=f"There is no model called {name!r}.") from None
 
 
-def predict_ab(spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]) -> Float32:
+def predict_ab(
+    spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
+) -> Float32:
     """Run the network (and the model's hint anchoring): ab in Lab units, 1x2xSxS."""
     inputs = {"l_norm": l_norm}
     if spec.takes_hints:

@@ -12,6 +12,7 @@ from colorize.errors import BadHints
 from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, model_choices
 from colorize.hints import Hint, parse_hints_json
 
+
 class InvalidMarkingBoundField(BoundField):
     """Adds Bootstrap's ``is-invalid`` class to a field's widget while the field has errors."""
 
@@ -58,11 +59,15 @@ class PhotosField(forms.FileField):
         # one with photo_check, so one bad file never sinks a batch.
         limit = settings.GALLERY_BATCH_MAX_FILES
         if len(files) > limit:
-            raise forms.ValidationError(self.error_messages["too_many"], code="too_many", params={"count": len(files), "limit": limit})
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"count": len(files), "limit": limit}
+            )
         total, limit = sum(item.size or 0 for item in files), settings.GALLERY_BATCH_MAX_BYTES
         if total > limit:
             raise forms.ValidationError(
-                self.error_messages["too_large"], code="too_large", params={"size": filesizeformat(total), "limit": filesizeformat(limit)}
+                self.error_messages["too_large"],
+                code="too_large",
+                params={"size": filesizeformat(total), "limit": filesizeformat(limit)},
             )
         return files
 
@@ -103,13 +108,17 @@ class JobUploadForm(UploadForm):
 
 
 class RetryForm(forms.Form):
-    model = forms.ChoiceField(label="Try again with", choices=(), widget=forms.Select(attrs={"class": "form-select mb-3"}))
+    model = forms.ChoiceField(
+        label="Try again with", choices=(), widget=forms.Select(attrs={"class": "form-select mb-3"})
+    )
 
     def __init__(self, *args, job=None, **kwargs):
         kwargs.setdefault("auto_id", "retry-%s")  # the select is #retry-model
         super().__init__(*args, **kwargs)
         # A job steered by colour points can only be retried on a model that takes them.
-        cast(forms.ChoiceField, self.fields["model"]).choices = model_choices(takes_hints=True if job is not None and job.hints else None)
+        cast(forms.ChoiceField, self.fields["model"]).choices = model_choices(
+            takes_hints=True if job is not None and job.hints else None
+        )
         if job is not None:
             self.fields["model"].initial = job.model_name
 
@@ -117,7 +126,9 @@ class RetryForm(forms.Form):
 class HintsForm(forms.Form):
     """Colour hints as JSON ([{x, y, color}], original-image pixels), from the result page."""
 
-    hints = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."})
+    hints = forms.CharField(
+        widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."}
+    )
     model = forms.ChoiceField(label="Model", choices=(), widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, job, **kwargs):
@@ -129,7 +140,9 @@ class HintsForm(forms.Form):
 
     def clean_hints(self) -> tuple[Hint, ...]:
         try:
-            hints = parse_hints_json(self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height))
+            hints = parse_hints_json(
+                self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height)
+            )
         except BadHints as error:
             raise forms.ValidationError(error.user_message) from None
         if not hints:

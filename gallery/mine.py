@@ -1,4 +1,4 @@
-""""My photos": the jobs this browser created, remembered in its session (no accounts). The
+""" "My photos": the jobs this browser created, remembered in its session (no accounts). The
 session holds only the jobs' public ids; it lasts as long as a finished job is kept
 (GALLERY_RETENTION_DAYS), and a job deleted meanwhile simply drops out of the list."""
 

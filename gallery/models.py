@@ -9,7 +9,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-
 # A job's files, as model fields and as the kinds in their URLs (result_jpeg -> result-jpeg).
 # The previews are web-sized (long side GALLERY_PREVIEW_SIZE): what the pages show.
 FILE_FIELDS = ("original", "original_preview", "result", "result_jpeg", "result_preview", "thumbnail")
@@ -73,7 +72,11 @@ class ColorizationJob(models.Model):
     model_name = models.CharField("model", max_length=64)
     hints = models.JSONField(default=list, blank=True, help_text="Colour hints: [{x, y, color}] in original pixels.")
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
         help_text="The job this one re-colorizes (with hints).",
     )
 
@@ -115,7 +118,9 @@ class ColorizationJob(models.Model):
     gallery_reviewed_at = models.DateTimeField(null=True, blank=True)
 
     client = models.CharField(
-        max_length=32, blank=True, db_index=True,
+        max_length=32,
+        blank=True,
+        db_index=True,
         help_text="A keyed hash of the uploader's network (never the address): for the per-client queue cap.",
     )
 

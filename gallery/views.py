@@ -320,14 +320,17 @@ def job_download(request, public_id, kind, name):
     extension = "png" if kind == "result" else "jpg"
     return _private(
         _file_response(
-            field, cache_control=_private_immutable(), as_attachment=True, filename=f"{job.display_name}-colorized.{extension}"
+            field,
+            cache_control=_private_immutable(),
+            as_attachment=True,
+            filename=f"{job.display_name}-colorized.{extension}",
         )
     )
 
 
 @never_cache
 def job_delete(request, public_id):
-    """"Delete this photo": a confirmation page (GET), then the deletion (POST) of the job and
+    """ "Delete this photo": a confirmation page (GET), then the deletion (POST) of the job and
     its files, at once. Works without JavaScript."""
     job = _job_or_404(public_id)
     if request.method == "POST":
@@ -341,6 +344,7 @@ def job_delete(request, public_id):
 
 
 # --- Batches -------------------------------------------------------------------------------------
+
 
 def _batch_or_404(batch_id):
     jobs = selectors.batch_jobs(batch_id=batch_id)
@@ -375,17 +379,21 @@ def batch_status(request, batch_id):
     """The batch page's polling: the list, freshly rendered, and whether all are finished."""
     jobs = _batch_or_404(batch_id)
     context = _batch_context(batch_id, jobs)
-    return _private(JsonResponse({
-        "finished": context["finished"],
-        "ready": context["ready"],
-        "total": context["total"],
-        "html": render_to_string("gallery/_batch_jobs.html", context, request=request),
-    }))
+    return _private(
+        JsonResponse(
+            {
+                "finished": context["finished"],
+                "ready": context["ready"],
+                "total": context["total"],
+                "html": render_to_string("gallery/_batch_jobs.html", context, request=request),
+            }
+        )
+    )
 
 
 @require_safe
 def batch_download(request, batch_id):
-    """"Download all": the batch's results (full-resolution PNG) as one ZIP, streamed as it is
+    """ "Download all": the batch's results (full-resolution PNG) as one ZIP, streamed as it is
     written, never held in memory."""
     jobs = [job for job in _batch_or_404(batch_id) if job.status == job.Status.SUCCEEDED and job.result]
     if not jobs:
@@ -399,6 +407,7 @@ def batch_download(request, batch_id):
 
 
 # --- My photos -----------------------------------------------------------------------------------
+
 
 @never_cache
 @require_safe
@@ -414,6 +423,7 @@ def my_photos(request):
 
 
 # --- The public gallery --------------------------------------------------------------------------
+
 
 def _social_card(request, *, title, description, image_url, page_url):
     """Open Graph and Twitter card tags, for the public gallery's pages only."""

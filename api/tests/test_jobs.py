@@ -45,7 +45,9 @@ def test_a_job_goes_from_upload_to_download_to_deletion(api, client, engine_mode
     assert done.status_code == 200 and "no-store" in done["Cache-Control"]
     job = done.json()
     assert job["status"] == "succeeded" and job["finished"]
-    assert job["result_url"].startswith("http://testserver/") and job["result_jpeg_url"].startswith("http://testserver/")
+    assert job["result_url"].startswith("http://testserver/") and job["result_jpeg_url"].startswith(
+        "http://testserver/"
+    )
 
     # The result links work with no key at all, like the job's private page: a plain client.
     png = client.get(path_of(job["result_url"]))
@@ -108,7 +110,11 @@ def test_a_file_that_is_not_a_photo_gets_the_engines_message(api, engine_model):
     text.name = "notes.jpg"
     response = api.post(JOBS, {"image": text}, format="multipart")
     assert response.status_code == 400
-    assert response.json() == {"code": "invalid", "message": NotAnImage.user_message, "errors": {"image": [NotAnImage.user_message]}}
+    assert response.json() == {
+        "code": "invalid",
+        "message": NotAnImage.user_message,
+        "errors": {"image": [NotAnImage.user_message]},
+    }
     assert not ColorizationJob.objects.exists()
 
 
@@ -161,7 +167,12 @@ def test_the_models_are_listed(api, engine_model):
     response = api.get(reverse("api:models"))
     assert response.status_code == 200
     models = {model["name"]: model for model in response.json()}
-    assert models[engine_model] == {"name": engine_model, "title": registry.get_spec(engine_model).title, "takes_hints": registry.get_spec(engine_model).takes_hints, "default": True}
+    assert models[engine_model] == {
+        "name": engine_model,
+        "title": registry.get_spec(engine_model).title,
+        "takes_hints": registry.get_spec(engine_model).takes_hints,
+        "default": True,
+    }
     assert {spec.name for spec in registry.installed_models()} == set(models)
     assert [name for name, model in models.items() if model["default"]] == [engine_model]
 

@@ -47,7 +47,10 @@ def test_no_key_is_a_401_with_a_bearer_challenge(client_for):
     response = client_for().get(MODELS)
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert response.json() == {"code": "not_authenticated", "message": "An API key is required: send 'Authorization: Bearer KEY'."}
+    assert response.json() == {
+        "code": "not_authenticated",
+        "message": "An API key is required: send 'Authorization: Bearer KEY'.",
+    }
 
 
 def test_a_wrong_secret_with_a_real_prefix_is_refused(client_for, api_key):

@@ -79,9 +79,7 @@ def test_a_photo_over_the_byte_limit_is_refused(settings, api, engine_model):
 
 def test_a_request_far_over_the_limit_is_refused_unread(settings, api, engine_model):
     settings.COLORIZE_MAX_UPLOAD_BYTES = 1000
-    response = api.post(
-        JOBS, {"image": photo()}, format="multipart", headers={"content-length": str(5 * 1024 * 1024)}
-    )
+    response = api.post(JOBS, {"image": photo()}, format="multipart", headers={"content-length": str(5 * 1024 * 1024)})
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
 
@@ -96,6 +94,8 @@ def test_a_photo_over_the_pixel_limit_gets_the_engines_message(settings, api, en
 
 def test_a_cache_that_does_not_answer_lets_requests_through(settings, api, caplog):
     settings.API_RATE_LIMIT = "1/m"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
     assert [api.get(MODELS).status_code for _ in range(2)] == [200, 200]
     assert "API rate limit not checked: the cache did not answer" in caplog.text

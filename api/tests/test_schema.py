@@ -40,7 +40,9 @@ def test_the_schema_describes_every_endpoint(schema):
 def test_the_schema_says_how_to_authenticate(schema):
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert all(
-        operation["security"] == [{"apiKey": []}] for operations in schema["paths"].values() for operation in operations.values()
+        operation["security"] == [{"apiKey": []}]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
     )
 
 

@@ -16,7 +16,7 @@ L_SCALE = 100.0
 def _conv_block(widths, *, last_stride=1, dilation=1):
     """3x3 Conv+ReLU over consecutive ``widths``, the last conv strided, closed by BatchNorm."""
     layers = []
-    pairs = list(zip(widths, widths[1:]))
+    pairs = list(zip(widths, widths[1:], strict=False))
     for index, (c_in, c_out) in enumerate(pairs):
         stride = last_stride if index == len(pairs) - 1 else 1
         layers += [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation), nn.ReLU(True)]

@@ -1,7 +1,5 @@
 """The shipped compact model, loaded from the repository's own weights file."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image

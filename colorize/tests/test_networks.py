@@ -1,8 +1,5 @@
 """Zhang et al.'s networks match the official files' layout key for key and shape for shape."""
 
-import json
-from pathlib import Path
-
 import pytest
 import torch
 

@@ -1,6 +1,5 @@
 """The torch-free ONNX graphs compute what the torch modules compute, on the same weights."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -186,8 +185,10 @@ def compact_state():
 
 
 def state_from_layout(layout):
-    return {key: np.zeros(shape, np.int64 if key.endswith("num_batches_tracked") else np.float32)
-            for key, shape in layout.items()}
+    return {
+        key: np.zeros(shape, np.int64 if key.endswith("num_batches_tracked") else np.float32)
+        for key, shape in layout.items()
+    }
 
 
 @pytest.mark.parametrize("name", ["eccv16", "siggraph17"])
@@ -237,6 +238,7 @@ def test_wrong_layout_is_a_colorize_error_with_a_user_message():
 
 def test_the_graph_builder_imports_neither_torch_nor_django():
     code = "import sys; sys.modules['torch'] = sys.modules['django'] = None; import colorize.onnx_graphs"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]
+    )
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,6 @@ in the official layouts, and the shipped compact model's trained weights)."""
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from colorize import hints as hinting
 from colorize import pipeline, registry, weights
@@ -26,7 +25,9 @@ def psnr(first, second):
 def pytorch_result(spec, state, image, hints):
     """The same pipeline with the PyTorch network in place of the runtime."""
     network = build_network(spec.network).eval()
-    network.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+    network.load_state_dict(
+        {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    )
     base = image.convert("L")
     l_norm = pipeline.network_input(base, spec.input_size)
     hint_ab, mask = hinting.network_inputs(hints, image.size, spec.input_size)

@@ -104,7 +104,9 @@ def test_hints_for_a_model_without_hints_are_refused(engine_weights):
         colorize(photo(), model="eccv16", hints=[Hint(1, 1, "#a0522d")])
 
 
-@pytest.mark.parametrize("hint", [Hint(1, 1, "red"), Hint(1, 1, "#12345"), Hint(-5, 1, "#a0522d"), Hint(1, 999, "#a0522d")])
+@pytest.mark.parametrize(
+    "hint", [Hint(1, 1, "red"), Hint(1, 1, "#12345"), Hint(-5, 1, "#a0522d"), Hint(1, 999, "#a0522d")]
+)
 def test_bad_hints_are_refused(engine_weights, hint):
     with pytest.raises(BadHints):
         colorize(photo(), model="siggraph17", hints=[hint])

@@ -21,7 +21,7 @@ XMP = "{http://ns.adobe.com/xap/1.0/}"
 def provenance(data):
     """(digital source type, AI system used, creator tool) from a file's XMP packet."""
     packet = imaging.read_xmp(data)
-    root = ET.fromstring(packet[packet.index(b"<x:xmpmeta"): packet.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")])
+    root = ET.fromstring(packet[packet.index(b"<x:xmpmeta") : packet.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")])
     description = root.find(f"{RDF}RDF/{RDF}Description")
     return (
         description.get(f"{IPTC_EXT}DigitalSourceType"),
@@ -57,13 +57,24 @@ def test_cli_results_carry_the_label_and_nothing_personal(engine_weights, tmp_pa
         assert b"Grandma" not in packet and b"Elm" not in packet and str(tmp_path).encode() not in packet
 
 
-@pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool is not installed (apt-get install libimage-exiftool-perl)")
+@pytest.mark.skipif(
+    not shutil.which("exiftool"), reason="exiftool is not installed (apt-get install libimage-exiftool-perl)"
+)
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
 def test_exiftool_reads_the_label_as_the_readme_says(tmp_path, fmt):
     path = tmp_path / f"result.{fmt}"
     path.write_bytes(imaging.encode_image(photo(16, 16), fmt, xmp=imaging.provenance_xmp("compact")))
     out = subprocess.run(
-        ["exiftool", "-s3", "-XMP-iptcExt:DigitalSourceType", "-XMP-iptcExt:AISystemUsed", "-XMP-xmp:CreatorTool", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "exiftool",
+            "-s3",
+            "-XMP-iptcExt:DigitalSourceType",
+            "-XMP-iptcExt:AISystemUsed",
+            "-XMP-xmp:CreatorTool",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert out == [COMPOSITE, "compact", "Colorsite"]

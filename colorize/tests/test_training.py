@@ -1,7 +1,6 @@
 """The compact model's training pieces, run for real on a tiny copy of the sample photos."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ from colorize.networks.compact import CompactColorizer
 from colorize.training.hints import ground_truth_hints, simulate_hints
 from colorize.training.metrics import ciede2000, colourfulness, psnr
 from colorize.training.train import TrainingConfig, soft_targets, train
+
 
 @pytest.fixture
 def tiny_dataset(tmp_path, sample_photo_paths):
@@ -25,9 +25,17 @@ def tiny_dataset(tmp_path, sample_photo_paths):
 
 def tiny_config(root, steps):
     return TrainingConfig(
-        dataset_root=str(root / "data"), work_dir=str(root / "work"), output=str(root / "out.pt"),
-        widths=(8, 16, 16, 16), steps=steps, batch_size=4, crop=32, cache_size=40, holdout=1,
-        checkpoint_every=1, threads=1,
+        dataset_root=str(root / "data"),
+        work_dir=str(root / "work"),
+        output=str(root / "out.pt"),
+        widths=(8, 16, 16, 16),
+        steps=steps,
+        batch_size=4,
+        crop=32,
+        cache_size=40,
+        holdout=1,
+        checkpoint_every=1,
+        threads=1,
     )
 
 

@@ -34,11 +34,15 @@ def sweep(model, images, temperatures, input_size):
     """Mean PSNR and colourfulness at each temperature, with the grayscale and truth baselines."""
     l_norm, _ = to_lab_norm(images)
     small = F.interpolate(l_norm, size=(input_size, input_size), mode="bilinear", align_corners=False)
-    logits = torch.cat([model.logits(chunk, torch.zeros_like(chunk).expand(-1, 2, -1, -1), torch.zeros_like(chunk))
-                        for chunk in small.split(25)])
+    logits = torch.cat(
+        [
+            model.logits(chunk, torch.zeros_like(chunk).expand(-1, 2, -1, -1), torch.zeros_like(chunk))
+            for chunk in small.split(25)
+        ]
+    )
     gray = _as_rgb(l_norm, torch.zeros_like(l_norm).expand(-1, 2, -1, -1))
     rows = {
-        "grayscale": (np.mean([psnr(g, t) for g, t in zip(gray, images)]), 0.0),
+        "grayscale": (np.mean([psnr(g, t) for g, t in zip(gray, images, strict=False)]), 0.0),
         "truth": (float("inf"), np.mean([colourfulness(t) for t in images])),
     }
     for temperature in temperatures:
@@ -46,7 +50,7 @@ def sweep(model, images, temperatures, input_size):
         ab_norm = F.interpolate(model.decode(logits), size=images.shape[1:3], mode="bilinear", align_corners=False)
         results = _as_rgb(l_norm, ab_norm)
         rows[temperature] = (
-            np.mean([psnr(r, t) for r, t in zip(results, images)]),
+            np.mean([psnr(r, t) for r, t in zip(results, images, strict=False)]),
             np.mean([colourfulness(r) for r in results]),
         )
     return rows

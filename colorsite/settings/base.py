@@ -98,7 +98,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # few may slip past a limit (set REDIS_URL where that matters).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "colorsite"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "colorsite",
+        }
+    }
     _cache_checks_silenced = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "colorsite_cache"}}

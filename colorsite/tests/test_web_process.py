@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIMES = ("torch", "onnxruntime", "onnx")
 
-SERVE_PAGES = """
+SERVE_PAGES = f"""
 import json, sys
 import django
 django.setup()
@@ -24,9 +24,9 @@ from django.test import Client
 from django.test.utils import setup_test_environment
 setup_test_environment()
 client = Client()
-statuses = {path: client.get(path).status_code for path in ("/", "/gallery/", "/admin/login/")}
-print(json.dumps({"statuses": statuses, "loaded": sorted(m for m in sys.modules if m.split(".")[0] in %r)}))
-""" % (RUNTIMES,)
+statuses = {{path: client.get(path).status_code for path in ("/", "/gallery/", "/admin/login/")}}
+print(json.dumps({{"statuses": statuses, "loaded": sorted(m for m in sys.modules if m.split(".")[0] in {RUNTIMES!r})}}))
+"""
 
 
 def test_serving_pages_loads_no_model_runtime(tmp_path):
@@ -59,11 +59,19 @@ def test_two_slow_clients_do_not_block_a_third_request(tmp_path):
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
-        HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1", COLORSITE_DATA_DIR=str(tmp_path),
-        DJANGO_SETTINGS_MODULE="colorsite.settings.test", PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        COLORSITE_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="colorsite.settings.test",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
     )
     server = subprocess.Popen(
-        [str(ROOT / "scripts/start-web")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [str(ROOT / "scripts/start-web")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/robots.txt"

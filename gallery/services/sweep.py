@@ -9,8 +9,8 @@
 
 import logging
 from dataclasses import dataclass
-from importlib import import_module
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
@@ -70,7 +70,9 @@ def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
         if job.task_id and task_is_pending(job.task_id):
             continue  # still waiting its turn in a busy queue
         with transaction.atomic():
-            if ColorizationJob.objects.filter(pk=job.pk, status=Status.QUEUED, task_id=job.task_id).update(queued_at=now):
+            if ColorizationJob.objects.filter(pk=job.pk, status=Status.QUEUED, task_id=job.task_id).update(
+                queued_at=now
+            ):
                 requeued += 1
                 enqueue_on_commit(job)
     return requeued, failed
@@ -99,7 +101,9 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
             with transaction.atomic():
                 job_delete(job=job)
             counts[kind] += 1
-            logger.info("Retention: deleted %s job %s (finished %s) and its files.", kind, job.public_id, job.finished_at)
+            logger.info(
+                "Retention: deleted %s job %s (finished %s) and its files.", kind, job.public_id, job.finished_at
+            )
     return Expired(**counts)
 
 

@@ -44,6 +44,7 @@ def queue_room_check(*, client: str) -> None:
     if everyone >= limit:
         raise QueueFull(scope="site", active=everyone, limit=limit)
 
+
 def sanitize_display_name(filename: str | None, *, default: str = "photo", max_length: int = 80) -> str:
     """A harmless display name from a user's file name: no path, no extension, no control or
     markup characters, a bounded length. Only ever shown, never used to store anything."""
@@ -132,7 +133,9 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
     job.attempts = 0
     job.queued_at = timezone.now()
     job.started_at = job.finished_at = None
-    job.save(update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"])
+    job.save(
+        update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"]
+    )
     enqueue_on_commit(job)
     return job
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from PIL import Image
 
 from colorize import imaging, pipeline
-from colorize.hints import parse_hints
 from colorize.errors import ColorizeError
+from colorize.hints import parse_hints
 from gallery.models import RESULT_FIELDS, ColorizationJob
 from gallery.services.files import delete_job_files, delete_names, load_original, preview
 
@@ -36,8 +36,13 @@ def _claim(job_id: int) -> ColorizationJob | None:
     """Mark a queued job running, atomically: of two workers handed the same job only one wins."""
     now = timezone.now()
     claimed = ColorizationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, attempts=F("attempts") + 1,
-        error_message="", stage=Stage.LOADING,
+        status=Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        attempts=F("attempts") + 1,
+        error_message="",
+        stage=Stage.LOADING,
     )
     return ColorizationJob.objects.get(pk=job_id) if claimed else None
 

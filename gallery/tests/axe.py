@@ -29,7 +29,9 @@ def axe_source() -> str:
         try:
             subprocess.run(
                 [npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", str(AXE_DIR), "--silent"],
-                check=True, capture_output=True, timeout=300,
+                check=True,
+                capture_output=True,
+                timeout=300,
             )
         except (subprocess.SubprocessError, OSError) as error:
             pytest.skip(f"could not fetch axe-core {AXE_VERSION} from the npm registry: {error}")

@@ -25,10 +25,18 @@ class ColorizationJobFactory(factory.django.DjangoModelFactory):
             finished_at=factory.LazyFunction(timezone.now),
             attempts=1,
             result=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, mode="RGB"), name="result.png")),
-            result_jpeg=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")),
-            thumbnail=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="thumb.jpg")),
-            original_preview=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="WEBP", mode="RGB"), name="preview.webp")),
-            result_preview=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="WEBP", mode="RGB"), name="preview.webp")),
+            result_jpeg=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")
+            ),
+            thumbnail=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="thumb.jpg")
+            ),
+            original_preview=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="WEBP", mode="RGB"), name="preview.webp")
+            ),
+            result_preview=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="WEBP", mode="RGB"), name="preview.webp")
+            ),
         )
         failed = factory.Trait(
             status=ColorizationJob.Status.FAILED,

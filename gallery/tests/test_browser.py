@@ -17,14 +17,20 @@ from django.db import connections
 from django.urls import reverse
 from PIL import Image
 
+from gallery.models import ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
-from gallery.models import ColorizationJob
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / (
     "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts/screenshots"
@@ -53,8 +59,14 @@ def worker():
     from django_tasks_db.management.commands.db_worker import Worker
 
     runner = Worker(
-        queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="browser-test-worker", excluded_queue_names=[],
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-test-worker",
+        excluded_queue_names=[],
     )
 
     def run():
@@ -114,11 +126,15 @@ def new_page(browser, live_server, **context_options):
     page = context.new_page()
     page.on("console", _record_csp_violation)
     page.set_default_timeout(60_000)
-    page.route("https://www.google.com/recaptcha/**", lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN))
+    page.route(
+        "https://www.google.com/recaptcha/**",
+        lambda route: route.fulfill(status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN),
+    )
     # Nothing else may leave the machine: the site must not need any CDN.
-    page.route(lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
-               lambda route: route.abort())
+    page.route(
+        lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
+        lambda route: route.abort(),
+    )
     return page
 
 
@@ -147,7 +163,9 @@ def upload(page, photo, *, gallery=True):
     page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
 
 
-def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, engine_model, recaptcha_passes, old_photo, tmp_path):
+def test_upload_wait_compare_download_and_gallery(
+    browser, live_server, worker, engine_model, recaptcha_passes, old_photo, tmp_path
+):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     upload(page, old_photo)
     page.locator("[data-dropzone-preview]").wait_for(state="visible")
@@ -191,7 +209,9 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
     assert download_info.value.suggested_filename.endswith(".jpg")
 
     # A phone-sized view of the same page.
-    phone = new_page(browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = new_page(
+        browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     phone.goto(job.get_absolute_url())
     phone.locator("[data-compare]").wait_for(state="visible")
     shot(phone, "result-phone")
@@ -254,7 +274,9 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
 
 
-def test_result_page_follows_the_job_live_without_reloading(browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker):
+def test_result_page_follows_the_job_live_without_reloading(
+    browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker
+):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
     upload(page, old_photo, gallery=False)
     page.get_by_role("button", name="Colorize").click()
@@ -361,7 +383,9 @@ def test_pages_run_under_the_csp_and_a_violation_would_be_seen(browser, live_ser
     assert page.evaluate("document.documentElement.classList.contains('js')")  # the nonced inline script ran
     assert page.locator("[data-compare]").is_visible()
     # The check itself works: an injected inline script is refused and reported.
-    page.evaluate("""() => { const s = document.createElement("script"); s.textContent = "window.injected = 1"; document.body.appendChild(s); }""")
+    page.evaluate(
+        """() => { const s = document.createElement("script"); s.textContent = "window.injected = 1"; document.body.appendChild(s); }"""
+    )
     page.wait_for_timeout(300)
     assert page.evaluate("window.injected") is None
     assert any("script-src" in text for text in CSP_VIOLATIONS)

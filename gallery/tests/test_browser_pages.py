@@ -55,6 +55,7 @@ def finished_job(engine_model, image, name="Scan"):
 
 # --- Light pages ---------------------------------------------------------------------------------
 
+
 def test_a_14_megapixel_photos_result_page_transfers_at_most_1_5_mb(browser, live_server, engine_model, tmp_path):
     job = finished_job(engine_model, scanned_photo(4320, 3240))  # 14.0 MP
     page = new_page(browser, live_server, **DESKTOP)
@@ -92,6 +93,7 @@ def test_the_waiting_photo_keeps_its_proportions(browser, live_server, engine_mo
 
 # --- Progress ------------------------------------------------------------------------------------
 
+
 def test_a_waiting_job_shows_its_place_in_the_queue(browser, live_server, engine_model, old_photo):
     from datetime import timedelta
 
@@ -117,6 +119,7 @@ def test_a_waiting_job_shows_its_place_in_the_queue(browser, live_server, engine
 
 
 # --- Batch upload --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def three_photos(tmp_path):
@@ -206,6 +209,7 @@ def test_too_many_files_are_refused_before_sending(browser, live_server, setting
 
 # --- The smaller points --------------------------------------------------------------------------
 
+
 def test_a_file_that_is_not_a_picture_gets_a_note_not_a_broken_preview(browser, live_server, engine_model, tmp_path):
     fake = tmp_path / "holiday.jpg"
     fake.write_bytes(b"definitely not a picture")
@@ -214,7 +218,9 @@ def test_a_file_that_is_not_a_picture_gets_a_note_not_a_broken_preview(browser, 
     page.get_by_label("Photos").set_input_files(str(fake))
     page.get_by_text("holiday.jpg (24 bytes): not a picture we can show here").wait_for()
     assert not page.locator("[data-dropzone-preview]").is_visible()
-    assert page.evaluate("[...document.images].every(img => !img.src || (img.complete && img.naturalWidth > 0) || !img.checkVisibility())")
+    assert page.evaluate(
+        "[...document.images].every(img => !img.src || (img.complete && img.naturalWidth > 0) || !img.checkVisibility())"
+    )
 
 
 def test_after_an_error_the_summary_has_the_focus(browser, live_server, engine_model, recaptcha_passes, tmp_path):
@@ -264,6 +270,7 @@ def test_buttons_are_at_least_44_px_tall_on_a_phone(browser, live_server, engine
 
 # --- axe-core on the site's own pages ------------------------------------------------------------
 
+
 @pytest.fixture
 def site_pages(engine_model):
     """A URL for each of the site's own pages, with something on it."""
@@ -289,7 +296,9 @@ def site_pages(engine_model):
     }
 
 
-@pytest.mark.parametrize("where", ["upload", "result", "waiting", "failed", "batch", "my-photos", "gallery", "gallery-detail", "delete"])
+@pytest.mark.parametrize(
+    "where", ["upload", "result", "waiting", "failed", "batch", "my-photos", "gallery", "gallery-detail", "delete"]
+)
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_axe_finds_no_violations(browser, live_server, site_pages, where, device):
     page = new_page(browser, live_server, **(DESKTOP if device == "desktop" else PHONE))
@@ -300,5 +309,7 @@ def test_axe_finds_no_violations(browser, live_server, site_pages, where, device
 def test_axe_would_report_a_violation(browser, live_server, engine_model):
     page = new_page(browser, live_server, **DESKTOP)
     page.goto("/")
-    page.evaluate("() => document.querySelector('main').appendChild(Object.assign(document.createElement('input'), {type: 'text'}))")
+    page.evaluate(
+        "() => document.querySelector('main').appendChild(Object.assign(document.createElement('input'), {type: 'text'}))"
+    )
     assert "label" in [violation["rule"] for violation in axe_violations(page)]

@@ -60,10 +60,20 @@ class WorkerProcess:
             PYTHONUNBUFFERED="1",
         )
         command = [
-            sys.executable, "manage.py", "gallery_worker", "--no-reload", "--interval", "0.2", "--queue-name", "default",
-            "--no-startup-delay", "--sweep-interval", "0.5", *extra,
+            sys.executable,
+            "manage.py",
+            "gallery_worker",
+            "--no-reload",
+            "--interval",
+            "0.2",
+            "--queue-name",
+            "default",
+            "--no-startup-delay",
+            "--sweep-interval",
+            "0.5",
+            *extra,
         ]
-        self.handle = open(self.log, "w")
+        self.handle = open(self.log, "w")  # noqa: SIM115 (closed in stop(), after the process)
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
 
     def output(self):
@@ -133,7 +143,11 @@ def assert_completed_once(job):
     assert Image.open(io.BytesIO(data)).size == (job.original_width, job.original_height)
     assert b"compositeWithTrainedAlgorithmicMedia" in imaging.read_xmp(data)
     # The worker records its task row's outcome just after the job's.
-    wait_for(lambda: not {"RUNNING", "READY"} & {row.status for row in task_rows(job)}, timeout=30, what="the task rows to end")
+    wait_for(
+        lambda: not {"RUNNING", "READY"} & {row.status for row in task_rows(job)},
+        timeout=30,
+        what="the task rows to end",
+    )
     statuses = sorted(row.status for row in task_rows(job))
     assert statuses.count("SUCCESSFUL") == 1 and "RUNNING" not in statuses and "READY" not in statuses, statuses
     return statuses
@@ -146,7 +160,9 @@ def stored_results():
 def test_a_worker_killed_mid_job_and_a_new_worker_complete_it_exactly_once(workers, engine_model):
     job = big_job(engine_model)
     first = workers()
-    wait_for(lambda: status_of(job) == Status.RUNNING, timeout=180, what="the first worker to start the job", worker=first)
+    wait_for(
+        lambda: status_of(job) == Status.RUNNING, timeout=180, what="the first worker to start the job", worker=first
+    )
     first.kill()  # SIGKILL: no clean-up at all
     job.refresh_from_db()
     assert job.status == Status.RUNNING and not job.result and job.attempts == 1
@@ -167,7 +183,8 @@ def test_a_worker_killed_mid_job_and_a_new_worker_complete_it_exactly_once(worke
 def terminate_backends(application_name):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", [application_name]
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            [application_name],
         )
         return cursor.fetchone()[0]
 
@@ -182,7 +199,9 @@ def test_worker_survives_its_database_connections_being_killed(workers, engine_m
     if connection.vendor != "postgresql":
         pytest.skip("pg_terminate_backend needs PostgreSQL (the SQLite outage has its own test)")
     worker = workers()
-    wait_for(lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker)
+    wait_for(
+        lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker
+    )
     wait_for(lambda: backends(worker.name) > 0, timeout=120, what="the worker to connect", worker=worker)
 
     # An outage while it waits for work: every connection it has is cut, twice.
@@ -190,12 +209,16 @@ def test_worker_survives_its_database_connections_being_killed(workers, engine_m
         time.sleep(1)  # its loop is polling on a connection of its own
         assert terminate_backends(worker.name) > 0
         wait_for(
-            lambda: worker.output().count("Database error in the worker") >= outage, timeout=60,
-            what="the error to be logged", worker=worker,
+            lambda outage=outage: worker.output().count("Database error in the worker") >= outage,
+            timeout=60,
+            what="the error to be logged",
+            worker=worker,
         )
         wait_for(
-            lambda: worker.output().count("Starting worker") > outage and backends(worker.name) > 0, timeout=60,
-            what="the worker to start again and reconnect", worker=worker,
+            lambda outage=outage: worker.output().count("Starting worker") > outage and backends(worker.name) > 0,
+            timeout=60,
+            what="the worker to start again and reconnect",
+            worker=worker,
         )
     idle = small_job(engine_model)
     wait_for(lambda: status_of(idle) == Status.SUCCEEDED, timeout=120, what="the job after the outage", worker=worker)
@@ -221,12 +244,19 @@ def test_worker_survives_a_locked_sqlite_database(workers, engine_model):
     if connection.vendor != "sqlite":
         pytest.skip("locking the database file is SQLite's outage (PostgreSQL's has its own test)")
     worker = workers()
-    wait_for(lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker)
+    wait_for(
+        lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker
+    )
     time.sleep(1)
     locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")  # longer than the worker's 5 s busy timeout
     try:
-        wait_for(lambda: "Database error in the worker" in worker.output(), timeout=60, what="the lock to be noticed", worker=worker)
+        wait_for(
+            lambda: "Database error in the worker" in worker.output(),
+            timeout=60,
+            what="the lock to be noticed",
+            worker=worker,
+        )
     finally:
         locker.execute("COMMIT")
         locker.close()

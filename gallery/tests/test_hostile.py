@@ -48,6 +48,7 @@ def noise_photo(width, height, *, fmt="PNG", quality=30, seed=0):
 
 # --- Colour hints (issue #9: OverflowError and RecursionError were 500s) -----------------------
 
+
 @pytest.mark.parametrize(
     ("hints", "message"),
     [
@@ -72,9 +73,25 @@ def noise_photo(width, height, *, fmt="PNG", quality=30, seed=0):
         ("[]", "at least one colour point"),
     ],
     ids=[
-        "infinity", "minus-infinity", "nan", "1e400", "1e400-string", "nested-100000", "nested-5000",
-        "object-not-list", "boolean-x", "no-colour", "colour-name", "not-an-object", "outside", "negative",
-        "too-many", "not-json", "lone-surrogate", "empty", "no-points",
+        "infinity",
+        "minus-infinity",
+        "nan",
+        "1e400",
+        "1e400-string",
+        "nested-100000",
+        "nested-5000",
+        "object-not-list",
+        "boolean-x",
+        "no-colour",
+        "colour-name",
+        "not-an-object",
+        "outside",
+        "negative",
+        "too-many",
+        "not-json",
+        "lone-surrogate",
+        "empty",
+        "no-points",
     ],
 )
 def test_hostile_hints_are_a_400_with_the_reason(client, hint_model, hints, message):
@@ -92,11 +109,16 @@ def test_hints_for_a_model_that_takes_none_are_a_400(client, hint_model):
     assert ColorizationJob.objects.count() == 1
 
 
-def test_hints_on_a_job_whose_stored_original_exceeds_the_upload_limit_make_a_job(client, settings, hint_model, run_worker):
+def test_hints_on_a_job_whose_stored_original_exceeds_the_upload_limit_make_a_job(
+    client, settings, hint_model, run_worker
+):
     """The upload limit applies to what the user sent, not to the site's own stored PNG."""
     job = ColorizationJobFactory(
-        succeeded=True, model_name=hint_model, original=SimpleUploadedFile("o.png", noise_photo(96, 64)),
-        original_width=96, original_height=64,
+        succeeded=True,
+        model_name=hint_model,
+        original=SimpleUploadedFile("o.png", noise_photo(96, 64)),
+        original_width=96,
+        original_height=64,
     )
     settings.COLORIZE_MAX_UPLOAD_BYTES = job.original.size // 2
     response = post_hints(client, job, '[{"x": 5, "y": 6, "color": "#336699"}]', model=hint_model)
@@ -114,8 +136,11 @@ def test_hints_on_a_job_whose_stored_original_is_damaged_are_a_400(client, hint_
 
 # --- An accepted upload always runs (issue #9: a 10 MB JPEG became a 49 MB PNG, then failed) ---
 
+
 @pytest.mark.django_db(transaction=True)
-def test_an_upload_under_the_limit_whose_stored_png_is_over_it_runs_and_retries(client, settings, engine_model, recaptcha_passes, run_worker):
+def test_an_upload_under_the_limit_whose_stored_png_is_over_it_runs_and_retries(
+    client, settings, engine_model, recaptcha_passes, run_worker
+):
     jpeg = noise_photo(240, 160, fmt="JPEG")
     settings.COLORIZE_MAX_UPLOAD_BYTES = len(jpeg) + 1000
     response = post_upload(client, jpeg, model=engine_model, name="scan.jpg")
@@ -134,6 +159,7 @@ def test_an_upload_under_the_limit_whose_stored_png_is_over_it_runs_and_retries(
 
 
 # --- reCAPTCHA cannot be reached (issue #9: URLError escaped as a 500) ---------------------------
+
 
 def _closed_port():
     with socket.socket() as probe:
@@ -165,8 +191,8 @@ def silent_server():
     yield server.getsockname()[1]
     stop.set()
     thread.join()
-    for connection in held:
-        connection.close()
+    for held_connection in held:
+        held_connection.close()
     server.close()
 
 
@@ -221,6 +247,7 @@ def test_recaptcha_unknown_host_is_a_503_try_again(client, settings, engine_mode
 
 
 # --- Odd uploads and requests ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "content",
@@ -335,7 +362,13 @@ def shared_cache(request, settings):
     except redis.RedisError as error:
         pytest.skip(f"Redis does not answer at {REDIS_URL}: {error}")
     prefix = f"colorsite-test-{uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
     yield "redis"
     for key in server.scan_iter(f"{prefix}:*"):
         server.delete(key)
@@ -362,7 +395,9 @@ def test_forty_rapid_uploads_from_one_client_get_429s(client, settings, engine_m
     assert rate_limit_entries(settings.RATELIMIT_CACHE_PREFIX)  # counted in the shared cache
 
 
-def test_the_rate_limit_answers_429_with_when_to_come_back(client, settings, engine_model, recaptcha_passes, shared_cache):
+def test_the_rate_limit_answers_429_with_when_to_come_back(
+    client, settings, engine_model, recaptcha_passes, shared_cache
+):
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(40)]
     assert statuses[:20] == [302] * 20 and set(statuses[20:]) == {429}
@@ -379,22 +414,31 @@ def test_hint_reruns_and_uploads_share_one_limit(client, settings, hint_model, r
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     uploads = [post_upload(client, grey_photo(), model=hint_model).status_code for _ in range(3)]
-    hints = [post_hints(client, job, '[{"x": 1, "y": 1, "color": "#336699"}]', model=hint_model).status_code for _ in range(4)]
+    hints = [
+        post_hints(client, job, '[{"x": 1, "y": 1, "color": "#336699"}]', model=hint_model).status_code
+        for _ in range(4)
+    ]
     assert uploads == [302] * 3 and hints == [302, 302, 302, 429]
 
 
-def test_spoofed_forwarded_for_does_not_escape_the_limit_when_not_behind_a_proxy(client, settings, engine_model, recaptcha_passes):
+def test_spoofed_forwarded_for_does_not_escape_the_limit_when_not_behind_a_proxy(
+    client, settings, engine_model, recaptcha_passes
+):
     settings.GALLERY_RATE_LIMIT = "3/10m"
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
     settings.PROXY_HOPS = 0
     statuses = [
-        post_upload(client, grey_photo(), model=engine_model, headers={"HTTP_X_FORWARDED_FOR": f"10.0.0.{n}"}).status_code
+        post_upload(
+            client, grey_photo(), model=engine_model, headers={"HTTP_X_FORWARDED_FOR": f"10.0.0.{n}"}
+        ).status_code
         for n in range(5)
     ]
     assert statuses == [302, 302, 302, 429, 429]
 
 
-def test_behind_the_proxies_each_client_has_its_own_limit(client, settings, engine_model, recaptcha_passes, shared_cache):
+def test_behind_the_proxies_each_client_has_its_own_limit(
+    client, settings, engine_model, recaptcha_passes, shared_cache
+):
     """Elastic Beanstalk: the load balancer appends the client, nginx appends the balancer."""
     settings.GALLERY_RATE_LIMIT = "2/10m"
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
@@ -402,13 +446,17 @@ def test_behind_the_proxies_each_client_has_its_own_limit(client, settings, engi
 
     def upload_from(client_address, spoofed="6.6.6.6"):
         forwarded = f"{spoofed}, {client_address}, 172.31.0.9"
-        return post_upload(client, grey_photo(), model=engine_model, headers={"HTTP_X_FORWARDED_FOR": forwarded}).status_code
+        return post_upload(
+            client, grey_photo(), model=engine_model, headers={"HTTP_X_FORWARDED_FOR": forwarded}
+        ).status_code
 
     assert [upload_from("203.0.113.7", spoofed=f"6.6.6.{n}") for n in range(3)] == [302, 302, 429]
     assert [upload_from("198.51.100.20") for _ in range(3)] == [302, 302, 429]
 
 
-def test_per_client_queue_cap_is_a_429_and_counts_only_that_clients_jobs(client, settings, engine_model, recaptcha_passes):
+def test_per_client_queue_cap_is_a_429_and_counts_only_that_clients_jobs(
+    client, settings, engine_model, recaptcha_passes
+):
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
     ColorizationJobFactory.create_batch(3, client="someone-else")
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(3)]
@@ -449,7 +497,10 @@ def test_finished_jobs_free_the_clients_queue(client, settings, engine_model, re
 def test_an_unreachable_rate_limit_cache_lets_uploads_through(client, settings, engine_model, recaptcha_passes):
     """Redis down: the limit is not checked (and that is logged); the queue caps still hold."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+        }
     }
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(3)]

@@ -32,6 +32,7 @@ def _fresh_estimates():
 
 # --- Light pages ---------------------------------------------------------------------------------
 
+
 def test_the_result_page_shows_previews_with_a_srcset_and_downloads_the_full_files(client):
     job = ColorizationJobFactory(succeeded=True)
     html = client.get(job.get_absolute_url()).content.decode()
@@ -73,6 +74,7 @@ def test_the_gallery_page_shows_previews_from_gallery_urls(client):
 
 
 # --- Progress ------------------------------------------------------------------------------------
+
 
 def status(client, job):
     return client.get(reverse("gallery:job_status", args=[job.public_id])).json()
@@ -122,6 +124,7 @@ def test_the_waiting_page_shows_the_place_in_the_queue(client):
 
 
 # --- Batch upload --------------------------------------------------------------------------------
+
 
 def post_batch(client, files, *, model, **extra):
     data = {"image": files, "model": model, "g-recaptcha-response": "token", **extra}
@@ -181,7 +184,10 @@ def test_each_file_of_a_batch_needs_room_in_the_queue(client, settings, engine_m
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
     response = post_batch(client, photos(3), model=engine_model)
     assert ColorizationJob.objects.count() == 2
-    assert "“scan 3.png” was not uploaded: you already have 2 photos waiting" in client.get(response["Location"]).content.decode()
+    assert (
+        "“scan 3.png” was not uploaded: you already have 2 photos waiting"
+        in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_a_batch_status_reports_every_job(client):
@@ -199,7 +205,10 @@ def test_an_unknown_batch_is_404(client):
 
 def test_download_all_streams_a_zip_of_the_results(client):
     batch = uuid.uuid4()
-    jobs = [ColorizationJobFactory(batch=batch, succeeded=True, display_name=name) for name in ("Wedding", "Harbour", "Wedding")]
+    jobs = [
+        ColorizationJobFactory(batch=batch, succeeded=True, display_name=name)
+        for name in ("Wedding", "Harbour", "Wedding")
+    ]
     ColorizationJobFactory(batch=batch)  # still waiting: not in the ZIP
     response = client.get(reverse("gallery:batch_download", args=[batch]))
     assert response.status_code == 200 and response.streaming
@@ -208,7 +217,7 @@ def test_download_all_streams_a_zip_of_the_results(client):
     assert int(response["Content-Length"]) == len(body)
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert archive.namelist() == ["Wedding-colorized.png", "Harbour-colorized.png", "Wedding (2)-colorized.png"]
-        for job, name in zip(jobs, archive.namelist()):
+        for job, name in zip(jobs, archive.namelist(), strict=False):
             with job.result.open("rb") as handle:
                 assert archive.read(name) == handle.read()
 
@@ -222,6 +231,7 @@ def test_download_all_holds_no_archive_in_memory(client):
 
 
 # --- My photos -----------------------------------------------------------------------------------
+
 
 def test_my_photos_lists_the_jobs_this_browser_created(client, engine_model, recaptcha_passes):
     post_batch(client, photos(2), model=engine_model)
@@ -246,7 +256,9 @@ def test_my_photos_shows_status_thumbnail_and_download(client):
     assert "Succeeded" in html and done.thumbnail_url in html and done.jpeg_download_url in html
 
 
-def test_deleting_from_my_photos_comes_back_to_it(client, engine_model, recaptcha_passes, django_capture_on_commit_callbacks):
+def test_deleting_from_my_photos_comes_back_to_it(
+    client, engine_model, recaptcha_passes, django_capture_on_commit_callbacks
+):
     post_batch(client, photos(1), model=engine_model)
     job = ColorizationJob.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -258,7 +270,10 @@ def test_deleting_from_my_photos_comes_back_to_it(client, engine_model, recaptch
 
 def test_a_rerun_with_colour_points_is_remembered_too(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": '[{"x": 1, "y": 1, "color": "#ff0000"}]', "model": hint_model})
+    client.post(
+        reverse("gallery:job_recolorize", args=[job.public_id]),
+        {"hints": '[{"x": 1, "y": 1, "color": "#ff0000"}]', "model": hint_model},
+    )
     child = ColorizationJob.objects.get(parent=job)
     assert mine.remembered_in(client.session) == [str(child.public_id)]
 
@@ -271,6 +286,7 @@ def test_the_result_page_offers_its_private_link_to_copy(client):
 
 
 # --- Sharing: social cards on the gallery only ---------------------------------------------------
+
 
 def test_gallery_pages_carry_open_graph_and_twitter_cards(client):
     job = ColorizationJobFactory(public=True)
@@ -302,6 +318,7 @@ def test_private_pages_announce_nothing(client, page):
 
 # --- The smaller points --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def two_models(settings, engine_model, _random_weights_dir):
     """The engine model and one more installed (seeded random weights)."""
@@ -324,7 +341,9 @@ def test_the_model_list_is_offered_with_two_models(client, two_models):
 
 def test_after_an_error_the_chosen_model_is_kept_and_a_summary_says_what_to_do(client, two_models, recaptcha_passes):
     chosen = two_models[1]
-    response = post_batch(client, [SimpleUploadedFile("holiday.jpg", b"not a picture")], model=chosen, show_in_gallery="on")
+    response = post_batch(
+        client, [SimpleUploadedFile("holiday.jpg", b"not a picture")], model=chosen, show_in_gallery="on"
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert f'<option value="{chosen}" selected>' in html

@@ -17,8 +17,18 @@ pytestmark = pytest.mark.django_db
 
 # --- Cache-Control -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
-    "url", ["result_url", "original_url", "thumbnail_url", "png_download_url", "jpeg_download_url", "result_preview_url", "original_preview_url"]
+    "url",
+    [
+        "result_url",
+        "original_url",
+        "thumbnail_url",
+        "png_download_url",
+        "jpeg_download_url",
+        "result_preview_url",
+        "original_preview_url",
+    ],
 )
 def test_a_jobs_own_pictures_are_private(client, url):
     job = ColorizationJobFactory(succeeded=True)
@@ -37,10 +47,11 @@ def test_gallery_pictures_stay_public_and_immutable(client):
 
 # --- Content-Security-Policy -------------------------------------------------------------------
 
+
 def csp(response):
-    return dict(
-        (part.split()[0], part.split()[1:]) for part in response["Content-Security-Policy"].split(";") if part.strip()
-    )
+    return {
+        part.split()[0]: part.split()[1:] for part in response["Content-Security-Policy"].split(";") if part.strip()
+    }
 
 
 def scripts(html):
@@ -66,7 +77,7 @@ def test_pages_carry_a_csp_whose_inline_scripts_all_have_the_nonce(client, engin
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
     nonces = [source for source in script_src if source.startswith("'nonce-")]
     assert len(nonces) == 1
-    nonce = nonces[0][len("'nonce-"):-1]
+    nonce = nonces[0][len("'nonce-") : -1]
     tags = scripts(response.content.decode())
     assert tags, "every page has at least the no-js switch and site.js"
     for attributes in tags:
@@ -90,7 +101,9 @@ def test_each_response_gets_a_fresh_nonce(client):
 def test_the_upload_pages_external_scripts_are_only_ours_and_recaptchas(client):
     html = client.get(reverse("gallery:upload")).content.decode()
     sources = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
-    assert sources and all(src.startswith("/static/") or src.startswith("https://www.google.com/recaptcha/") for src in sources)
+    assert sources and all(
+        src.startswith("/static/") or src.startswith("https://www.google.com/recaptcha/") for src in sources
+    )
 
 
 def test_the_admin_pages_carry_the_policy_too(admin_client):
@@ -100,6 +113,7 @@ def test_the_admin_pages_carry_the_policy_too(admin_client):
 
 
 # --- The gallery never shows a file name ----------------------------------------------------------
+
 
 def test_gallery_captions_and_alt_texts_never_use_the_file_name(client):
     job = ColorizationJobFactory(public=True, display_name="Smith family, 12 Elm Street")
@@ -112,7 +126,10 @@ def test_gallery_captions_and_alt_texts_never_use_the_file_name(client):
         assert "Smith" not in html and "Elm Street" not in html
         assert f"Colorized photo #{job.pk}" in html
     # A gallery card's picture is named by the card's caption (its alt would only repeat it).
-    assert f'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">Colorized photo #{job.pk}</span>' in pages[0]
+    assert (
+        f'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">Colorized photo #{job.pk}</span>'
+        in pages[0]
+    )
 
 
 def test_the_owners_own_page_still_shows_the_name(client):
@@ -121,6 +138,7 @@ def test_the_owners_own_page_still_shows_the_name(client):
 
 
 # --- A re-run is a new private job ---------------------------------------------------------------
+
 
 def test_a_rerun_of_a_public_photo_is_private_until_its_owner_asks(client, hint_model):
     parent = ColorizationJobFactory(public=True, model_name=hint_model)
@@ -133,6 +151,7 @@ def test_a_rerun_of_a_public_photo_is_private_until_its_owner_asks(client, hint_
 
 
 # --- Delete this photo -------------------------------------------------------------------------------
+
 
 def test_the_result_page_offers_delete_this_photo(client):
     job = ColorizationJobFactory(succeeded=True)

@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from gallery.services import moderation, sweep, web, worker
 from gallery.models import FILE_FIELDS, ColorizationJob
+from gallery.services import moderation, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
 
@@ -320,8 +320,14 @@ def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
     job = create(engine_model)
     seen = []
     real_stage = worker._stage
-    monkeypatch.setattr(worker, "_stage", lambda job, stage: (real_stage(job, stage), seen.append(
-        ColorizationJob.objects.values_list("stage", flat=True).get(pk=job.pk))))
+    monkeypatch.setattr(
+        worker,
+        "_stage",
+        lambda job, stage: (
+            real_stage(job, stage),
+            seen.append(ColorizationJob.objects.values_list("stage", flat=True).get(pk=job.pk)),
+        ),
+    )
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert seen == ["colorizing", "saving"]

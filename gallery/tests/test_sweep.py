@@ -24,6 +24,7 @@ Review = ColorizationJob.Review
 
 # --- Heartbeats --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_model, monkeypatch):
     settings.GALLERY_HEARTBEAT_SECONDS = 0.1
@@ -65,14 +66,18 @@ def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_mo
 
 
 @pytest.mark.django_db
-def test_a_running_job_whose_heartbeat_stopped_is_requeued_and_its_task_row_ends_failed(settings, engine_model, django_capture_on_commit_callbacks):
+def test_a_running_job_whose_heartbeat_stopped_is_requeued_and_its_task_row_ends_failed(
+    settings, engine_model, django_capture_on_commit_callbacks
+):
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     with django_capture_on_commit_callbacks(execute=True):
         job = web.job_create(image=photo(), display_name="x.png", model_name=engine_model)
     job.refresh_from_db()
     long_ago = timezone.now() - timedelta(minutes=5)
     DBTaskResult.objects.filter(id=job.task_id).update(status="RUNNING", started_at=long_ago)
-    ColorizationJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago)
+    ColorizationJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep.jobs_requeue_stale() == (1, 0)
     old_task = DBTaskResult.objects.get(id=job.task_id)
@@ -94,7 +99,9 @@ def test_a_job_started_long_ago_but_beating_now_is_left_alone(settings):
 
 
 @pytest.mark.django_db
-def test_a_queued_job_whose_task_row_was_left_running_is_enqueued_again(settings, engine_model, django_capture_on_commit_callbacks):
+def test_a_queued_job_whose_task_row_was_left_running_is_enqueued_again(
+    settings, engine_model, django_capture_on_commit_callbacks
+):
     """The worker died between claiming the task and claiming the job."""
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     with django_capture_on_commit_callbacks(execute=True):
@@ -121,12 +128,15 @@ def test_the_message_of_a_job_that_keeps_losing_its_worker_says_what_happened(se
 
 # --- Retention ---------------------------------------------------------------------------------
 
+
 def days_ago(days):
     return timezone.now() - timedelta(days=days)
 
 
 @pytest.mark.django_db
-def test_expired_jobs_are_deleted_with_their_files_and_public_ones_kept(settings, caplog, django_capture_on_commit_callbacks):
+def test_expired_jobs_are_deleted_with_their_files_and_public_ones_kept(
+    settings, caplog, django_capture_on_commit_callbacks
+):
     settings.GALLERY_RETENTION_DAYS, settings.GALLERY_FAILED_RETENTION_DAYS = 30, 7
     expired = ColorizationJobFactory(succeeded=True, finished_at=days_ago(31))
     waiting_review = ColorizationJobFactory(succeeded=True, gallery_requested=True, finished_at=days_ago(31))
@@ -135,10 +145,18 @@ def test_expired_jobs_are_deleted_with_their_files_and_public_ones_kept(settings
     failed_old = ColorizationJobFactory(failed=True, finished_at=days_ago(8))
     failed_recent = ColorizationJobFactory(failed=True, finished_at=days_ago(6))
     queued = ColorizationJobFactory(queued_at=days_ago(60))
-    doomed_files = [Path(getattr(job, name).path) for job in (expired, failed_old) for name in ("original", "result", "thumbnail") if getattr(job, name)]
+    doomed_files = [
+        Path(getattr(job, name).path)
+        for job in (expired, failed_old)
+        for name in ("original", "result", "thumbnail")
+        if getattr(job, name)
+    ]
     assert all(path.exists() for path in doomed_files)
 
-    with caplog.at_level(logging.INFO, logger="gallery.services.sweep"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.INFO, logger="gallery.services.sweep"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         outcome = sweep.jobs_delete_expired()
 
     assert (outcome.finished, outcome.failed) == (2, 1)
@@ -161,6 +179,7 @@ def test_the_worker_command_applies_retention(settings, run_worker):
 
 
 # --- Upload temporary files --------------------------------------------------------------------
+
 
 def spool_file(directory, name, *, age):
     path = Path(directory) / name
@@ -187,7 +206,9 @@ def test_the_worker_command_cleans_the_upload_spool(settings, tmp_path, run_work
 
 
 @pytest.mark.django_db
-def test_a_spooled_upload_goes_through_and_leaves_nothing_behind(client, settings, tmp_path, engine_model, recaptcha_passes):
+def test_a_spooled_upload_goes_through_and_leaves_nothing_behind(
+    client, settings, tmp_path, engine_model, recaptcha_passes
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
@@ -197,7 +218,11 @@ def test_a_spooled_upload_goes_through_and_leaves_nothing_behind(client, setting
     spool.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(spool)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # spool even this small photo to a file
-    data = {"image": SimpleUploadedFile("big.png", noise_photo(200, 120)), "model": engine_model, "g-recaptcha-response": "t"}
+    data = {
+        "image": SimpleUploadedFile("big.png", noise_photo(200, 120)),
+        "model": engine_model,
+        "g-recaptcha-response": "t",
+    }
     assert client.post(reverse("gallery:upload"), data).status_code == 302
     assert list(spool.iterdir()) == []
 

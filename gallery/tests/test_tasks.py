@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from gallery.services import web
 from gallery.models import ColorizationJob
+from gallery.services import web
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
 

@@ -38,7 +38,9 @@ def test_upload_creates_a_job_and_redirects_to_its_private_page(client, engine_m
 
 
 @pytest.mark.parametrize(
-    "content", [b"%PDF-1.4 not an image", b"", png_bomb(), truncated_png()], ids=["not-an-image", "empty", "bomb", "truncated"]
+    "content",
+    [b"%PDF-1.4 not an image", b"", png_bomb(), truncated_png()],
+    ids=["not-an-image", "empty", "bomb", "truncated"],
 )
 def test_bad_upload_is_a_friendly_form_error_not_a_500(client, engine_model, recaptcha_passes, content):
     response = post_upload(client, content, model=engine_model)
@@ -123,7 +125,9 @@ def test_result_file_is_served_with_immutable_cache_headers(client):
 def test_each_result_has_its_own_url_and_an_old_url_stops_working(client):
     first, second = ColorizationJobFactory.create_batch(2, succeeded=True)
     assert first.result_url != second.result_url
-    stale_name_url = first.result_url.replace(first.result.name.rsplit("/", 1)[-1], second.result.name.rsplit("/", 1)[-1])
+    stale_name_url = first.result_url.replace(
+        first.result.name.rsplit("/", 1)[-1], second.result.name.rsplit("/", 1)[-1]
+    )
     assert client.get(stale_name_url).status_code == 404
 
 
@@ -131,7 +135,10 @@ def test_download_is_an_attachment_named_after_the_display_name(client):
     job = ColorizationJobFactory(succeeded=True, display_name="Grandma 1952")
     png = client.get(job.png_download_url)
     jpeg = client.get(job.jpeg_download_url)
-    assert png["Content-Disposition"].startswith("attachment") and "Grandma 1952-colorized.png" in png["Content-Disposition"]
+    assert (
+        png["Content-Disposition"].startswith("attachment")
+        and "Grandma 1952-colorized.png" in png["Content-Disposition"]
+    )
     assert jpeg["Content-Type"] == "image/jpeg"
 
 
@@ -153,7 +160,9 @@ def test_retry_post_queues_the_job_again(client, engine_model):
 def test_hints_post_creates_a_new_job(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     hints = json.dumps([{"x": 5, "y": 6, "color": "#336699"}])
-    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model})
+    response = client.post(
+        reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model}
+    )
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
     assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
     assert child.hints == [{"x": 5, "y": 6, "color": "#336699"}]
@@ -166,7 +175,9 @@ def test_result_page_of_a_hint_model_offers_colour_points(client, hint_model):
 
 def test_bad_hints_are_a_400_with_the_reason(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model})
+    response = client.post(
+        reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model}
+    )
     assert response.status_code == 400
     assert "at least one colour point" in response.content.decode()
 
@@ -186,7 +197,10 @@ def test_gallery_shows_only_requested_and_approved_jobs(client):
     html = client.get(reverse("gallery:gallery")).content.decode()
     assert public.gallery_title in html and waiting.gallery_title not in html and not_asked.gallery_title not in html
     assert public.gallery_thumbnail_url in html
-    assert waiting.thumbnail.name.rsplit("/", 1)[-1] not in html and not_asked.thumbnail.name.rsplit("/", 1)[-1] not in html
+    assert (
+        waiting.thumbnail.name.rsplit("/", 1)[-1] not in html
+        and not_asked.thumbnail.name.rsplit("/", 1)[-1] not in html
+    )
 
 
 def test_gallery_never_reveals_the_private_link(client):

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         spec = get_spec("compact")
         model = build_network(spec.name)
         state = torch.load(options["weights"], map_location="cpu", weights_only=True)
-        model.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+        model.load_state_dict(
+            {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+        )
         model.eval()
         images = holdout_images(options["work_dir"], 256)
         rows = sweep(model, images, TEMPERATURES, spec.input_size)

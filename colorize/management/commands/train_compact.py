@@ -13,10 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         defaults = TrainingConfig(dataset_root="", work_dir="", output="")
-        parser.add_argument("--data", default=str(settings.SHARED_DATA_DIR / "datasets"),
-                            help="folder holding train/ and train-extra/")
-        parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"),
-                            help="where the photo cache and the checkpoint live; rerun to resume")
+        parser.add_argument(
+            "--data", default=str(settings.SHARED_DATA_DIR / "datasets"), help="folder holding train/ and train-extra/"
+        )
+        parser.add_argument(
+            "--work-dir",
+            default=str(settings.DATA_DIR / "training"),
+            help="where the photo cache and the checkpoint live; rerun to resume",
+        )
         parser.add_argument("--output", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--steps", type=int, default=defaults.steps)
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)

@@ -110,7 +110,9 @@ class Command(DBWorkerCommand):
                     backoff = 1.0  # it had been running fine: this is a new outage
                 logger.error(
                     "Database error in the worker (%s: %s); reconnecting in %.0f s.",
-                    type(error).__name__, str(error).strip().splitlines()[0] if str(error).strip() else "", backoff,
+                    type(error).__name__,
+                    str(error).strip().splitlines()[0] if str(error).strip() else "",
+                    backoff,
                 )
                 connections.close_all()
                 time.sleep(backoff)
