@@ -31,7 +31,7 @@ class ValidatedUpload:
     size: int
 
 
-def model_choices(*, takes_hints=None):
+def model_choices(*, takes_hints: bool | None = None) -> list[tuple[str, str]]:
     specs = registry.installed_models()
     if takes_hints is not None:
         specs = [spec for spec in specs if spec.takes_hints == takes_hints]

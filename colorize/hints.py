@@ -123,7 +123,7 @@ def check_inside(hints: Iterable[Hint], image_size: tuple[int, int]) -> None:
 
 def hint_ab(color: str) -> npt.NDArray[np.float64]:
     """The ab of an sRGB colour (its L is not used: the photo decides lightness)."""
-    return colour.rgb_to_lab(np.array(parse_colour(color), dtype=np.float64) / 255.0)[1:]
+    return np.asarray(colour.rgb_to_lab(np.array(parse_colour(color), dtype=np.float64) / 255.0)[1:], dtype=np.float64)
 
 
 def network_inputs(
@@ -168,7 +168,10 @@ def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.N
     """Average pooling of (C, H, W) down to (C, *size); H and W are multiples of size."""
     channels, height, width = values.shape
     rows, columns = size
-    return values.reshape(channels, rows, height // rows, columns, width // columns).mean(axis=(2, 4))
+    means: npt.NDArray[np.float32] = values.reshape(channels, rows, height // rows, columns, width // columns).mean(
+        axis=(2, 4)
+    )
+    return means
 
 
 def anchor(
@@ -203,4 +206,5 @@ def anchor(
     contrast2 = (lightness[..., None] - lightness[hinted]) ** 2
     weight = np.exp(-distance2 / (2 * spatial_sigma**2) - contrast2 / (2 * settings_.lightness_sigma**2))  # (H, W, P)
     correction = (weight @ residual.T) / (weight.sum(-1, keepdims=True) + settings_.prior)  # (H, W, 2)
-    return (prediction + correction.transpose(2, 0, 1))[None].astype(np.float32)
+    anchored: npt.NDArray[np.float32] = (prediction + correction.transpose(2, 0, 1))[None].astype(np.float32)
+    return anchored

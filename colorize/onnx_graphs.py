@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -142,7 +143,7 @@ class _Graph:
             self.constants[name] = numpy_helper.from_array(value, name=name)
         return name
 
-    def op(self, op_type: str, inputs: list[str], name: str | None = None, **attributes: object) -> str:
+    def op(self, op_type: str, inputs: list[str], name: str | None = None, **attributes: Any) -> str:
         """Add a node with one output; the output is named after ``name`` (made unique)."""
         base = name or op_type.lower()
         output, suffix = base, 1
@@ -288,7 +289,7 @@ def _emit_siggraph17(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto]
         skips.append(x)
     conv1_2, conv2_2, conv3_3 = skips[:3]
     # (up block, up widths, shortcut block, skip, shortcut widths, refine layers)
-    decoder = [
+    decoder: list[tuple[str, int, int, str, str, int, list[Layer]]] = [
         ("model8", 512, 256, "model3short8", conv3_3, 256, [RELU, *_conv_block([256, 256, 256])]),
         ("model9", 256, 128, "model2short9", conv2_2, 128, [RELU, *_conv_block([128, 128])]),
         ("model10", 128, 128, "model1short10", conv1_2, 64, [RELU, Conv(128, 128), Activation("LeakyRelu", 0.2)]),

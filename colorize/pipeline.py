@@ -154,7 +154,7 @@ def recombine(base: Image.Image, ab_small: Float32, *, workers: int | None = Non
 
 
 # --- the entry point ----------------------------------------------------------------------------
-def _split_alpha(image):
+def _split_alpha(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
     """(base "L"/"RGB" image, alpha "L" image or None) for any PIL mode."""
     mode = image.mode
     if mode in ("RGBA", "RGBa", "LA", "La", "PA") or (mode == "P" and "transparency" in image.info):
@@ -175,7 +175,7 @@ def _lightness64(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     linear = np.take(_LINEAR64, pixels)
     y_row = colour.XYZ_FROM_RGB[1]
     luminance = linear * y_row.sum() if pixels.ndim == 2 else linear @ y_row
-    return 116.0 * colour.lab_f(luminance) - 16.0
+    return np.asarray(116.0 * colour.lab_f(luminance) - 16.0, dtype=np.float64)
 
 
 def network_input(base: Image.Image, size: int) -> Float32:

@@ -78,7 +78,7 @@ class JobUploadForm(UploadForm):
 
     bound_field_class = InvalidMarkingBoundField
 
-    image = PhotosField()
+    image = PhotosField()  # type: ignore[assignment]  # one photo or several, where the base form takes one
 
     show_in_gallery = forms.BooleanField(
         required=False,
@@ -94,8 +94,8 @@ class JobUploadForm(UploadForm):
             f"JPEG, PNG, WebP, TIFF, BMP or GIF, up to {filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)} each. "
             f"One photo, or up to {settings.GALLERY_BATCH_MAX_FILES} at once ({filesizeformat(settings.GALLERY_BATCH_MAX_BYTES)} in all)."
         )
-        model = self.fields["model"]
-        if len(model.choices) == 1:
+        model = cast(forms.ChoiceField, self.fields["model"])
+        if len(cast(list[tuple[str, str]], model.choices)) == 1:  # set from model_choices()
             model.widget = forms.HiddenInput()
         else:
             model.widget.attrs["class"] = "form-select"

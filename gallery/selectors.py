@@ -65,7 +65,7 @@ def results_zip(*, jobs: list[ColorizationJob]) -> ZipStream:
 
 
 def _chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes]:
-    with field.storage.open(field.name, "rb") as handle:
+    with field.storage.open(str(field.name), "rb") as handle:
         while chunk := handle.read(size):
             yield chunk
 
@@ -131,7 +131,7 @@ def typical_run_seconds(*, recent: int = 20) -> float | None:
             .order_by("-finished_at")
             .values_list("started_at", "finished_at")[:recent]
         )
-        seconds = [max((end - start).total_seconds(), 0.0) for start, end in runs]
+        seconds = [max((end - start).total_seconds(), 0.0) for start, end in runs if start and end]
         return statistics.median(seconds) if seconds else None
 
     value = cache.get(TYPICAL_RUN_CACHE_KEY)
