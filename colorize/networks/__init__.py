@@ -16,6 +16,10 @@ NETWORKS = {
 }
 
 
-def build_network(name: str) -> nn.Module:
-    """A fresh (randomly initialised) network for the registry model ``name``."""
+def build_network(name: str, state=None) -> nn.Module:
+    """A fresh (randomly initialised) network for the registry model ``name``; given the
+    ``state`` it will load, the compact network's version follows it (version 1 files have no
+    global context)."""
+    if name == "compact" and state is not None and not any(key.startswith("context.") for key in state):
+        return NETWORKS[name](context=False)
     return NETWORKS[name]()

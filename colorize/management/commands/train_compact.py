@@ -22,6 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--threads", type=int, default=defaults.threads)
+        parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+        parser.add_argument("--warmup", type=int, default=defaults.warmup, help="learning-rate warm-up steps")
+        parser.add_argument("--init-from", default=defaults.init_from,
+                            help="start from these weights (e.g. the previous compact model) instead of random ones")
+        parser.add_argument("--no-context", action="store_true", help="leave out the global-context branch (version 1)")
 
     def handle(self, *args, **options):
         logging.getLogger("colorize").setLevel(logging.INFO)
@@ -33,6 +38,10 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             seed=options["seed"],
             threads=options["threads"],
+            learning_rate=options["learning_rate"],
+            warmup=options["warmup"],
+            init_from=options["init_from"],
+            context=not options["no_context"],
         )
         model = train(config)
         export_weights(model, config.output)
