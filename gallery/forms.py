@@ -4,7 +4,7 @@ from django import forms
 from django.forms import BoundField
 
 from colorize.errors import BadHints
-from colorize.forms import UploadForm, model_choices
+from colorize.forms import UploadForm, VividnessField, model_choices
 from colorize.hints import Hint, parse_hints_json
 
 class InvalidMarkingBoundField(BoundField):
@@ -27,7 +27,7 @@ class JobUploadForm(UploadForm):
         help_text="Only after a moderator approves it. You can change your mind later.",
     )
 
-    field_order = ["image", "model", "show_in_gallery", "captcha"]
+    field_order = ["image", "model", "vividness", "show_in_gallery", "captcha"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +67,12 @@ class HintsForm(forms.Form):
         if not hints:
             raise forms.ValidationError("Click the picture to add at least one colour point.")
         return hints
+
+
+class VividnessForm(forms.Form):
+    """Colorize a finished job again at another vividness (the result page's buttons)."""
+
+    vividness = VividnessField(required=True)
 
 
 class GalleryChoiceForm(forms.Form):

@@ -1,5 +1,5 @@
-"""The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints,
-retry it, record the owner's gallery choice, delete it. The admin's actions reuse
+"""The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints
+or at another vividness, retry it, record the owner's gallery choice, delete it. The admin's actions reuse
 ``job_retry`` and ``job_delete`` through ``moderation``."""
 
 import io
@@ -14,7 +14,7 @@ from PIL import Image
 
 from colorize import imaging
 from colorize.hints import Hint, parse_hints
-from gallery.models import ColorizationJob
+from gallery.models import ColorizationJob, default_vividness
 from gallery.services.files import delete_names, job_files_deleter
 from gallery.services.queue import enqueue_on_commit
 
@@ -32,6 +32,13 @@ def sanitize_display_name(filename: str | None, *, default: str = "photo", max_l
     return name[:max_length].strip() or default
 
 
+def _vividness(value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise ValueError(f"vividness must be between 0 and 1, not {value!r}")
+    return value
+
+
 def _png(image: Image.Image) -> ContentFile:
     return ContentFile(imaging.encode_image(image, "png"), name="image.png")
 
@@ -46,11 +53,14 @@ def job_create(
     hints: Sequence[Hint] = (),
     gallery_requested: bool = False,
     parent: ColorizationJob | None = None,
+    vividness: float | None = None,
 ) -> ColorizationJob:
     """Store the (already validated) original under a generated name, create the job and
-    queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata."""
+    queue it. ``image`` is the decoded PIL image; it is kept as PNG, stripped of metadata.
+    ``vividness`` (0..1) defaults to settings.COLORIZE_DEFAULT_VIVIDNESS."""
     job = ColorizationJob(
         model_name=model_name,
+        vividness=default_vividness() if vividness is None else _vividness(vividness),
         hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
         parent=parent,
         display_name=sanitize_display_name(display_name),
@@ -70,9 +80,10 @@ def job_create(
 
 
 def job_recolorize(
-    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None
+    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None, vividness: float | None = None,
 ) -> ColorizationJob:
-    """A new job on a copy of ``job``'s original, steered by colour ``hints``."""
+    """A new job on a copy of ``job``'s original, steered by colour ``hints`` (at ``job``'s
+    vividness unless another is given)."""
     with job.original.open("rb") as handle:
         image = imaging.load_image(io.BytesIO(handle.read()), keep_gray=True)
     return job_create(
@@ -83,7 +94,13 @@ def job_recolorize(
         hints=hints,
         gallery_requested=job.gallery_requested,
         parent=job,
+        vividness=job.vividness if vividness is None else vividness,
     )
+
+
+def job_rerun_vividness(*, job: ColorizationJob, vividness: float) -> ColorizationJob:
+    """A new job like ``job`` (same model, same colour points) at another vividness."""
+    return job_recolorize(job=job, hints=parse_hints(job.hints), vividness=vividness)
 
 
 @transaction.atomic

@@ -72,7 +72,8 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         hints = parse_hints(job.hints)
         if hints and not job.takes_hints:
             return _fail(job, NO_HINTS.format(model=job.model_title))
-        result = pipeline.colorize(image, model=job.model_name, hints=hints)
+        colorized = pipeline.colorize_detailed(image, model=job.model_name, hints=hints, vividness=job.vividness)
+        result = colorized.image
         png = imaging.encode_image(result, "png")
         jpeg = imaging.encode_image(result.convert("RGB"), "jpeg")
         thumbnail = _thumbnail(result)
@@ -98,7 +99,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         delete_names(storage_fields.values(), job.original.storage)
         return _fail(job, STORE_FAILED)
     old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
-    if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields):
+    if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), suggestions=colorized.suggestions, **storage_fields):
         delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.
