@@ -1,4 +1,5 @@
 import json
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand
 from colorize import registry
 from colorize.hints import Anchoring
 from colorize.registry import default_model_name
-from colorize.training.evaluate import photo_paths
+from colorize.training.evaluate import photo_paths, use_vividness_rule, use_weights
 from colorize.training.hint_locality import evaluate_hints, format_summary
 
 
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--model", default=None, help="registry name; the default model if omitted")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
+        parser.add_argument("--weights", default=None,
+                            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model")
+        parser.add_argument("--vividness-rule", default=None,
+                            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)")
         parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
         parser.add_argument("--vividness", type=float, default=None, help="the default vividness if omitted")
         parser.add_argument("--no-ten-hints", action="store_true", help="skip the 10-hint PSNR")
@@ -49,10 +54,16 @@ class Command(BaseCommand):
             registry.MODELS[model] = replace(registry.get_spec(model), anchoring=anchoring)  # this process only
             self.stdout.write(f"anchoring: {anchoring}")
         self.stdout.write(f"hints on {model}: {len(paths)} photos from {source}, seed {options['seed']}")
-        results, summary = evaluate_hints(
-            paths, model, seed=options["seed"], max_side=options["max_side"], vividness=options["vividness"],
-            ten_hints=not options["no_ten_hints"],
-        )
+        with tempfile.TemporaryDirectory(prefix="evaluate-") as directory:
+            if options["weights"]:
+                use_weights(model, options["weights"], directory)
+                self.stdout.write(f"weights: {options['weights']}")
+            if options["vividness_rule"]:
+                self.stdout.write(f"vividness rule: {use_vividness_rule(model, options['vividness_rule'])}")
+            results, summary = evaluate_hints(
+                paths, model, seed=options["seed"], max_side=options["max_side"], vividness=options["vividness"],
+                ten_hints=not options["no_ten_hints"],
+            )
         self.stdout.write(format_summary(summary, model))
         if options["json"]:
             with open(options["json"], "w") as handle:
