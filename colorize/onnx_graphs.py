@@ -25,7 +25,8 @@ Graph facts, each matching the torch module:
   vividness (``colorize.decoding``), hint anchoring and the x4 upsampling are the pipeline's
   job, in numpy.
 - The compact network's optional global context (version 2, ``context.*`` in the file) is
-  GlobalAveragePool, 1x1 Conv, Relu, 1x1 Conv, added back with broadcasting.
+  GlobalAveragePool, 1x1 Conv, Relu, 1x1 Conv, added back with broadcasting; its prior
+  (``log_prior``) is optional too (compact-v1 has neither).
 
 Inputs are float32 ``[1, C, H, W]`` with H and W symbolic (multiples of 8; 16 for compact).
 """
@@ -314,7 +315,7 @@ def compact_widths(state: State) -> tuple[int, int, int, int]:
 
 
 def compact_has_context(state: State) -> bool:
-    """Version 2 of the compact network (global context, a measured colour prior)."""
+    """Whether the compact file has the global context branch (version 2 of the network)."""
     return any(key.startswith("context.") for key in state)
 
 
@@ -330,8 +331,7 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], O
         *_compact_conv(c2, c3, stride=2), *_compact_conv(c3, c3, dilation=2), *_compact_conv(c3, c3, dilation=4),
         BatchNorm(c3),
     ])
-    version2 = compact_has_context(state)
-    if version2:  # x + context(x): the image-wide mean of the features, through two 1x1 convs
+    if compact_has_context(state):  # x + context(x): the image-wide mean of the features, through two 1x1 convs
         context = g.op("GlobalAveragePool", [x], "context.0")
         for index, layer in ((1, Conv(c3, c3, kernel=1)), (2, RELU), (3, Conv(c3, c3, kernel=1))):
             context = g.layer(context, f"context.{index}", layer)
@@ -342,7 +342,7 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], O
                          [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)])
     logits = g.layer(x, "classify", Conv(c1, COMPACT_BINS, kernel=1))
     # The decoding (decode(), colorize.decoding) reads these three buffers of the file.
-    log_prior = g.weight("log_prior", (COMPACT_BINS,)) if version2 else _uniform_log_prior(g, COMPACT_BINS)
+    log_prior = g.weight("log_prior", (COMPACT_BINS,)) if "log_prior" in state else _uniform_log_prior(g, COMPACT_BINS)
     outputs = _distribution_outputs(
         logits, COMPACT_BINS, g.weight("bin_centres", (COMPACT_BINS, 2)), log_prior, g.weight("temperature", ()),
     )

@@ -48,7 +48,7 @@ class CompactColorizer(nn.Module):
     """Predicts normalised ab at a quarter of the input's resolution; the pipeline anchors it
     to the hints (colorize.hints.anchor) and upsamples it (the registry's output_stride)."""
 
-    def __init__(self, widths=(32, 64, 128, 256), temperature=0.38, context=True):
+    def __init__(self, widths=(32, 64, 128, 256), temperature=0.38, context=True, prior=True):
         super().__init__()
         c0, c1, c2, c3 = widths
         self.stem = nn.Sequential(*_conv(4, c0, stride=2), nn.BatchNorm2d(c0))
@@ -69,10 +69,10 @@ class CompactColorizer(nn.Module):
         self.classify = nn.Conv2d(c1, len(ab_bin_centres()), 1)
         self.register_buffer("bin_centres", ab_bin_centres() / 110.0)
         self.register_buffer("temperature", torch.tensor(float(temperature)))
-        # Version 2 only (with the context): uniform until measured (colorize.training.prior);
-        # then vividness has something to take out. Version 1 files have none (uniform).
+        # Uniform until measured (colorize.training.prior); then vividness has something to take
+        # out. The first files (compact-v1) have none: uniform.
         bins = len(ab_bin_centres())
-        self.register_buffer("log_prior", torch.full((bins,), -math.log(bins)) if context else None)
+        self.register_buffer("log_prior", torch.full((bins,), -math.log(bins)) if prior else None)
 
     def logits(self, l_norm, hint_ab_norm, hint_mask):
         x = self.stem(torch.cat((l_norm, hint_ab_norm, hint_mask - 0.5), dim=1))

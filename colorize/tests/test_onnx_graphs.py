@@ -23,7 +23,7 @@ NETWORKS = {
     "eccv16": ECCV16,
     "siggraph17": SIGGRAPH17,
     "compact": lambda: CompactColorizer(widths=(24, 48, 96, 192)),  # the registry's widths, version 2
-    "compact-v1": lambda: CompactColorizer(widths=(24, 48, 96, 192), context=False),  # no context, no prior
+    "compact-v1": lambda: CompactColorizer(widths=(24, 48, 96, 192), context=False, prior=False),  # neither
 }
 DISTRIBUTION_OUTPUTS = ["logits", "bin_ab", "bin_log_prior", "decode_temperature"]
 
@@ -260,16 +260,19 @@ def test_the_official_layouts_are_accepted(name, layouts):
     onnx_graphs.check_layout(name, state_from_layout(layouts[name]))
 
 
-@pytest.mark.parametrize("context", [True, False], ids=["v2", "v1"])
-def test_the_compact_layout_follows_the_files_widths_and_version(context):
-    network = CompactColorizer(widths=(8, 16, 16, 32), context=context)
+@pytest.mark.parametrize(("context", "prior"), [(True, True), (False, True), (False, False)], ids=["v2", "v1-prior", "v1"])
+def test_the_compact_layout_follows_the_files_widths_and_parts(context, prior):
+    network = CompactColorizer(widths=(8, 16, 16, 32), context=context, prior=prior)
     onnx_graphs.check_layout("compact", numpy_state(network))
 
 
-def test_a_version_2_file_without_its_prior_is_refused(compact_state):
+def test_a_compact_file_without_a_prior_decodes_with_a_uniform_one(compact_state):
     state = {key: value for key, value in compact_state.items() if key != "log_prior"}
-    with pytest.raises(WrongLayout, match=r"missing keys: 1 \(log_prior\)"):
-        onnx_graphs.check_layout("compact", state)
+    model = onnx_graphs.build("compact", state)
+    outputs = dict(zip([o.name for o in session(model).get_outputs()], session(model).run(None, {
+        "l_norm": np.zeros((1, 1, 32, 32), np.float32), "hint_ab": np.zeros((1, 2, 32, 32), np.float32),
+        "hint_mask": np.zeros((1, 1, 32, 32), np.float32)})))
+    assert np.allclose(outputs["bin_log_prior"], -np.log(529))
 
 
 def test_a_missing_key_is_refused(compact_state):

@@ -146,13 +146,14 @@ def test_prior_photos_come_from_train_and_never_from_the_holdout(tiny_dataset):
     assert train_photos[0] not in chosen
 
 
-def test_a_version_1_file_upgraded_to_version_2_predicts_the_same():
-    from colorize.training.prior import upgrade_to_version_2
+def test_a_compact_v1_file_given_a_prior_predicts_the_same_at_strength_0():
+    from colorize.training.prior import with_prior
 
     torch.manual_seed(0)
-    old = CompactColorizer((8, 16, 16, 16), context=False).eval()
-    state = upgrade_to_version_2(old.state_dict())
-    new = CompactColorizer((8, 16, 16, 16), context=True).eval()
+    old = CompactColorizer((8, 16, 16, 16), context=False, prior=False).eval()
+    state = with_prior(old.state_dict())
+    assert set(state) == set(old.state_dict()) | {"log_prior"}
+    new = CompactColorizer((8, 16, 16, 16), context=False, prior=True).eval()
     new.load_state_dict(state)
     l_norm = torch.rand(1, 1, 32, 32) - 0.5
     with torch.inference_mode():

@@ -48,17 +48,12 @@ def measure_log_prior(model, paths, input_size=256, batch=16):
     return torch.log(mean.clamp_min(1e-12)).float()
 
 
-def upgrade_to_version_2(state):
-    """A version 1 state_dict (no global context, no prior) as version 2 with the same outputs:
-    the context branch at zero (it adds nothing) and a uniform prior."""
-    if any(key.startswith("context.") for key in state):
-        return dict(state)
-    from colorize.networks.compact import CompactColorizer
+def with_prior(state):
+    """``state`` with a ``log_prior`` buffer (uniform, to be measured) if it has none yet; a
+    compact-v1 file keeps its layers and outputs."""
+    import math
 
-    widths = tuple(int(state[key].shape[0]) for key in ("stem.0.weight", "down4.0.weight", "down8.0.weight", "down16.0.weight"))
-    fresh = CompactColorizer(widths, context=True).state_dict()
-    upgraded = dict(state)
-    for key, value in fresh.items():
-        if key.startswith("context.") or key == "log_prior":
-            upgraded[key] = value.to(state["stem.0.weight"].dtype)
-    return upgraded
+    if "log_prior" in state:
+        return dict(state)
+    bins = state["bin_centres"].shape[0]
+    return {**state, "log_prior": torch.full((bins,), -math.log(bins), dtype=state["bin_centres"].dtype)}

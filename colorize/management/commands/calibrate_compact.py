@@ -8,7 +8,7 @@ from colorize import weights
 from colorize.networks import build_network
 from colorize.registry import get_spec
 from colorize.training.calibrate import choose_temperature, holdout_images, sweep
-from colorize.training.prior import measure_log_prior, prior_photos, upgrade_to_version_2
+from colorize.training.prior import measure_log_prior, prior_photos, with_prior
 
 TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0, 2.5)
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         spec = get_spec("compact")
         state = torch.load(options["weights"], map_location="cpu", weights_only=True)
-        state = upgrade_to_version_2(state)
+        state = with_prior(state)
         model = build_network(spec.name, state)
         model.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
         model.eval()
