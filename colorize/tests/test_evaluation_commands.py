@@ -71,7 +71,9 @@ def test_evaluate_hints_can_try_other_anchoring_constants(photos, capsys):
 def test_evaluate_model_takes_a_vividness_and_a_candidate_weight_file(photos, tmp_path, capsys):
     from colorize.training.prior import with_prior
 
-    state = with_prior(torch.load(Path(__file__).parents[1] / "weights" / "compact-v1.pt", weights_only=True))
+    from colorize.weights import source_path
+
+    state = with_prior(torch.load(source_path(registry.get_spec("compact")), weights_only=True))
     chroma2 = (state["bin_centres"].float() * 110).pow(2).sum(1)
     state["log_prior"] = torch.log_softmax(-chroma2 / (2 * 30.0**2), dim=0).half()  # greys common, like photos
     candidate = tmp_path / "candidate.pt"
