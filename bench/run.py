@@ -121,7 +121,9 @@ def main():
 
     django.setup()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--photos", default=str(ROOT.parent / "shared" / "datasets"), help="folder with bw/ or samples/")
+    parser.add_argument(
+        "--photos", default=str(ROOT.parent / "shared" / "datasets"), help="folder with bw/ or samples/"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per pipeline and case (alternating)")
     parser.add_argument("--models", default="eccv16,siggraph17")
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
@@ -136,12 +138,16 @@ def main():
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     from colorize.registry import native_bf16, torch_threads
 
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project COLORIZE_TORCH_THREADS "
-          f"(0: the idle CPUs at each run; {torch_threads()} now), reference {torch.get_num_threads()} (torch's default); "
-          f"{args.runs} alternating runs per pipeline, each in a fresh process; medians")
-    print(f"project networks: eccv16/siggraph17 in bfloat16 where the CPU has it natively (COLORIZE_CPU_BF16="
-          f"{os.environ.get('COLORIZE_CPU_BF16', 'auto')}; native bf16 here: {'yes' if native_bf16() else 'no'}); "
-          "the reference in float32")
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs; threads: project COLORIZE_TORCH_THREADS "
+        f"(0: the idle CPUs at each run; {torch_threads()} now), reference {torch.get_num_threads()} (torch's default); "
+        f"{args.runs} alternating runs per pipeline, each in a fresh process; medians"
+    )
+    print(
+        f"project networks: eccv16/siggraph17 in bfloat16 where the CPU has it natively (COLORIZE_CPU_BF16="
+        f"{os.environ.get('COLORIZE_CPU_BF16', 'auto')}; native bf16 here: {'yes' if native_bf16() else 'no'}); "
+        "the reference in float32"
+    )
     rows = []
     for model in models:
         weights_dir = work / "weights"
@@ -153,7 +159,10 @@ def main():
                 order = ("project", "reference") if run % 2 == 0 else ("reference", "project")
                 for name in order:
                     results[name].append(run_worker(name, model, photos[size], outputs[name], weights_dir))
-            median = {name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")} for name, runs in results.items()}
+            median = {
+                name: {key: statistics.median(r[key] for r in runs) for key in ("seconds", "peak_rss_mb")}
+                for name, runs in results.items()
+            }
             rows.append((model, size, median, psnr(outputs["project"], outputs["reference"])))
             print(f"  done: {model} {size} MP", flush=True)
 
@@ -164,14 +173,21 @@ def main():
     if compact is None:
         print("compact: skipped, its weights file colorize/weights/compact-v1.pt is not there yet")
     else:
-        seconds = [run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"] for _ in range(args.runs)]
+        seconds = [
+            run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"]
+            for _ in range(args.runs)
+        ]
         network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in compact.items())
-        print(f"compact: network alone on 256x256 (median): {network}; "
-              f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})")
+        print(
+            f"compact: network alone on 256x256 (median): {network}; "
+            f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})"
+        )
 
 
 def print_table(rows):
-    print("| model | photo | project s | reference s | speed-up | project peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |")
+    print(
+        "| model | photo | project s | reference s | speed-up | project peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for model, size, median, quality in rows:
         p, r = median["project"], median["reference"]

@@ -104,7 +104,11 @@ def _neighbour_index(bin_ab: Float32) -> npt.NDArray[np.intp]:
 
 
 def modes(
-    probabilities: npt.NDArray[np.floating], bin_ab: Float32, count: int, *, min_mass: float = MIN_MODE_MASS,
+    probabilities: npt.NDArray[np.floating],
+    bin_ab: Float32,
+    count: int,
+    *,
+    min_mass: float = MIN_MODE_MASS,
 ) -> list[list[tuple[Float32, float]]]:
     """The ``count`` strongest modes of distributions over the bins, (K, N) -> N lists: a mode
     is a bin whose probability is at least each neighbour's, scored by the mass of it and its
@@ -151,7 +155,9 @@ def suggestions(
     _, bins, height, width = probabilities.shape
     pooled = probabilities[0].reshape(bins, cells, height // cells, cells, width // cells).mean(axis=(2, 4))
     l_rows, l_columns = lightness.shape[-2:]
-    light = np.asarray(lightness, dtype=np.float64).reshape(cells, l_rows // cells, cells, l_columns // cells).mean((1, 3))
+    light = (
+        np.asarray(lightness, dtype=np.float64).reshape(cells, l_rows // cells, cells, l_columns // cells).mean((1, 3))
+    )
     found = modes(pooled.reshape(bins, cells * cells), bin_ab, count)
     grid = [
         [[_hex(light.flat[index], ab), round(mass, 3)] for ab, mass in cell_modes]

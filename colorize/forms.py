@@ -56,7 +56,10 @@ class ImageUploadField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Photo")
-        kwargs.setdefault("help_text", "JPEG, PNG, WebP, TIFF, BMP or GIF, up to %s." % filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES))
+        kwargs.setdefault(
+            "help_text",
+            "JPEG, PNG, WebP, TIFF, BMP or GIF, up to %s." % filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES),
+        )
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):

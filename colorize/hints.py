@@ -46,7 +46,9 @@ def parse_colour(color: object) -> tuple[int, int, int]:
     """'#rrggbb' -> (r, g, b) integers; BadHints for anything else."""
     match = _COLOUR_RE.match(str(color).strip())
     if not match:
-        raise BadHints(f"a hint colour must look like '#a0522d', not {color!r}", user_message="Colours must look like #rrggbb.")
+        raise BadHints(
+            f"a hint colour must look like '#a0522d', not {color!r}", user_message="Colours must look like #rrggbb."
+        )
     value = match.group(1)
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
@@ -75,7 +77,9 @@ def parse_hints(data: object, *, image_size: tuple[int, int] | None = None) -> t
         raise BadHints("hints must be a list of points", user_message="The colour points could not be read.")
     limit = max_hints()
     if len(data) > limit:
-        raise BadHints(f"{len(data)} hints, over the limit of {limit}", user_message=f"At most {limit} colour points, please.")
+        raise BadHints(
+            f"{len(data)} hints, over the limit of {limit}", user_message=f"At most {limit} colour points, please."
+        )
     hints = []
     for item in data:
         if isinstance(item, Hint):
@@ -147,12 +151,13 @@ def network_inputs(
     return ab, mask
 
 
-def grid_points(hints: Sequence[Hint], image_size: tuple[int, int]) -> list[tuple[float, float, npt.NDArray[np.float32]]]:
+def grid_points(
+    hints: Sequence[Hint], image_size: tuple[int, int]
+) -> list[tuple[float, float, npt.NDArray[np.float32]]]:
     """Each hint as (row, column) in fractions of the picture's height and width, and its
     normalised ab: what :func:`anchor` needs, at any grid size."""
     width, height = image_size
-    return [(hint.y / height, hint.x / width, (hint_ab(hint.color) / AB_SCALE).astype(np.float32))
-            for hint in hints]
+    return [(hint.y / height, hint.x / width, (hint_ab(hint.color) / AB_SCALE).astype(np.float32)) for hint in hints]
 
 
 @dataclass(frozen=True)
@@ -269,12 +274,16 @@ def anchor(
     if reach_sigma is None:
         result = hinted[0]
     else:
-        reach = _resize(np.exp(-np.square(distance) / np.float32(2 * reach_sigma**2)).astype(np.float32), hinted.shape[2:])
+        reach = _resize(
+            np.exp(-np.square(distance) / np.float32(2 * reach_sigma**2)).astype(np.float32), hinted.shape[2:]
+        )
         result = plain[0] + reach.max(axis=0) * (hinted[0] - plain[0])
     out_rows, out_columns = hinted.shape[2:]
-    residuals = np.stack([
-        ab - result[:, min(int(r * out_rows), out_rows - 1), min(int(c * out_columns), out_columns - 1)]
-        for r, c, ab in points
-    ])  # (P, 2)
+    residuals = np.stack(
+        [
+            ab - result[:, min(int(r * out_rows), out_rows - 1), min(int(c * out_columns), out_columns - 1)]
+            for r, c, ab in points
+        ]
+    )  # (P, 2)
     correction = np.einsum("phw,pc->chw", full, residuals) / np.maximum(full.sum(axis=0), 1.0)
     return (result + correction)[None].astype(np.float32)

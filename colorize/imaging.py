@@ -34,7 +34,9 @@ def _read_bytes(source, max_bytes):
         try:
             size = path.stat().st_size
             if max_bytes and size > max_bytes:
-                raise ImageTooLarge(f"{path} is {size} bytes, over the limit of {max_bytes}", user_message=_too_many_bytes(max_bytes))
+                raise ImageTooLarge(
+                    f"{path} is {size} bytes, over the limit of {max_bytes}", user_message=_too_many_bytes(max_bytes)
+                )
             data = path.read_bytes()
         except OSError as error:
             raise NotAnImage(f"cannot read {path}: {error}", user_message="This file could not be read.") from error
@@ -64,7 +66,9 @@ def _open(data, max_pixels):
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as error:
-            raise ImageTooLarge(str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS)) from error
+            raise ImageTooLarge(
+                str(error), user_message=_too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS)
+            ) from error
         except UnidentifiedImageError as error:
             raise NotAnImage(str(error)) from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
@@ -75,7 +79,9 @@ def _open(data, max_pixels):
     if width < 1 or height < 1:
         raise CorruptImage(f"the image declares a size of {width}x{height}")
     if max_pixels and width * height > max_pixels:
-        raise ImageTooLarge(f"{width}x{height} pixels, over the limit of {max_pixels}", user_message=_too_many_pixels(max_pixels))
+        raise ImageTooLarge(
+            f"{width}x{height} pixels, over the limit of {max_pixels}", user_message=_too_many_pixels(max_pixels)
+        )
     return image
 
 

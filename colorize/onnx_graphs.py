@@ -43,7 +43,15 @@ from onnx import TensorProto, helper, numpy_helper
 from colorize.errors import WrongLayout
 
 __all__ = [
-    "NETWORKS", "OPSET", "build", "check_layout", "compact", "compact_widths", "eccv16", "expected_layout", "siggraph17",
+    "NETWORKS",
+    "OPSET",
+    "build",
+    "check_layout",
+    "compact",
+    "compact_widths",
+    "eccv16",
+    "expected_layout",
+    "siggraph17",
 ]
 
 OPSET = 17
@@ -163,12 +171,20 @@ class _Graph:
             if layer.bias:
                 inputs.append(self.weight(f"{key}.bias", (layer.c_out,)))
             return self.op(
-                "Conv", inputs, key, kernel_shape=[k, k], strides=[layer.stride] * 2,
-                pads=[pad] * 4, dilations=[layer.dilation] * 2,
+                "Conv",
+                inputs,
+                key,
+                kernel_shape=[k, k],
+                strides=[layer.stride] * 2,
+                pads=[pad] * 4,
+                dilations=[layer.dilation] * 2,
             )
         if isinstance(layer, ConvUp):
-            inputs = [x, self.weight(f"{key}.weight", (layer.c_in, layer.c_out, 4, 4)),
-                      self.weight(f"{key}.bias", (layer.c_out,))]
+            inputs = [
+                x,
+                self.weight(f"{key}.weight", (layer.c_in, layer.c_out, 4, 4)),
+                self.weight(f"{key}.bias", (layer.c_out,)),
+            ]
             return self.op("ConvTranspose", inputs, key, kernel_shape=[4, 4], strides=[2, 2], pads=[1] * 4)
         if isinstance(layer, BatchNorm):
             parts = ("weight", "bias", "running_mean", "running_var")
@@ -186,7 +202,11 @@ class _Graph:
         return x
 
     def model(
-        self, inputs: list[onnx.ValueInfoProto], outputs: Outputs, state: State, metadata: Mapping[str, str] | None,
+        self,
+        inputs: list[onnx.ValueInfoProto],
+        outputs: Outputs,
+        state: State,
+        metadata: Mapping[str, str] | None,
     ) -> onnx.ModelProto:
         """Close the graph: name its outputs (output name -> (value, shape)) and attach the
         weights as float32."""
@@ -197,13 +217,20 @@ class _Graph:
             for key in dict.fromkeys(self.weights)
         ]
         graph = helper.make_graph(
-            self.nodes, "colorize", inputs,
-            [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape) for name, (_value, shape) in outputs.items()],
+            self.nodes,
+            "colorize",
+            inputs,
+            [
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+                for name, (_value, shape) in outputs.items()
+            ],
             initializer=[*initializers, *self.constants.values()],
         )
         opset = helper.make_opsetid("", OPSET)
         model = helper.make_model(
-            graph, opset_imports=[opset], producer_name="colorize.onnx_graphs",
+            graph,
+            opset_imports=[opset],
+            producer_name="colorize.onnx_graphs",
             ir_version=helper.find_min_ir_version_for([opset]),
         )
         if metadata:
@@ -258,9 +285,19 @@ def _emit_eccv16(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], Ou
     x = "l_norm"
     for number, (widths, last_stride, dilation) in enumerate(_ZHANG_BLOCKS, start=1):
         x = g.sequential(x, f"model{number}", _conv_block(widths, last_stride=last_stride, dilation=dilation))
-    logits = g.sequential(x, "model8", [
-        ConvUp(512, 256), RELU, Conv(256, 256), RELU, Conv(256, 256), RELU, Conv(256, ECCV16_BINS, kernel=1),
-    ])
+    logits = g.sequential(
+        x,
+        "model8",
+        [
+            ConvUp(512, 256),
+            RELU,
+            Conv(256, 256),
+            RELU,
+            Conv(256, 256),
+            RELU,
+            Conv(256, ECCV16_BINS, kernel=1),
+        ],
+    )
     # model_out, the 1x1 conv after the softmax, holds the 313 bin centres: (2, 313, 1, 1) -> (313, 2).
     shape = g.constant("bin_centres.shape", np.array([2, ECCV16_BINS], np.int64))
     flat = g.op("Reshape", [g.weight("model_out.weight", (2, ECCV16_BINS, 1, 1)), shape], "model_out.flat")
@@ -327,10 +364,16 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], O
     x = g.sequential(x, "stem", [*_compact_conv(4, c0, stride=2), BatchNorm(c0)])
     skip4 = g.sequential(x, "down4", [*_compact_conv(c0, c1, stride=2), *_compact_conv(c1, c1), BatchNorm(c1)])
     skip8 = g.sequential(skip4, "down8", [*_compact_conv(c1, c2, stride=2), *_compact_conv(c2, c2), BatchNorm(c2)])
-    x = g.sequential(skip8, "down16", [
-        *_compact_conv(c2, c3, stride=2), *_compact_conv(c3, c3, dilation=2), *_compact_conv(c3, c3, dilation=4),
-        BatchNorm(c3),
-    ])
+    x = g.sequential(
+        skip8,
+        "down16",
+        [
+            *_compact_conv(c2, c3, stride=2),
+            *_compact_conv(c3, c3, dilation=2),
+            *_compact_conv(c3, c3, dilation=4),
+            BatchNorm(c3),
+        ],
+    )
     if compact_has_context(state):  # x + context(x): the image-wide mean of the features, through two 1x1 convs
         context = g.op("GlobalAveragePool", [x], "context.0")
         for index, layer in ((1, Conv(c3, c3, kernel=1)), (2, RELU), (3, Conv(c3, c3, kernel=1))):
@@ -338,13 +381,20 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], O
         x = g.op("Add", [x, context], "context.sum")
     for name, c_in, c_out, skip in (("up8", c3, c2, skip8), ("up4", c2, c1, skip4)):  # _Up.forward
         up = g.layer(x, f"{name}.up", ConvUp(c_in, c_out))
-        x = g.sequential(g.op("Add", [up, skip], f"{name}.sum"), f"{name}.refine",
-                         [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)])
+        x = g.sequential(
+            g.op("Add", [up, skip], f"{name}.sum"),
+            f"{name}.refine",
+            [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)],
+        )
     logits = g.layer(x, "classify", Conv(c1, COMPACT_BINS, kernel=1))
     # The decoding (decode(), colorize.decoding) reads these three buffers of the file.
     log_prior = g.weight("log_prior", (COMPACT_BINS,)) if "log_prior" in state else _uniform_log_prior(g, COMPACT_BINS)
     outputs = _distribution_outputs(
-        logits, COMPACT_BINS, g.weight("bin_centres", (COMPACT_BINS, 2)), log_prior, g.weight("temperature", ()),
+        logits,
+        COMPACT_BINS,
+        g.weight("bin_centres", (COMPACT_BINS, 2)),
+        log_prior,
+        g.weight("temperature", ()),
     )
     return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], outputs
 

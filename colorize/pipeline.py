@@ -258,7 +258,11 @@ def predict(
 
 
 def predict_ab(
-    spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int], vividness: float | None = None,
+    spec: registry.ModelSpec,
+    l_norm: Float32,
+    hints: Sequence[Hint],
+    image_size: tuple[int, int],
+    vividness: float | None = None,
 ) -> Float32:
     """Run the network (decoding, hint anchoring): ab in Lab units, 1x2xSxS."""
     ab_norm = predict(spec, l_norm, hints, image_size, resolve_vividness(vividness)).ab_norm
@@ -277,7 +281,10 @@ class Colorized:
 
 
 def colorize(
-    image: Image.Image, model: str | None = None, hints: Sequence[Hint] = (), vividness: float | None = None,
+    image: Image.Image,
+    model: str | None = None,
+    hints: Sequence[Hint] = (),
+    vividness: float | None = None,
 ) -> Image.Image:
     """Colorize ``image`` (any PIL mode; a colour photo is colorized from its lightness alone)
     with ``model`` (the default model if None), steered by ``hints`` where the model takes

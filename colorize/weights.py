@@ -69,7 +69,13 @@ def _progress(total, initial, label, enabled):
     from tqdm import tqdm
 
     return tqdm(
-        total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=label, disable=not enabled,
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=label,
+        disable=not enabled,
         leave=False,
     )
 
@@ -142,7 +148,9 @@ def _source_location(spec, source):
     return path
 
 
-def _fetch_source(spec: "ModelSpec", location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool) -> Path:
+def _fetch_source(
+    spec: "ModelSpec", location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool
+) -> Path:
     """Download (or copy) the published file into place after checking its sha256."""
     target = source_path(spec)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,7 +203,9 @@ def convert(spec: "ModelSpec", source: Path, sha256: str) -> Path:
 
     state = checkpoint.read_state_dict(source)
     onnx_graphs.check_layout(spec.network, state)
-    model = onnx_graphs.build(spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256})
+    model = onnx_graphs.build(
+        spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256}
+    )
     target = runtime_path(spec)
     with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".tmp", delete=False) as tmp:
         partial = Path(tmp.name)

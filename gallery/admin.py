@@ -49,15 +49,48 @@ class ColorizationJobAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["approve_for_gallery", "hide_from_gallery", "retry_failed"]
     readonly_fields = [
-        "public_id", "link", "status", "model_name", "hints", "parent", "display_name",
-        "original_preview", "result_preview", "original_width", "original_height", "original_bytes",
-        "result_bytes", "queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id",
-        "error_message", "created_at", "gallery_requested", "gallery_reviewed_at",
+        "public_id",
+        "link",
+        "status",
+        "model_name",
+        "hints",
+        "parent",
+        "display_name",
+        "original_preview",
+        "result_preview",
+        "original_width",
+        "original_height",
+        "original_bytes",
+        "result_bytes",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "run_seconds",
+        "attempts",
+        "task_id",
+        "error_message",
+        "created_at",
+        "gallery_requested",
+        "gallery_reviewed_at",
     ]
     fieldsets = [
         (None, {"fields": ["public_id", "link", "status", "model_name", "hints", "parent", "error_message"]}),
-        ("Pictures", {"fields": ["display_name", "original_preview", "result_preview", ("original_width", "original_height"), ("original_bytes", "result_bytes")]}),
-        ("Timing", {"fields": ["queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id", "created_at"]}),
+        (
+            "Pictures",
+            {
+                "fields": [
+                    "display_name",
+                    "original_preview",
+                    "result_preview",
+                    ("original_width", "original_height"),
+                    ("original_bytes", "result_bytes"),
+                ]
+            },
+        ),
+        (
+            "Timing",
+            {"fields": ["queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id", "created_at"]},
+        ),
         ("Gallery", {"fields": ["gallery_requested", "gallery_review", "gallery_reviewed_at"]}),
     ]
 
@@ -95,7 +128,9 @@ class ColorizationJobAdmin(admin.ModelAdmin):
     @admin.action(description="Approve selected for the gallery")
     def approve_for_gallery(self, request, queryset):
         count = moderation.jobs_approve(jobs=queryset)
-        self.message_user(request, f"{count} job(s) approved; those whose owner asked for it are now public.", messages.SUCCESS)
+        self.message_user(
+            request, f"{count} job(s) approved; those whose owner asked for it are now public.", messages.SUCCESS
+        )
 
     @admin.action(description="Hide selected from the gallery")
     def hide_from_gallery(self, request, queryset):

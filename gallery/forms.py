@@ -7,6 +7,7 @@ from colorize.errors import BadHints
 from colorize.forms import UploadForm, VividnessField, model_choices
 from colorize.hints import Hint, parse_hints_json
 
+
 class InvalidMarkingBoundField(BoundField):
     """Adds Bootstrap's ``is-invalid`` class to a field's widget while the field has errors."""
 
@@ -35,7 +36,9 @@ class JobUploadForm(UploadForm):
 
 
 class RetryForm(forms.Form):
-    model = forms.ChoiceField(label="Try again with", choices=(), widget=forms.Select(attrs={"class": "form-select mb-3"}))
+    model = forms.ChoiceField(
+        label="Try again with", choices=(), widget=forms.Select(attrs={"class": "form-select mb-3"})
+    )
 
     def __init__(self, *args, job=None, **kwargs):
         kwargs.setdefault("auto_id", "retry-%s")  # the select is #retry-model
@@ -49,7 +52,9 @@ class RetryForm(forms.Form):
 class HintsForm(forms.Form):
     """Colour hints as JSON ([{x, y, color}], original-image pixels), from the result page."""
 
-    hints = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."})
+    hints = forms.CharField(
+        widget=forms.HiddenInput, error_messages={"required": "Click the picture to add at least one colour point."}
+    )
     model = forms.ChoiceField(label="Model", choices=(), widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, job, **kwargs):
@@ -61,7 +66,9 @@ class HintsForm(forms.Form):
 
     def clean_hints(self) -> tuple[Hint, ...]:
         try:
-            hints = parse_hints_json(self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height))
+            hints = parse_hints_json(
+                self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height)
+            )
         except BadHints as error:
             raise forms.ValidationError(error.user_message) from None
         if not hints:

@@ -64,16 +64,23 @@ class ColorizationJob(models.Model):
     model_name = models.CharField("model", max_length=64)
     hints = models.JSONField(default=list, blank=True, help_text="Colour hints: [{x, y, color}] in original pixels.")
     vividness = models.FloatField(
-        default=default_vividness, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        default=default_vividness,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="0: the most conservative colours, 1: the most vivid.",
     )
     suggestions = models.JSONField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Colours the model found likely, per cell of a small grid (colorize.decoding.suggestions), "
-                  "kept by the worker for the hint tool.",
+        "kept by the worker for the hint tool.",
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
         help_text="The job this one re-colorizes (with hints).",
     )
 

@@ -23,9 +23,13 @@ def job_get(*, public_id: UUID | str) -> ColorizationJob | None:
 
 def gallery_jobs() -> QuerySet[ColorizationJob]:
     """Jobs in the public gallery: finished, asked for by their owner, approved by an admin."""
-    return ColorizationJob.objects.filter(
-        gallery_requested=True, gallery_review=ColorizationJob.Review.APPROVED, status=Status.SUCCEEDED
-    ).exclude(thumbnail="").order_by("-gallery_reviewed_at", "-pk")
+    return (
+        ColorizationJob.objects.filter(
+            gallery_requested=True, gallery_review=ColorizationJob.Review.APPROVED, status=Status.SUCCEEDED
+        )
+        .exclude(thumbnail="")
+        .order_by("-gallery_reviewed_at", "-pk")
+    )
 
 
 def gallery_page(*, page_number: int | str = 1, per_page: int | None = None) -> Page:

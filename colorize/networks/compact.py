@@ -58,7 +58,9 @@ class CompactColorizer(nn.Module):
             *_conv(c2, c3, stride=2), *_conv(c3, c3, dilation=2), *_conv(c3, c3, dilation=4), nn.BatchNorm2d(c3)
         )
         if context:
-            self.context = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c3, c3, 1), nn.ReLU(True), nn.Conv2d(c3, c3, 1))
+            self.context = nn.Sequential(
+                nn.AdaptiveAvgPool2d(1), nn.Conv2d(c3, c3, 1), nn.ReLU(True), nn.Conv2d(c3, c3, 1)
+            )
             # Starts as "no context", so weights trained without it load and carry on unchanged.
             nn.init.zeros_(self.context[3].weight)
             nn.init.zeros_(self.context[3].bias)

@@ -266,6 +266,7 @@ def test_a_plain_pickle_of_a_dict_is_not_a_weight_file(tmp_path):
 
 def test_the_reader_imports_neither_torch_nor_django():
     code = "import sys; sys.modules['torch'] = sys.modules['django'] = None; import colorize.checkpoint"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]
+    )
     assert result.returncode == 0, result.stderr

@@ -22,7 +22,9 @@ def photos(tmp_path):
 
 def test_writes_each_photo_at_full_size_and_reports_each_file(engine_weights, photos, tmp_path, capsys):
     out = tmp_path / "out"
-    call_command("colorize", str(photos / "street.jpg"), str(photos / "portrait.png"), "--out-dir", str(out), "--model", "eccv16")
+    call_command(
+        "colorize", str(photos / "street.jpg"), str(photos / "portrait.png"), "--out-dir", str(out), "--model", "eccv16"
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("ok ") for line in lines)
     assert Image.open(out / "street.png").size == (60, 40)
@@ -53,7 +55,14 @@ def test_hints_file_is_applied_to_its_photo(engine_weights, photos, tmp_path):
     hints.write_text(json.dumps({"street.jpg": [{"x": 15, "y": 10, "color": "#2040ff"}]}))
     call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / "plain"), "--model", "siggraph17")
     call_command(
-        "colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / "hinted"), "--model", "siggraph17", "--hints", str(hints)
+        "colorize",
+        str(photos / "street.jpg"),
+        "--out-dir",
+        str(tmp_path / "hinted"),
+        "--model",
+        "siggraph17",
+        "--hints",
+        str(hints),
     )
     plain = np.asarray(Image.open(tmp_path / "plain" / "street.png")).astype(int)
     hinted = np.asarray(Image.open(tmp_path / "hinted" / "street.png")).astype(int)
@@ -64,8 +73,16 @@ def test_hints_file_is_applied_to_its_photo(engine_weights, photos, tmp_path):
 def test_vividness_is_passed_to_the_model(engine_weights, photos, tmp_path):
     outputs = {}
     for value in ("0", "1"):
-        call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / value), "--model", "eccv16",
-                     "--vividness", value)
+        call_command(
+            "colorize",
+            str(photos / "street.jpg"),
+            "--out-dir",
+            str(tmp_path / value),
+            "--model",
+            "eccv16",
+            "--vividness",
+            value,
+        )
         outputs[value] = np.asarray(Image.open(tmp_path / value / "street.png")).astype(int)
     assert not np.array_equal(outputs["0"], outputs["1"])
 
@@ -80,14 +97,32 @@ def test_bad_hints_file_is_a_clear_error(engine_weights, photos, tmp_path):
     hints = tmp_path / "hints.json"
     hints.write_text("{not json")
     with pytest.raises(CommandError, match="not valid JSON"):
-        call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path), "--model", "siggraph17", "--hints", str(hints))
+        call_command(
+            "colorize",
+            str(photos / "street.jpg"),
+            "--out-dir",
+            str(tmp_path),
+            "--model",
+            "siggraph17",
+            "--hints",
+            str(hints),
+        )
 
 
 def test_hints_for_a_model_without_hints_are_refused(engine_weights, photos, tmp_path):
     hints = tmp_path / "hints.json"
     hints.write_text(json.dumps({"street.jpg": [{"x": 1, "y": 1, "color": "#a0522d"}]}))
     with pytest.raises(CommandError, match="does not take colour hints"):
-        call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path), "--model", "eccv16", "--hints", str(hints))
+        call_command(
+            "colorize",
+            str(photos / "street.jpg"),
+            "--out-dir",
+            str(tmp_path),
+            "--model",
+            "eccv16",
+            "--hints",
+            str(hints),
+        )
 
 
 def test_says_clearly_when_no_model_is_installed(no_weights, photos, tmp_path):
@@ -97,4 +132,6 @@ def test_says_clearly_when_no_model_is_installed(no_weights, photos, tmp_path):
 
 def test_says_clearly_when_the_chosen_model_is_not_installed(no_weights, photos, tmp_path):
     with pytest.raises(CommandError, match="not installed.*fetch_weights siggraph17"):
-        call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / "out"), "--model", "siggraph17")
+        call_command(
+            "colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / "out"), "--model", "siggraph17"
+        )

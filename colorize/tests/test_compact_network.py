@@ -104,7 +104,7 @@ def test_anchoring_works_at_a_finer_output_grid_too():
 
 
 def test_grid_points_are_fractions_of_the_picture():
-    (row, column, ab), = grid_points([Hint(x=100, y=50, color="#0000ff")], (200, 100))
+    ((row, column, ab),) = grid_points([Hint(x=100, y=50, color="#0000ff")], (200, 100))
     assert (row, column) == (0.5, 0.5)
     assert ab[1] < -0.5  # blue: strongly negative b
 

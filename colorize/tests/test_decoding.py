@@ -46,8 +46,9 @@ def test_taking_the_prior_out_makes_colours_more_saturated():
 def test_a_uniform_prior_leaves_only_the_temperature():
     logits = logits_peaked_at((20, 30, 1.0))
     uniform = np.full(len(BINS), -np.log(len(BINS)), np.float32)
-    assert np.allclose(decoding.decode(logits, BINS, uniform, 1.0, 1.0), decoding.decode(logits, BINS, uniform, 0.0, 1.0),
-                       atol=1e-6)
+    assert np.allclose(
+        decoding.decode(logits, BINS, uniform, 1.0, 1.0), decoding.decode(logits, BINS, uniform, 0.0, 1.0), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,9 @@ def test_vividness_maps_onto_strength_and_temperature(rule, vividness, expected)
 
 
 def test_modes_are_the_distinct_peaks_strongest_first():
-    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.2), (50, 30, 0.5), (-40, -60, 0.3), spread=6))[0, :, 0, 0]
+    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.2), (50, 30, 0.5), (-40, -60, 0.3), spread=6))[
+        0, :, 0, 0
+    ]
     (found,) = decoding.modes(probabilities[:, None], BINS, 4)
     assert len(found) == 3
     assert [tuple(np.round(ab * 110)) for ab, _ in found] == [(50, 30), (-40, -60), (0, 0)]

@@ -80,11 +80,25 @@ def test_evaluate_model_takes_a_vividness_and_a_candidate_weight_file(photos, tm
     torch.save(state, candidate)
     rows = {}
     for vividness in ("0", "1"):
-        call_command("evaluate_model", str(photos), "--model", "compact", "--weights", str(candidate),
-                     "--hints", "0", "--vividness", vividness, "--vividness-rule", "0,0.5")
+        call_command(
+            "evaluate_model",
+            str(photos),
+            "--model",
+            "compact",
+            "--weights",
+            str(candidate),
+            "--hints",
+            "0",
+            "--vividness",
+            vividness,
+            "--vividness-rule",
+            "0,0.5",
+        )
         printed = capsys.readouterr().out
         assert f"vividness {float(vividness)}" in printed
-        rows[vividness] = float(next(line for line in printed.splitlines() if line.startswith("| 0 hints")).split("|")[4])
+        rows[vividness] = float(
+            next(line for line in printed.splitlines() if line.startswith("| 0 hints")).split("|")[4]
+        )
     assert rows["1"] > rows["0"]  # colourfulness grows with vividness once there is a prior
 
 

@@ -100,8 +100,13 @@ def tiny_model(settings, tmp_path, monkeypatch, base_url):
     """A registry model whose weights are a 512 KiB file served on loopback."""
     settings.COLORIZE_WEIGHTS_DIR = tmp_path / "weights"
     spec = replace(
-        registry.get_spec("compact"), name="tiny", bundled=False, source_file="tiny.pth", runtime_file="tiny.onnx",
-        sha256=SHA, url=f"{base_url}/good.pth",
+        registry.get_spec("compact"),
+        name="tiny",
+        bundled=False,
+        source_file="tiny.pth",
+        runtime_file="tiny.onnx",
+        sha256=SHA,
+        url=f"{base_url}/good.pth",
     )
     monkeypatch.setitem(registry.MODELS, "tiny", spec)
     return spec

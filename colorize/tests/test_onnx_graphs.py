@@ -111,14 +111,26 @@ def torch_outputs(name, network, l_norm, hint_ab, hint_mask):
     """What each of the graph's outputs should be, from the torch module."""
     with torch.inference_mode():
         if name == "eccv16":
-            return {"logits": network.logits(l_norm).numpy(), "bin_ab": network.model_out.weight[:, :, 0, 0].T.numpy(),
-                    "bin_log_prior": np.full(313, -np.log(313), np.float32), "decode_temperature": np.float32(1.0)}
+            return {
+                "logits": network.logits(l_norm).numpy(),
+                "bin_ab": network.model_out.weight[:, :, 0, 0].T.numpy(),
+                "bin_log_prior": np.full(313, -np.log(313), np.float32),
+                "decode_temperature": np.float32(1.0),
+            }
         if name == "siggraph17":
-            return {"ab_norm": network(l_norm, hint_ab, hint_mask).numpy(),
-                    "class_logits": network.classify(l_norm, hint_ab, hint_mask).numpy()}
-        log_prior = network.log_prior.numpy() if network.log_prior is not None else np.full(529, -np.log(529), np.float32)
-        return {"logits": network.logits(l_norm, hint_ab, hint_mask).numpy(), "bin_ab": network.bin_centres.numpy(),
-                "bin_log_prior": log_prior, "decode_temperature": network.temperature.numpy()}
+            return {
+                "ab_norm": network(l_norm, hint_ab, hint_mask).numpy(),
+                "class_logits": network.classify(l_norm, hint_ab, hint_mask).numpy(),
+            }
+        log_prior = (
+            network.log_prior.numpy() if network.log_prior is not None else np.full(529, -np.log(529), np.float32)
+        )
+        return {
+            "logits": network.logits(l_norm, hint_ab, hint_mask).numpy(),
+            "bin_ab": network.bin_centres.numpy(),
+            "bin_log_prior": log_prior,
+            "decode_temperature": network.temperature.numpy(),
+        }
 
 
 def onnx_outputs(name, runner, l_norm, hint_ab, hint_mask):
@@ -133,8 +145,14 @@ def main_output(name, outputs):
     return outputs["ab_norm" if name == "siggraph17" else "logits"]
 
 
-CASES = [("eccv16", False), ("siggraph17", False), ("siggraph17", True), ("compact", False), ("compact", True),
-         ("compact-v1", True)]
+CASES = [
+    ("eccv16", False),
+    ("siggraph17", False),
+    ("siggraph17", True),
+    ("compact", False),
+    ("compact", True),
+    ("compact-v1", True),
+]
 
 
 @pytest.mark.parametrize(("name", "hinted"), CASES)
@@ -251,8 +269,10 @@ def layouts():
 
 
 def state_from_layout(layout):
-    return {key: np.zeros(shape, np.int64 if key.endswith("num_batches_tracked") else np.float32)
-            for key, shape in layout.items()}
+    return {
+        key: np.zeros(shape, np.int64 if key.endswith("num_batches_tracked") else np.float32)
+        for key, shape in layout.items()
+    }
 
 
 @pytest.mark.parametrize("name", ["eccv16", "siggraph17"])
@@ -260,7 +280,9 @@ def test_the_official_layouts_are_accepted(name, layouts):
     onnx_graphs.check_layout(name, state_from_layout(layouts[name]))
 
 
-@pytest.mark.parametrize(("context", "prior"), [(True, True), (False, True), (False, False)], ids=["v2", "v1-prior", "v1"])
+@pytest.mark.parametrize(
+    ("context", "prior"), [(True, True), (False, True), (False, False)], ids=["v2", "v1-prior", "v1"]
+)
 def test_the_compact_layout_follows_the_files_widths_and_parts(context, prior):
     network = CompactColorizer(widths=(8, 16, 16, 32), context=context, prior=prior)
     onnx_graphs.check_layout("compact", numpy_state(network))
@@ -269,9 +291,19 @@ def test_the_compact_layout_follows_the_files_widths_and_parts(context, prior):
 def test_a_compact_file_without_a_prior_decodes_with_a_uniform_one(compact_state):
     state = {key: value for key, value in compact_state.items() if key != "log_prior"}
     model = onnx_graphs.build("compact", state)
-    outputs = dict(zip([o.name for o in session(model).get_outputs()], session(model).run(None, {
-        "l_norm": np.zeros((1, 1, 32, 32), np.float32), "hint_ab": np.zeros((1, 2, 32, 32), np.float32),
-        "hint_mask": np.zeros((1, 1, 32, 32), np.float32)})))
+    outputs = dict(
+        zip(
+            [o.name for o in session(model).get_outputs()],
+            session(model).run(
+                None,
+                {
+                    "l_norm": np.zeros((1, 1, 32, 32), np.float32),
+                    "hint_ab": np.zeros((1, 2, 32, 32), np.float32),
+                    "hint_mask": np.zeros((1, 1, 32, 32), np.float32),
+                },
+            ),
+        )
+    )
     assert np.allclose(outputs["bin_log_prior"], -np.log(529))
 
 
@@ -312,6 +344,7 @@ def test_wrong_layout_is_a_colorize_error_with_a_user_message():
 
 def test_the_graph_builder_imports_neither_torch_nor_django():
     code = "import sys; sys.modules['torch'] = sys.modules['django'] = None; import colorize.onnx_graphs"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]
+    )
     assert result.returncode == 0, result.stderr

@@ -27,7 +27,9 @@ def pytorch_result(spec, state, image, hints, vividness):
     """The same pipeline with the PyTorch network (and its PyTorch decoding) in place of the
     runtime and colorize.decoding."""
     network = build_network(spec.network, state).eval()
-    network.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+    network.load_state_dict(
+        {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    )
     base = image.convert("L")
     l_norm = pipeline.network_input(base, spec.input_size)
 

@@ -104,7 +104,9 @@ def test_hints_for_a_model_without_hints_are_refused(engine_weights):
         colorize(photo(), model="eccv16", hints=[Hint(1, 1, "#a0522d")])
 
 
-@pytest.mark.parametrize("hint", [Hint(1, 1, "red"), Hint(1, 1, "#12345"), Hint(-5, 1, "#a0522d"), Hint(1, 999, "#a0522d")])
+@pytest.mark.parametrize(
+    "hint", [Hint(1, 1, "red"), Hint(1, 1, "#12345"), Hint(-5, 1, "#a0522d"), Hint(1, 999, "#a0522d")]
+)
 def test_bad_hints_are_refused(engine_weights, hint):
     with pytest.raises(BadHints):
         colorize(photo(), model="siggraph17", hints=[hint])
@@ -166,10 +168,12 @@ def test_a_vividness_outside_0_to_1_is_refused(engine_weights, vividness):
 
 def test_no_vividness_means_the_default_one(engine_weights, settings):
     settings.COLORIZE_DEFAULT_VIVIDNESS = 0.8
-    assert np.array_equal(np.asarray(colorize(photo(), model="eccv16")),
-                          np.asarray(colorize(photo(), model="eccv16", vividness=0.8)))
-    assert not np.array_equal(np.asarray(colorize(photo(), model="eccv16")),
-                              np.asarray(colorize(photo(), model="eccv16", vividness=0.2)))
+    assert np.array_equal(
+        np.asarray(colorize(photo(), model="eccv16")), np.asarray(colorize(photo(), model="eccv16", vividness=0.8))
+    )
+    assert not np.array_equal(
+        np.asarray(colorize(photo(), model="eccv16")), np.asarray(colorize(photo(), model="eccv16", vividness=0.2))
+    )
 
 
 def test_vividness_leaves_a_model_that_regresses_ab_alone(engine_weights):

@@ -31,7 +31,9 @@ def test_installed_models_follow_the_weights_directory(engine_weights, monkeypat
     assert [spec.name for spec in registry.installed_models()] == ["eccv16", "siggraph17"]
 
 
-def test_default_model_prefers_the_setting_then_siggraph17_eccv16_compact(engine_weights, settings, monkeypatch, tmp_path):
+def test_default_model_prefers_the_setting_then_siggraph17_eccv16_compact(
+    engine_weights, settings, monkeypatch, tmp_path
+):
     settings.COLORIZE_DEFAULT_MODEL = "eccv16"
     assert registry.default_model_name() == "eccv16"
     settings.COLORIZE_DEFAULT_MODEL = ""

@@ -30,9 +30,17 @@ def tiny_dataset(tmp_path):
 
 def tiny_config(root, steps):
     return TrainingConfig(
-        dataset_root=str(root / "data"), work_dir=str(root / "work"), output=str(root / "out.pt"),
-        widths=(8, 16, 16, 16), steps=steps, batch_size=4, crop=32, cache_size=40, holdout=1,
-        checkpoint_every=1, threads=1,
+        dataset_root=str(root / "data"),
+        work_dir=str(root / "work"),
+        output=str(root / "out.pt"),
+        widths=(8, 16, 16, 16),
+        steps=steps,
+        batch_size=4,
+        crop=32,
+        cache_size=40,
+        holdout=1,
+        checkpoint_every=1,
+        threads=1,
     )
 
 

@@ -34,8 +34,12 @@ def sweep(model, images, temperatures, input_size):
     """Mean PSNR and colourfulness at each temperature, with the grayscale and truth baselines."""
     l_norm, _ = to_lab_norm(images)
     small = F.interpolate(l_norm, size=(input_size, input_size), mode="bilinear", align_corners=False)
-    logits = torch.cat([model.logits(chunk, torch.zeros_like(chunk).expand(-1, 2, -1, -1), torch.zeros_like(chunk))
-                        for chunk in small.split(25)])
+    logits = torch.cat(
+        [
+            model.logits(chunk, torch.zeros_like(chunk).expand(-1, 2, -1, -1), torch.zeros_like(chunk))
+            for chunk in small.split(25)
+        ]
+    )
     gray = _as_rgb(l_norm, torch.zeros_like(l_norm).expand(-1, 2, -1, -1))
     rows = {
         "grayscale": (np.mean([psnr(g, t) for g, t in zip(gray, images)]), 0.0),

@@ -95,7 +95,10 @@ def use_weights(model, path, directory):
 
     path = Path(path)
     spec = replace(
-        registry.get_spec(model), source_file=path.name, runtime_file=f"{path.stem}.onnx", bundled=False,
+        registry.get_spec(model),
+        source_file=path.name,
+        runtime_file=f"{path.stem}.onnx",
+        bundled=False,
     )
     settings.COLORIZE_WEIGHTS_DIR = Path(directory)
     weights.convert(spec, path, weights.sha256_of(path))

@@ -82,7 +82,9 @@ def augment(batch, rng, crop):
         y, x = rng.integers(0, side - size + 1, size=2)
         patch = torch.from_numpy(np.ascontiguousarray(image[y : y + size, x : x + size])).permute(2, 0, 1)[None]
         if size != crop:
-            patch = F.interpolate(patch.float(), size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
+            patch = F.interpolate(
+                patch.float(), size=(crop, crop), mode="bilinear", antialias=True, align_corners=False
+            )
             patch = patch.round().clamp(0, 255).byte()
         patch = patch[0].permute(1, 2, 0).numpy()
         out[index] = patch[:, ::-1] if rng.random() < 0.5 else patch
@@ -175,7 +177,9 @@ def train(config):
         optimizer.step()
 
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        progress.set_postfix(loss=f"{running:.3f}", img_s=f"{(step + 1 - start) * config.batch_size / (time.monotonic() - began):.0f}")
+        progress.set_postfix(
+            loss=f"{running:.3f}", img_s=f"{(step + 1 - start) * config.batch_size / (time.monotonic() - began):.0f}"
+        )
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
             save_checkpoint(checkpoint, model, optimizer, rng, step + 1, config)
     return model

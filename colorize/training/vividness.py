@@ -29,7 +29,9 @@ def sweep(paths, model, pairs, *, max_side=None):
         inputs = {"l_norm": l_norm}
         if spec.takes_hints:
             size = spec.input_size
-            inputs.update(hint_ab=np.zeros((1, 2, size, size), np.float32), hint_mask=np.zeros((1, 1, size, size), np.float32))
+            inputs.update(
+                hint_ab=np.zeros((1, 2, size, size), np.float32), hint_mask=np.zeros((1, 1, size, size), np.float32)
+            )
         outputs = runtime.run(spec, inputs)
         for strength, temperature in pairs:
             ab = decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
@@ -52,6 +54,8 @@ def format_rows(rows):
     ]
     for key, (quality, colour) in rows.items():
         if isinstance(key, tuple):
-            lines.append(f"| {key[0]:.2f} | {key[1]:.2f} | {quality:.2f} | {quality - gray:+.2f} | {colour:.1f} | "
-                         f"{colour / truth:.0%} |")
+            lines.append(
+                f"| {key[0]:.2f} | {key[1]:.2f} | {quality:.2f} | {quality - gray:+.2f} | {colour:.1f} | "
+                f"{colour / truth:.0%} |"
+            )
     return "\n".join(lines)

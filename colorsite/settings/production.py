@@ -30,7 +30,9 @@ ALLOWED_HOSTS = required(
     "the site's host names, comma-separated (e.g. colorsite.example.org,.elasticbeanstalk.com)",
 )
 for _name, _value, _test_key in zip(
-    ("RECAPTCHA_PUBLIC_KEY", "RECAPTCHA_PRIVATE_KEY"), (RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY), recaptcha_test_keys
+    ("RECAPTCHA_PUBLIC_KEY", "RECAPTCHA_PRIVATE_KEY"),
+    (RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY),
+    recaptcha_test_keys,
 ):
     required(_name, _value, "the site's own reCAPTCHA keys")
     if _value == _test_key:

@@ -39,7 +39,8 @@ def production_venv(tmp_path_factory):
     python = directory / "bin" / "python"
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", ROOT / "requirements.txt"],
-        check=True, timeout=900,
+        check=True,
+        timeout=900,
     )
     return directory
 
@@ -55,7 +56,11 @@ def run_manage(production_venv, tmp_path):
     def run(*args):
         return subprocess.run(
             [production_venv / "bin" / "python", "manage.py", *map(str, args)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     return run
@@ -63,7 +68,10 @@ def run_manage(production_venv, tmp_path):
 
 def test_holds_no_pytorch_nor_gpu_packages(production_venv):
     listed = subprocess.run(
-        [production_venv / "bin" / "python", "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True
+        [production_venv / "bin" / "python", "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.lower()
     names = [line.split("==")[0] for line in listed.splitlines()]
     assert not [name for name in names if name.startswith(FORBIDDEN)]

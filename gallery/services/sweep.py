@@ -40,7 +40,9 @@ def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
         if job.task_id and task_is_pending(job.task_id):
             continue  # still waiting its turn in a busy queue
         with transaction.atomic():
-            if ColorizationJob.objects.filter(pk=job.pk, status=Status.QUEUED, task_id=job.task_id).update(queued_at=now):
+            if ColorizationJob.objects.filter(pk=job.pk, status=Status.QUEUED, task_id=job.task_id).update(
+                queued_at=now
+            ):
                 requeued += 1
                 enqueue_on_commit(job)
     return requeued, failed

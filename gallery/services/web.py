@@ -20,6 +20,7 @@ from gallery.services.queue import enqueue_on_commit
 
 Status = ColorizationJob.Status
 
+
 def sanitize_display_name(filename: str | None, *, default: str = "photo", max_length: int = 80) -> str:
     """A harmless display name from a user's file name: no path, no extension, no control or
     markup characters, a bounded length. Only ever shown, never used to store anything."""
@@ -80,7 +81,11 @@ def job_create(
 
 
 def job_recolorize(
-    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None, vividness: float | None = None,
+    *,
+    job: ColorizationJob,
+    hints: Sequence[Hint],
+    model_name: str | None = None,
+    vividness: float | None = None,
 ) -> ColorizationJob:
     """A new job on a copy of ``job``'s original, steered by colour ``hints`` (at ``job``'s
     vividness unless another is given)."""
@@ -116,7 +121,9 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
     job.attempts = 0
     job.queued_at = timezone.now()
     job.started_at = job.finished_at = None
-    job.save(update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"])
+    job.save(
+        update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"]
+    )
     enqueue_on_commit(job)
     return job
 

@@ -68,7 +68,9 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         return None
     try:
         with job.original.open("rb") as handle:
-            image = imaging.load_image(io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True)
+            image = imaging.load_image(
+                io.BytesIO(handle.read()), max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True
+            )
         hints = parse_hints(job.hints)
         if hints and not job.takes_hints:
             return _fail(job, NO_HINTS.format(model=job.model_title))
@@ -99,7 +101,9 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         delete_names(storage_fields.values(), job.original.storage)
         return _fail(job, STORE_FAILED)
     old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
-    if _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), suggestions=colorized.suggestions, **storage_fields):
+    if _finish(
+        job, status=Status.SUCCEEDED, result_bytes=len(png), suggestions=colorized.suggestions, **storage_fields
+    ):
         delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.

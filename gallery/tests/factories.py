@@ -25,8 +25,12 @@ class ColorizationJobFactory(factory.django.DjangoModelFactory):
             finished_at=factory.LazyFunction(timezone.now),
             attempts=1,
             result=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, mode="RGB"), name="result.png")),
-            result_jpeg=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")),
-            thumbnail=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="thumb.jpg")),
+            result_jpeg=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")
+            ),
+            thumbnail=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="thumb.jpg")
+            ),
         )
         failed = factory.Trait(
             status=ColorizationJob.Status.FAILED,

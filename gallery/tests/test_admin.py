@@ -25,7 +25,9 @@ def test_changelist_lists_jobs_with_previews_and_filters(admin_client):
         assert title in html
 
 
-@pytest.mark.parametrize("query", ["?status__exact=failed", "?gallery=pending", "?gallery=public", "?model_name=compact", "?q=Harbour"])
+@pytest.mark.parametrize(
+    "query", ["?status__exact=failed", "?gallery=pending", "?gallery=public", "?model_name=compact", "?q=Harbour"]
+)
 def test_filters_and_search_work(admin_client, query):
     ColorizationJobFactory(failed=True, display_name="Harbour")
     assert admin_client.get(reverse(CHANGELIST) + query).status_code == 200
@@ -69,7 +71,9 @@ def test_bulk_delete_deletes_the_files(admin_client, django_capture_on_commit_ca
     job = ColorizationJobFactory(succeeded=True)
     paths = [Path(getattr(job, f).path) for f in ("original", "result", "result_jpeg", "thumbnail")]
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"})
+        admin_client.post(
+            reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"}
+        )
     assert not ColorizationJob.objects.exists()
     assert not any(p.exists() for p in paths)
 

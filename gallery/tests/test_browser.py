@@ -23,8 +23,14 @@ from gallery.models import ColorizationJob
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / (
     "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts/screenshots"
@@ -53,8 +59,14 @@ def worker():
     from django_tasks_db.management.commands.db_worker import Worker
 
     runner = Worker(
-        queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="browser-test-worker", excluded_queue_names=[],
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-test-worker",
+        excluded_queue_names=[],
     )
 
     def run():
@@ -90,11 +102,15 @@ def new_page(browser, live_server, **context_options):
     context = browser.new_context(base_url=live_server.url, accept_downloads=True, **context_options)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.route("https://www.google.com/recaptcha/**", lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN))
+    page.route(
+        "https://www.google.com/recaptcha/**",
+        lambda route: route.fulfill(status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN),
+    )
     # Nothing else may leave the machine: the site must not need any CDN.
-    page.route(lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
-               lambda route: route.abort())
+    page.route(
+        lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
+        lambda route: route.abort(),
+    )
     return page
 
 
@@ -123,7 +139,9 @@ def upload(page, photo, *, gallery=True):
     page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
 
 
-def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, engine_model, recaptcha_passes, old_photo, tmp_path):
+def test_upload_wait_compare_download_and_gallery(
+    browser, live_server, worker, engine_model, recaptcha_passes, old_photo, tmp_path
+):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     upload(page, old_photo)
     page.locator("[data-dropzone-preview]").wait_for(state="visible")
@@ -167,7 +185,9 @@ def test_upload_wait_compare_download_and_gallery(browser, live_server, worker, 
     assert download_info.value.suggested_filename.endswith(".jpg")
 
     # A phone-sized view of the same page.
-    phone = new_page(browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = new_page(
+        browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     phone.goto(job.get_absolute_url())
     phone.locator("[data-compare]").wait_for(state="visible")
     shot(phone, "result-phone")
@@ -252,8 +272,15 @@ def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
     swatches = page.get_by_role("group", name="Suggested colours for point 1").get_by_role("button")
     swatches.first.wait_for()
-    expected = job.suggested_colours(*(int(v) for v in (page.get_by_label("Point 1: x in pixels").input_value(),
-                                                       page.get_by_label("Point 1: y in pixels").input_value())))
+    expected = job.suggested_colours(
+        *(
+            int(v)
+            for v in (
+                page.get_by_label("Point 1: x in pixels").input_value(),
+                page.get_by_label("Point 1: y in pixels").input_value(),
+            )
+        )
+    )
     assert swatches.count() == len(expected) >= 1
     swatches.nth(swatches.count() - 1).click()
     assert page.get_by_label("Colour of point 1").input_value() == expected[-1]["color"]
@@ -283,7 +310,9 @@ def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
     assert page.get_by_label("Point 2: x in pixels").input_value() == "40"
 
 
-def test_vividness_from_the_upload_to_a_more_vivid_run(browser, live_server, worker, engine_model, recaptcha_passes, old_photo):
+def test_vividness_from_the_upload_to_a_more_vivid_run(
+    browser, live_server, worker, engine_model, recaptcha_passes, old_photo
+):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     upload(page, old_photo, gallery=False)
     slider = page.get_by_label("Vividness")
@@ -302,7 +331,9 @@ def test_vividness_from_the_upload_to_a_more_vivid_run(browser, live_server, wor
     assert (child.parent_id, child.vividness, child.status) == (first.pk, 0.55, "succeeded")
 
 
-def test_result_page_follows_the_job_live_without_reloading(browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker):
+def test_result_page_follows_the_job_live_without_reloading(
+    browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker
+):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
     upload(page, old_photo, gallery=False)
     page.get_by_role("button", name="Colorize").click()

@@ -288,8 +288,11 @@ def test_job_run_keeps_the_suggested_colours_for_the_hint_tool(engine_model):
 def test_suggested_colours_are_looked_up_by_the_cell_of_the_point():
     job = ColorizationJobFactory(succeeded=True)
     job.original_width, job.original_height = 200, 100
-    job.suggestions = {"rows": 2, "columns": 2, "cells": [[["#000001", 0.5]], [["#000002", 0.5]],
-                                                          [["#000003", 0.9], ["#000033", 0.1]], []]}
+    job.suggestions = {
+        "rows": 2,
+        "columns": 2,
+        "cells": [[["#000001", 0.5]], [["#000002", 0.5]], [["#000003", 0.9], ["#000033", 0.1]], []],
+    }
     assert job.suggested_colours(150, 10) == [{"color": "#000002", "probability": 0.5}]
     assert [s["color"] for s in job.suggested_colours(0, 99)] == ["#000003", "#000033"]
     assert job.suggested_colours(199, 99) == []
@@ -298,8 +301,9 @@ def test_suggested_colours_are_looked_up_by_the_cell_of_the_point():
 
 
 def test_job_rerun_vividness_keeps_the_model_and_the_colour_points(hint_model):
-    parent = ColorizationJobFactory(succeeded=True, model_name=hint_model, hints=[{"x": 1, "y": 2, "color": "#ff0000"}],
-                                    vividness=0.5)
+    parent = ColorizationJobFactory(
+        succeeded=True, model_name=hint_model, hints=[{"x": 1, "y": 2, "color": "#ff0000"}], vividness=0.5
+    )
     child = web.job_rerun_vividness(job=parent, vividness=0.75)
     assert child.parent == parent and child.model_name == hint_model
     assert child.hints == parent.hints and child.vividness == 0.75

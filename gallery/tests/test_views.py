@@ -38,7 +38,9 @@ def test_upload_creates_a_job_and_redirects_to_its_private_page(client, engine_m
 
 
 @pytest.mark.parametrize(
-    "content", [b"%PDF-1.4 not an image", b"", png_bomb(), truncated_png()], ids=["not-an-image", "empty", "bomb", "truncated"]
+    "content",
+    [b"%PDF-1.4 not an image", b"", png_bomb(), truncated_png()],
+    ids=["not-an-image", "empty", "bomb", "truncated"],
 )
 def test_bad_upload_is_a_friendly_form_error_not_a_500(client, engine_model, recaptcha_passes, content):
     response = post_upload(client, content, model=engine_model)
@@ -123,7 +125,9 @@ def test_result_file_is_served_with_immutable_cache_headers(client):
 def test_each_result_has_its_own_url_and_an_old_url_stops_working(client):
     first, second = ColorizationJobFactory.create_batch(2, succeeded=True)
     assert first.result_url != second.result_url
-    stale_name_url = first.result_url.replace(first.result.name.rsplit("/", 1)[-1], second.result.name.rsplit("/", 1)[-1])
+    stale_name_url = first.result_url.replace(
+        first.result.name.rsplit("/", 1)[-1], second.result.name.rsplit("/", 1)[-1]
+    )
     assert client.get(stale_name_url).status_code == 404
 
 
@@ -131,7 +135,10 @@ def test_download_is_an_attachment_named_after_the_display_name(client):
     job = ColorizationJobFactory(succeeded=True, display_name="Grandma 1952")
     png = client.get(job.png_download_url)
     jpeg = client.get(job.jpeg_download_url)
-    assert png["Content-Disposition"].startswith("attachment") and "Grandma 1952-colorized.png" in png["Content-Disposition"]
+    assert (
+        png["Content-Disposition"].startswith("attachment")
+        and "Grandma 1952-colorized.png" in png["Content-Disposition"]
+    )
     assert jpeg["Content-Type"] == "image/jpeg"
 
 
@@ -153,7 +160,9 @@ def test_retry_post_queues_the_job_again(client, engine_model):
 def test_hints_post_creates_a_new_job(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     hints = json.dumps([{"x": 5, "y": 6, "color": "#336699"}])
-    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model})
+    response = client.post(
+        reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model}
+    )
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
     assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
     assert child.hints == [{"x": 5, "y": 6, "color": "#336699"}]
@@ -166,7 +175,9 @@ def test_result_page_of_a_hint_model_offers_colour_points(client, hint_model):
 
 def test_bad_hints_are_a_400_with_the_reason(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    response = client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model})
+    response = client.post(
+        reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model}
+    )
     assert response.status_code == 400
     assert "at least one colour point" in response.content.decode()
 
@@ -280,8 +291,9 @@ def test_a_model_without_a_distribution_says_vividness_has_no_effect(client):
 
 
 def test_vividness_post_colorizes_again_as_a_new_job(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5,
-                                 hints=[{"x": 5, "y": 6, "color": "#336699"}])
+    job = ColorizationJobFactory(
+        succeeded=True, model_name="compact", vividness=0.5, hints=[{"x": 5, "y": 6, "color": "#336699"}]
+    )
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
     assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
@@ -319,12 +331,19 @@ def test_suggestions_come_from_what_the_worker_kept_without_running_a_model(clie
 
     monkeypatch.setattr("colorize.runtime.load", no_model)
     monkeypatch.setattr("colorize.runtime.run", no_model)
-    job = ColorizationJobFactory(succeeded=True, suggestions={
-        "rows": 1, "columns": 2, "cells": [[["#aa3322", 0.6], ["#224488", 0.3]], [["#55aa55", 0.9]]],
-    })
+    job = ColorizationJobFactory(
+        succeeded=True,
+        suggestions={
+            "rows": 1,
+            "columns": 2,
+            "cells": [[["#aa3322", 0.6], ["#224488", 0.3]], [["#55aa55", 0.9]]],
+        },
+    )
     response = suggestions_of(client, job, x=10, y=5)
     assert response.status_code == 200 and response["X-Robots-Tag"].startswith("noindex")
-    assert response.json() == {"colours": [{"color": "#aa3322", "probability": 0.6}, {"color": "#224488", "probability": 0.3}]}
+    assert response.json() == {
+        "colours": [{"color": "#aa3322", "probability": 0.6}, {"color": "#224488", "probability": 0.3}]
+    }
     assert suggestions_of(client, job, x=40, y=31).json() == {"colours": [{"color": "#55aa55", "probability": 0.9}]}
 
 

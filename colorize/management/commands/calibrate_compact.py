@@ -22,10 +22,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--weights", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--output", default=None, help="write the calibrated file here (default: in place)")
-        parser.add_argument("--data", default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
-                            help="folder holding train/ (the prior is measured on its photos)")
-        parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"),
-                            help="holds holdout.json, the photos held out of training")
+        parser.add_argument(
+            "--data",
+            default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
+            help="folder holding train/ (the prior is measured on its photos)",
+        )
+        parser.add_argument(
+            "--work-dir",
+            default=str(settings.DATA_DIR / "training"),
+            help="holds holdout.json, the photos held out of training",
+        )
         parser.add_argument("--prior-photos", type=int, default=1000, help="train/ photos to measure the prior on")
         parser.add_argument("--no-temperature", action="store_true", help="keep the file's temperature")
         parser.add_argument("--margin", type=float, default=0.25, help="allowed PSNR loss against grayscale, dB")
@@ -36,7 +42,9 @@ class Command(BaseCommand):
         state = torch.load(options["weights"], map_location="cpu", weights_only=True)
         state = with_prior(state)
         model = build_network(spec.name, state)
-        model.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+        model.load_state_dict(
+            {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+        )
         model.eval()
 
         paths = prior_photos(options["data"], options["work_dir"], options["prior_photos"])
@@ -45,8 +53,12 @@ class Command(BaseCommand):
         state["log_prior"] = log_prior.to(state["log_prior"].dtype)
         top = torch.topk(log_prior.exp(), 5)
         centres = (model.bin_centres * 110).round().int().tolist()
-        self.stdout.write(f"prior from {len(paths)} train/ photos; most likely bins (a, b: p): " + ", ".join(
-            f"{centres[i][0]},{centres[i][1]}: {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist())))
+        self.stdout.write(
+            f"prior from {len(paths)} train/ photos; most likely bins (a, b: p): "
+            + ", ".join(
+                f"{centres[i][0]},{centres[i][1]}: {p:.3f}" for p, i in zip(top.values.tolist(), top.indices.tolist())
+            )
+        )
 
         if not options["no_temperature"]:
             images = holdout_images(options["work_dir"], 256)

@@ -27,7 +27,9 @@ def read_hints(path):
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise CommandError(f"the hints file {path} is not valid JSON: {error}") from None
     if not isinstance(data, dict):
-        raise CommandError(f'the hints file {path} must hold an object: {{"photo.jpg": [{{"x": 1, "y": 2, "color": "#a0522d"}}]}}')
+        raise CommandError(
+            f'the hints file {path} must hold an object: {{"photo.jpg": [{{"x": 1, "y": 2, "color": "#a0522d"}}]}}'
+        )
     try:
         return {name: parse_hints(points) for name, points in data.items()}
     except BadHints as error:
@@ -51,10 +53,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files")
         parser.add_argument("--out-dir", required=True, help="where DIR/<input stem>.<format> is written")
-        parser.add_argument("--model", default=None, help=f"one of {', '.join(registry.MODELS)}; the default model if omitted")
-        parser.add_argument("--hints", default=None, metavar="FILE", help='JSON: {"photo.jpg": [{"x": 120, "y": 48, "color": "#a0522d"}]}')
         parser.add_argument(
-            "--vividness", type=vividness, default=None, metavar="V",
+            "--model", default=None, help=f"one of {', '.join(registry.MODELS)}; the default model if omitted"
+        )
+        parser.add_argument(
+            "--hints",
+            default=None,
+            metavar="FILE",
+            help='JSON: {"photo.jpg": [{"x": 120, "y": 48, "color": "#a0522d"}]}',
+        )
+        parser.add_argument(
+            "--vividness",
+            type=vividness,
+            default=None,
+            metavar="V",
             help=f"0 (the most conservative colours) to 1 (the most vivid); default {settings.COLORIZE_DEFAULT_VIVIDNESS}",
         )
         parser.add_argument("--format", default="png", choices=("png", "jpg", "jpeg"), help="output format (png)")

@@ -24,19 +24,31 @@ class Command(BaseCommand):
         parser.add_argument("--model", default=None, help="registry name; the default model if omitted")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
-        parser.add_argument("--weights", default=None,
-                            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model")
-        parser.add_argument("--vividness-rule", default=None,
-                            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)")
+        parser.add_argument(
+            "--weights",
+            default=None,
+            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model",
+        )
+        parser.add_argument(
+            "--vividness-rule",
+            default=None,
+            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)",
+        )
         parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
         parser.add_argument("--vividness", type=float, default=None, help="the default vividness if omitted")
         parser.add_argument("--no-ten-hints", action="store_true", help="skip the 10-hint PSNR")
         parser.add_argument("--json", default=None, help="also write the summary and per-photo values here")
-        parser.add_argument("--photo-list", default=None,
-                            help="a JSON list of photo paths instead of FOLDER (e.g. var/training/holdout.json, "
-                                 "the photos held out of training, for tuning)")
-        parser.add_argument("--anchoring", default=None,
-                            help="try other anchoring constants: SIGMA,LIGHTNESS_COST,COLOUR_COST[,REACH_SIGMA]; 'none' for none")
+        parser.add_argument(
+            "--photo-list",
+            default=None,
+            help="a JSON list of photo paths instead of FOLDER (e.g. var/training/holdout.json, "
+            "the photos held out of training, for tuning)",
+        )
+        parser.add_argument(
+            "--anchoring",
+            default=None,
+            help="try other anchoring constants: SIGMA,LIGHTNESS_COST,COLOUR_COST[,REACH_SIGMA]; 'none' for none",
+        )
 
     def handle(self, *args, **options):
         model = options["model"] or default_model_name()
@@ -49,8 +61,12 @@ class Command(BaseCommand):
             anchoring = None
             if options["anchoring"] != "none":
                 sigma, lightness, colour, *reach = (float(v) for v in options["anchoring"].split(","))
-                anchoring = Anchoring(spatial_sigma=sigma, lightness_cost=lightness, colour_cost=colour,
-                                      reach_sigma=reach[0] if reach else None)
+                anchoring = Anchoring(
+                    spatial_sigma=sigma,
+                    lightness_cost=lightness,
+                    colour_cost=colour,
+                    reach_sigma=reach[0] if reach else None,
+                )
             registry.MODELS[model] = replace(registry.get_spec(model), anchoring=anchoring)  # this process only
             self.stdout.write(f"anchoring: {anchoring}")
         self.stdout.write(f"hints on {model}: {len(paths)} photos from {source}, seed {options['seed']}")
@@ -61,7 +77,11 @@ class Command(BaseCommand):
             if options["vividness_rule"]:
                 self.stdout.write(f"vividness rule: {use_vividness_rule(model, options['vividness_rule'])}")
             results, summary = evaluate_hints(
-                paths, model, seed=options["seed"], max_side=options["max_side"], vividness=options["vividness"],
+                paths,
+                model,
+                seed=options["seed"],
+                max_side=options["max_side"],
+                vividness=options["vividness"],
                 ten_hints=not options["no_ten_hints"],
             )
         self.stdout.write(format_summary(summary, model))

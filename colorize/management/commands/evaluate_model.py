@@ -16,10 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--hints", default="0,1,10,50", help="comma-separated hint counts")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
-        parser.add_argument("--weights", default=None,
-                            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model")
-        parser.add_argument("--vividness-rule", default=None,
-                            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)")
+        parser.add_argument(
+            "--weights",
+            default=None,
+            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model",
+        )
+        parser.add_argument(
+            "--vividness-rule",
+            default=None,
+            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)",
+        )
         parser.add_argument("--vividness", type=float, default=None, help="the default vividness if omitted")
         parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
 

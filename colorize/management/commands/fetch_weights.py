@@ -27,10 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("names", nargs="+", metavar="NAME", help=f"model name(s): {', '.join(registry.MODELS)}")
         parser.add_argument("--source", default=None, help="a local file, a directory holding the file, or a URL")
         parser.add_argument(
-            "--sha256", type=sha256_argument, default=None, metavar="HEX",
+            "--sha256",
+            type=sha256_argument,
+            default=None,
+            metavar="HEX",
             help="expect this sha256 instead of the registry's (weights in the official layout that are not the authors' file)",
         )
-        parser.add_argument("--force", action="store_true", help="fetch and convert again even if installed and verified")
+        parser.add_argument(
+            "--force", action="store_true", help="fetch and convert again even if installed and verified"
+        )
         parser.add_argument("--retries", type=int, default=3, help="retries (resuming) after a broken transfer")
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
 
@@ -43,7 +48,9 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             if spec.bundled and not options["source"]:
                 state = "present" if weights.is_installed(spec) else "missing from this checkout"
-                self.stdout.write(f"{name}: ships with the project in {weights.runtime_path(spec)} ({state}); nothing to fetch")
+                self.stdout.write(
+                    f"{name}: ships with the project in {weights.runtime_path(spec)} ({state}); nothing to fetch"
+                )
                 continue
             expected = options["sha256"] or spec.sha256
             if options["sha256"] and options["sha256"] != spec.sha256:
@@ -51,7 +58,9 @@ class Command(BaseCommand):
                     f"{name}: expecting sha256 {expected} from --sha256, NOT the published file's {spec.sha256}"
                 )
             if not options["force"] and weights.installed_sha256(spec) == expected:
-                self.stdout.write(f"{name}: already installed in {weights.runtime_path(spec)} (from sha256 {expected}); nothing to do")
+                self.stdout.write(
+                    f"{name}: already installed in {weights.runtime_path(spec)} (from sha256 {expected}); nothing to do"
+                )
                 continue
             self.stdout.write(f"{name}: fetching {spec.source_file} from {options['source'] or spec.url}")
             try:
@@ -68,6 +77,8 @@ class Command(BaseCommand):
                 failures += 1
                 self.stderr.write(f"{name}: FAILED: {error}")
                 continue
-            self.stdout.write(self.style.SUCCESS(f"{name}: installed {path} (sha256 {expected} verified, converted for the runtime)"))
+            self.stdout.write(
+                self.style.SUCCESS(f"{name}: installed {path} (sha256 {expected} verified, converted for the runtime)")
+            )
         if failures:
             raise CommandError(f"{failures} of {len(options['names'])} downloads failed (see above).")

@@ -20,8 +20,12 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
 PHOTOS = (
-    "migrant_mother.jpg", "1908FamilyPhoto.jpg", "AnselAdamsYosemite.jpg", "1899SodaFountain.jpg",
-    "1920sDancing.jpg", "1909Chicago.jpg",
+    "migrant_mother.jpg",
+    "1908FamilyPhoto.jpg",
+    "AnselAdamsYosemite.jpg",
+    "1899SodaFountain.jpg",
+    "1920sDancing.jpg",
+    "1909Chicago.jpg",
 )
 # Three clicks on the 1908 family photo (as fractions of its width and height): the man's coat
 # blue, the lawn green, the leaves above green.
@@ -35,8 +39,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--photos", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "bw"))
         parser.add_argument("--out", default=str(settings.BASE_DIR / "docs" / "colours"))
-        parser.add_argument("--before-commit", default=None,
-                            help="the commit whose code and weights make the 'before' column (none: no before column)")
+        parser.add_argument(
+            "--before-commit",
+            default=None,
+            help="the commit whose code and weights make the 'before' column (none: no before column)",
+        )
         parser.add_argument("--before-label", default="before")
         parser.add_argument("--after-label", default="after")
         parser.add_argument("--side", type=int, default=640, help="longest side of the photos, in pixels")
@@ -69,11 +76,14 @@ class Command(BaseCommand):
             if options["before_commit"]:
                 checkout = work / "before"
                 checkout.mkdir()
-                archive = subprocess.run(["git", "archive", options["before_commit"]], cwd=settings.BASE_DIR,
-                                         check=True, capture_output=True).stdout
+                archive = subprocess.run(
+                    ["git", "archive", options["before_commit"]], cwd=settings.BASE_DIR, check=True, capture_output=True
+                ).stdout
                 subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
                 columns.append((options["before_label"], self._colorize(checkout, pictures, hints_file, work / "b")))
-            columns.append((options["after_label"], self._colorize(settings.BASE_DIR, pictures, hints_file, work / "a")))
+            columns.append(
+                (options["after_label"], self._colorize(settings.BASE_DIR, pictures, hints_file, work / "a"))
+            )
 
             for picture in pictures:
                 strip = _strip([(label, Image.open(files[picture.name])) for label, files in columns])
@@ -86,11 +96,28 @@ class Command(BaseCommand):
         hinted = [p for p in pictures if p.stem.endswith("-hints")]
         plain = [p for p in pictures if p not in hinted]
         for batch, extra in ((plain, []), (hinted, ["--hints", str(hints_file)])):
-            command = [sys.executable, "manage.py", "colorize", *map(str, batch), "--out-dir", str(out),
-                       "--model", "compact", *extra]
-            result = subprocess.run(command, cwd=checkout, capture_output=True, text=True,
-                                    env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "colorsite.settings.local",
-                                         "COLORSITE_DATA_DIR": str(out.parent / f"{out.name}-data")})
+            command = [
+                sys.executable,
+                "manage.py",
+                "colorize",
+                *map(str, batch),
+                "--out-dir",
+                str(out),
+                "--model",
+                "compact",
+                *extra,
+            ]
+            result = subprocess.run(
+                command,
+                cwd=checkout,
+                capture_output=True,
+                text=True,
+                env={
+                    "PATH": "/usr/bin:/bin",
+                    "DJANGO_SETTINGS_MODULE": "colorsite.settings.local",
+                    "COLORSITE_DATA_DIR": str(out.parent / f"{out.name}-data"),
+                },
+            )
             if result.returncode:
                 raise CommandError(f"colorizing in {checkout} failed:\n{result.stdout}\n{result.stderr}")
         return {p.name: out / p.name for p in pictures}

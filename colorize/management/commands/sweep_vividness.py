@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("folder", nargs="?", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "val"))
         parser.add_argument("--model", default="compact")
-        parser.add_argument("--weights", default=None, help="a candidate weight file to sweep instead of the installed one")
+        parser.add_argument(
+            "--weights", default=None, help="a candidate weight file to sweep instead of the installed one"
+        )
         parser.add_argument("--strengths", type=numbers, default=numbers("0,0.25,0.5,0.75,1"))
         parser.add_argument("--temperatures", type=numbers, default=numbers("1,0.7,0.5,0.38"))
         parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
@@ -34,7 +36,9 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory(prefix="sweep-") as directory:
             if options["weights"]:
                 use_weights(options["model"], options["weights"], directory)
-            self.stdout.write(f"{options['model']} ({options['weights'] or 'installed'}) on {len(paths)} photos "
-                              f"from {options['folder']}, no hints")
+            self.stdout.write(
+                f"{options['model']} ({options['weights'] or 'installed'}) on {len(paths)} photos "
+                f"from {options['folder']}, no hints"
+            )
             rows = sweep(paths, options["model"], pairs, max_side=options["max_side"])
         self.stdout.write(format_rows(rows))

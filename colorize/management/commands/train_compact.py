@@ -13,10 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         defaults = TrainingConfig(dataset_root="", work_dir="", output="")
-        parser.add_argument("--data", default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
-                            help="folder holding train/ and train-extra/")
-        parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"),
-                            help="where the photo cache and the checkpoint live; rerun to resume")
+        parser.add_argument(
+            "--data",
+            default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
+            help="folder holding train/ and train-extra/",
+        )
+        parser.add_argument(
+            "--work-dir",
+            default=str(settings.DATA_DIR / "training"),
+            help="where the photo cache and the checkpoint live; rerun to resume",
+        )
         parser.add_argument("--output", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--steps", type=int, default=defaults.steps)
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -24,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=defaults.threads)
         parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
         parser.add_argument("--warmup", type=int, default=defaults.warmup, help="learning-rate warm-up steps")
-        parser.add_argument("--init-from", default=defaults.init_from,
-                            help="start from these weights (e.g. the previous compact model) instead of random ones")
+        parser.add_argument(
+            "--init-from",
+            default=defaults.init_from,
+            help="start from these weights (e.g. the previous compact model) instead of random ones",
+        )
         parser.add_argument("--no-context", action="store_true", help="leave out the global-context branch (version 1)")
 
     def handle(self, *args, **options):
