@@ -142,13 +142,34 @@ class ImageUploadField(forms.FileField):
         return ValidatedUpload(image=image, filename=upload.name or "", size=len(content))
 
 
+class VividnessField(forms.FloatField):
+    """Vividness from 0 (the most conservative colours) to 1 (the most vivid), as a slider;
+    left out, the site's default (settings.COLORIZE_DEFAULT_VIVIDNESS)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Vividness")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 0.0)
+        kwargs.setdefault("max_value", 1.0)
+        kwargs.setdefault("help_text", "From natural, cautious colours (left) to bold ones (right).")
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"type": "range", "step": "0.05", "class": "form-range"}))
+        super().__init__(**kwargs)
+        self.widget.attrs["step"] = "0.05"
+
+    def clean(self, value):
+        value = super().clean(value)
+        return float(settings.COLORIZE_DEFAULT_VIVIDNESS) if value is None else value
+
+
 class UploadForm(forms.Form):
     image = ImageUploadField()
     model = forms.ChoiceField(label="Model", choices=())
+    vividness = VividnessField()
     captcha = captcha_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["vividness"].initial = settings.COLORIZE_DEFAULT_VIVIDNESS
         # Fresh each time: the field's widget carries a per-instance id and the choices
         # follow the weights that are installed now.
         self.fields["captcha"] = captcha_field()

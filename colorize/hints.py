@@ -19,6 +19,7 @@ from django.conf import settings
 
 from colorize import colour
 from colorize.errors import BadHints
+from colorize.resample import resize_ab  # bilinear, the same as the final upsampling
 
 AB_SCALE = 110.0
 _COLOUR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -151,17 +152,32 @@ def network_inputs(
     return ab, mask
 
 
+def grid_points(
+    hints: Sequence[Hint], image_size: tuple[int, int]
+) -> list[tuple[float, float, npt.NDArray[np.float32]]]:
+    """Each hint as (row, column) in fractions of the picture's height and width, and its
+    normalised ab: what :func:`anchor` needs, at any grid size."""
+    width, height = image_size
+    return [(hint.y / height, hint.x / width, (hint_ab(hint.color) / AB_SCALE).astype(np.float32)) for hint in hints]
+
+
 @dataclass(frozen=True)
 class Anchoring:
-    """How strongly a model's prediction is pulled to its hints (see :func:`anchor`).
+    """How a click's colour is kept where it was put (see :func:`anchor`).
 
-    spatial_sigma is a fraction of the output side, lightness_sigma is in normalised L
-    (L / 100), prior is how much the prediction itself counts against the hints.
+    Distances are geodesic, on a ``grid`` x ``grid`` map of the picture: one cell costs 1, plus
+    ``lightness_cost`` cells per unit of lightness (L, 0..100) crossed and ``colour_cost``
+    cells per ab unit crossed in the prediction without hints, so an edge in either is a wall.
+    The clicked colour's own correction falls off as a Gaussian of that distance with
+    ``spatial_sigma`` (a fraction of the grid's side); what the network itself changed for the
+    hints is kept within ``reach_sigma`` the same way (None: everywhere, as the network made it).
     """
 
     spatial_sigma: float = 0.2
-    lightness_sigma: float = 0.1
-    prior: float = 0.05
+    lightness_cost: float = 0.5
+    colour_cost: float = 0.2
+    reach_sigma: float | None = None
+    grid: int = 64
 
 
 def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
@@ -174,37 +190,104 @@ def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.N
     return means
 
 
+def _resize(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """(C, h, w) -> (C, *size): cell means when shrinking by a whole factor, bilinear (like
+    PyTorch's align_corners=False) when growing."""
+    if values.shape[1:] == tuple(size):
+        return values
+    if values.shape[1] >= size[0]:
+        return _cell_means(values, size)
+    grown: npt.NDArray[np.float32] = resize_ab(values[None].astype(np.float32), *size)[0]
+    return grown
+
+
+# The eight neighbours of a cell and the length of the step to each.
+_STEPS = [(dr, dc, math.hypot(dr, dc)) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+
+
+def _shifted(values: npt.NDArray[np.float32], dr: int, dc: int, fill: float) -> npt.NDArray[np.float32]:
+    """values[..., r - dr, c - dc] (what the neighbour at (-dr, -dc) holds), ``fill`` outside."""
+    out = np.full_like(values, fill)
+    rows, columns = values.shape[-2:]
+    out[..., max(dr, 0) : rows + min(dr, 0), max(dc, 0) : columns + min(dc, 0)] = values[
+        ..., max(-dr, 0) : rows + min(-dr, 0), max(-dc, 0) : columns + min(-dc, 0)
+    ]
+    return out
+
+
+def geodesic_distances(
+    seeds: list[tuple[int, int]], features: npt.NDArray[np.float32], costs: Sequence[float], limit: float
+) -> npt.NDArray[np.float32]:
+    """(P, H, W) edge-aware distances from each seed cell (row, column): the cheapest path of
+    8-neighbour steps, each costing its length plus ``costs[i]`` times the absolute change of
+    ``features[i]`` (C, H, W) along it. Distances beyond ``limit`` are only known to exceed it."""
+    _, height, width = features.shape
+    distance = np.full((len(seeds), height, width), np.inf, dtype=np.float32)
+    for index, (row, column) in enumerate(seeds):
+        distance[index, row, column] = 0.0
+    step_costs = []
+    for dr, dc, length in _STEPS:
+        change = np.zeros((height, width), dtype=np.float32)
+        for channel, cost in zip(features, costs, strict=False):
+            change += np.float32(cost) * np.abs(channel - _shifted(channel, dr, dc, np.nan))
+        step_costs.append((dr, dc, np.where(np.isnan(change), np.inf, change + np.float32(length))))
+    # Every sweep carries each distance at least one cell further; past ``limit`` none matters.
+    for _ in range(int(math.ceil(limit)) + 2):
+        before = distance
+        for dr, dc, step_cost in step_costs:
+            distance = np.minimum(distance, _shifted(distance, dr, dc, np.inf) + step_cost)
+        if np.array_equal(before, distance):
+            break
+    return distance
+
+
 def anchor(
-    ab_norm: npt.NDArray[np.float32],
+    hinted: npt.NDArray[np.float32],
+    plain: npt.NDArray[np.float32],
     l_norm: npt.NDArray[np.float32],
-    hint_ab_norm: npt.NDArray[np.float32],
-    hint_mask: npt.NDArray[np.float32],
+    points: Sequence[tuple[float, float, npt.NDArray[np.float32]]],
     settings_: Anchoring,
 ) -> npt.NDArray[np.float32]:
-    """Pull a prediction (1x2xhxw, normalised ab) to the hints' colours around them, without
-    crossing edges.
+    """Keep the hints' colours where they were put: normalised ab (1x2xhxw) from the network's
+    prediction with the hints (``hinted``) and without them (``plain``).
 
-    A network alone follows a hint only loosely; a person who clicked a colour expects to see
-    it. The residual (hint minus prediction) at each hinted cell is spread by a joint
-    bilateral weight (near in space and in lightness) and blended with the prediction, which
-    wins where no hint is near. Nothing here is learned.
+    A network that sees hints follows them loosely and also changes colours far away. Here each
+    hint reaches only as far as its edge-aware (geodesic) neighbourhood: its weight
+    ``w = exp(-d^2 / 2 sigma^2)`` of the geodesic distance ``d`` (lightness and the plain
+    prediction's colour edges are walls). Where the hints reach (their largest weight ``m``) the
+    result is the network's hinted prediction, elsewhere the plain one (``plain + m (hinted -
+    plain)``); then what still separates each hint's own cell from its colour is added, spread
+    by the same weights (``sum w_i r_i / max(1, sum w_i)``), so the click shows its colour.
+    ``points`` are (row fraction, column fraction, ab) from :func:`grid_points`. Nothing here
+    is learned.
     """
-    size = ab_norm.shape[-2:]
-    coverage = _cell_means(hint_mask[0], size)[0]
-    hinted = coverage > 0
-    if not hinted.any():
-        return ab_norm
-    lightness = _cell_means(l_norm[0], size)[0]
-    hint_ab_cells = _cell_means(hint_ab_norm[0] * hint_mask[0], size) / np.maximum(coverage, 1e-6)
-    prediction = ab_norm[0]
-    residual = (hint_ab_cells - prediction)[:, hinted]  # (2, P)
-    rows, columns = np.meshgrid(
-        np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32), indexing="ij"
-    )
-    spatial_sigma = settings_.spatial_sigma * max(size)
-    distance2 = (rows[..., None] - rows[hinted]) ** 2 + (columns[..., None] - columns[hinted]) ** 2
-    contrast2 = (lightness[..., None] - lightness[hinted]) ** 2
-    weight = np.exp(-distance2 / (2 * spatial_sigma**2) - contrast2 / (2 * settings_.lightness_sigma**2))  # (H, W, P)
-    correction = (weight @ residual.T) / (weight.sum(-1, keepdims=True) + settings_.prior)  # (H, W, 2)
-    anchored: npt.NDArray[np.float32] = (prediction + correction.transpose(2, 0, 1))[None].astype(np.float32)
+    if not points:
+        return hinted
+    size = (min(settings_.grid, hinted.shape[2]), min(settings_.grid, hinted.shape[3]))
+    lightness = _cell_means(l_norm[0], size) * 100.0  # L units
+    plain_cells = _resize(plain[0], size) * AB_SCALE  # ab units
+    features = np.concatenate((lightness, plain_cells)).astype(np.float32)
+    costs = (settings_.lightness_cost, settings_.colour_cost, settings_.colour_cost)
+    seeds = [(min(int(r * size[0]), size[0] - 1), min(int(c * size[1]), size[1] - 1)) for r, c, _ in points]
+    sigma = settings_.spatial_sigma * max(size)
+    reach_sigma = None if settings_.reach_sigma is None else settings_.reach_sigma * max(size)
+    distance = geodesic_distances(seeds, features, costs, limit=4 * max(sigma, reach_sigma or 0))
+    weights = np.exp(-np.square(distance) / np.float32(2 * sigma**2)).astype(np.float32)  # (P, h, w)
+    full = _resize(weights, hinted.shape[2:])
+    if reach_sigma is None:
+        result = hinted[0]
+    else:
+        reach = _resize(
+            np.exp(-np.square(distance) / np.float32(2 * reach_sigma**2)).astype(np.float32), hinted.shape[2:]
+        )
+        result = plain[0] + reach.max(axis=0) * (hinted[0] - plain[0])
+    out_rows, out_columns = hinted.shape[2:]
+    residuals = np.stack(
+        [
+            ab - result[:, min(int(r * out_rows), out_rows - 1), min(int(c * out_columns), out_columns - 1)]
+            for r, c, ab in points
+        ]
+    )  # (P, 2)
+    correction = np.einsum("phw,pc->chw", full, residuals) / np.maximum(full.sum(axis=0), 1.0)
+    anchored: npt.NDArray[np.float32] = (result + correction)[None].astype(np.float32)
     return anchored

@@ -16,9 +16,17 @@ Graph facts, each matching the torch module:
 - ECCV16's ``nn.Upsample(scale_factor=4, mode="bilinear")`` (align_corners=False) is a
   linear Resize with ``half_pixel`` coordinates and scales 4.
 - SIGGRAPH17's ``x[:, :, ::2, ::2]`` is a Slice with steps 2; its classification branch
-  (``model_class``) is unused at inference, so its weights are checked but left out.
-- The compact network's graph stops at ``decode(logits(...))`` at a quarter of the input
-  resolution; hint anchoring and the final x4 upsampling are the pipeline's job.
+  (``model_class``, 529 ab classes at a quarter of the resolution) is a second output,
+  ``class_logits``, which the suggested colours read.
+- The two distribution networks, ECCV16 and compact, stop at the class scores: their graphs
+  output ``logits`` [1, K, H/4, W/4] and, as constant outputs, the bins' ab ``bin_ab`` [K, 2]
+  (normalised), the model's ``bin_log_prior`` [K] (the log of its own mean prediction; uniform
+  where the file has none) and the annealed-mean ``decode_temperature`` []. Decoding them with a
+  vividness (``colorize.decoding``), hint anchoring and the x4 upsampling are the pipeline's
+  job, in numpy.
+- The compact network's optional global context (version 2, ``context.*`` in the file) is
+  GlobalAveragePool, 1x1 Conv, Relu, 1x1 Conv, added back with broadcasting; its prior
+  (``log_prior``) is optional too (compact-v1 has neither).
 
 Inputs are float32 ``[1, C, H, W]`` with H and W symbolic (multiples of 8; 16 for compact).
 """
@@ -96,6 +104,8 @@ class Activation:
 
 Layer = Conv | ConvUp | BatchNorm | Activation
 RELU = Activation("Relu")
+# A graph's outputs: name -> (the value that becomes it, its shape; None for a symbolic side).
+Outputs = dict[str, tuple[str, list[int | None]]]
 
 
 def _conv_block(widths: list[int], *, last_stride: int = 1, dilation: int = 1) -> list[Layer]:
@@ -195,21 +205,26 @@ class _Graph:
     def model(
         self,
         inputs: list[onnx.ValueInfoProto],
-        output: str,
+        outputs: Outputs,
         state: State,
         metadata: Mapping[str, str] | None,
     ) -> onnx.ModelProto:
-        """Close the graph: rename ``output`` to ``ab_norm`` and attach the weights as float32."""
-        self.nodes.append(helper.make_node("Identity", [output], ["ab_norm"], name="ab_norm"))
+        """Close the graph: name its outputs (output name -> (value, shape)) and attach the
+        weights as float32."""
+        for name, (value, _shape) in outputs.items():
+            self.nodes.append(helper.make_node("Identity", [value], [name], name=name))
         initializers = [
-            numpy_helper.from_array(np.ascontiguousarray(state[key], dtype=np.float32), name=key)
+            numpy_helper.from_array(np.array(state[key], dtype=np.float32, order="C"), name=key)
             for key in dict.fromkeys(self.weights)
         ]
         graph = helper.make_graph(
             self.nodes,
             "colorize",
             inputs,
-            [helper.make_tensor_value_info("ab_norm", TensorProto.FLOAT, [1, 2, None, None])],
+            [
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+                for name, (_value, shape) in outputs.items()
+            ],
             initializer=[*initializers, *self.constants.values()],
         )
         opset = helper.make_opsetid("", OPSET)
@@ -254,11 +269,24 @@ _ZHANG_BLOCKS: list[tuple[list[int], int, int]] = [
 ]
 
 
-def _emit_eccv16(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], str]:
+def _distribution_outputs(logits: str, bins: int, centres: str, log_prior: str, temperature: str) -> Outputs:
+    return {
+        "logits": (logits, [1, bins, None, None]),
+        "bin_ab": (centres, [bins, 2]),
+        "bin_log_prior": (log_prior, [bins]),
+        "decode_temperature": (temperature, []),
+    }
+
+
+def _uniform_log_prior(g: _Graph, bins: int) -> str:
+    return g.constant("uniform_log_prior", np.full(bins, -np.log(bins), np.float32))
+
+
+def _emit_eccv16(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], Outputs]:
     x = "l_norm"
     for number, (widths, last_stride, dilation) in enumerate(_ZHANG_BLOCKS, start=1):
         x = g.sequential(x, f"model{number}", _conv_block(widths, last_stride=last_stride, dilation=dilation))
-    x = g.sequential(
+    logits = g.sequential(
         x,
         "model8",
         [
@@ -271,14 +299,18 @@ def _emit_eccv16(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], st
             Conv(256, ECCV16_BINS, kernel=1),
         ],
     )
-    x = g.op("Softmax", [x], "softmax", axis=1)
-    x = g.layer(x, "model_out", Conv(ECCV16_BINS, 2, kernel=1, bias=False))
-    scales = g.constant("upsample4.scales", np.array([1, 1, 4, 4], np.float32))
-    x = g.op("Resize", [x, "", scales], "upsample4", mode="linear", coordinate_transformation_mode="half_pixel")
-    return [_image_input("l_norm", 1)], x
+    # model_out, the 1x1 conv after the softmax, holds the 313 bin centres: (2, 313, 1, 1) -> (313, 2).
+    shape = g.constant("bin_centres.shape", np.array([2, ECCV16_BINS], np.int64))
+    flat = g.op("Reshape", [g.weight("model_out.weight", (2, ECCV16_BINS, 1, 1)), shape], "model_out.flat")
+    centres = g.op("Transpose", [flat], "model_out.centres", perm=[1, 0])
+    # The authors decode with the plain mean of the distribution (temperature 1).
+    temperature = g.constant("mean_temperature", np.array(1.0, np.float32))
+    return [_image_input("l_norm", 1)], _distribution_outputs(
+        logits, ECCV16_BINS, centres, _uniform_log_prior(g, ECCV16_BINS), temperature
+    )
 
 
-def _emit_siggraph17(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], str]:
+def _emit_siggraph17(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], Outputs]:
     x = g.op("Concat", ["l_norm", "hint_ab", "hint_mask"], "input", axis=1)
     skips = []
     for number, (widths, _eccv16_stride, dilation) in enumerate(_ZHANG_BLOCKS, start=1):
@@ -294,14 +326,20 @@ def _emit_siggraph17(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto]
         ("model9", 256, 128, "model2short9", conv2_2, 128, [RELU, *_conv_block([128, 128])]),
         ("model10", 128, 128, "model1short10", conv1_2, 64, [RELU, Conv(128, 128), Activation("LeakyRelu", 0.2)]),
     ]
+    class_logits = None
     for block, c_in, c_out, short, skip, c_skip, refine in decoder:
         up = g.sequential(x, f"{block}up", [ConvUp(c_in, c_out)])
         shortcut = g.sequential(skip, short, [Conv(c_skip, c_out)])
         x = g.sequential(g.op("Add", [up, shortcut], f"{block}.sum"), block, refine)
-    for key, shape in (("weight", (SIGGRAPH17_CLASSES, 256, 1, 1)), ("bias", (SIGGRAPH17_CLASSES,))):
-        g.expect(f"model_class.0.{key}", shape)  # in the file, unused at inference
+        if block == "model8":  # conv8_3: the classification branch reads it
+            class_logits = g.sequential(x, "model_class", [Conv(256, SIGGRAPH17_CLASSES, kernel=1)])
     x = g.sequential(x, "model_out", [Conv(128, 2, kernel=1), Activation("Tanh")])
-    return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], x
+    inputs = [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)]
+    assert class_logits is not None
+    return inputs, {
+        "ab_norm": (x, [1, 2, None, None]),
+        "class_logits": (class_logits, [1, SIGGRAPH17_CLASSES, None, None]),
+    }
 
 
 def compact_widths(state: State) -> tuple[int, int, int, int]:
@@ -314,7 +352,12 @@ def compact_widths(state: State) -> tuple[int, int, int, int]:
     return tuple(widths)  # type: ignore[return-value]
 
 
-def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], str]:
+def compact_has_context(state: State) -> bool:
+    """Whether the compact file has the global context branch (version 2 of the network)."""
+    return any(key.startswith("context.") for key in state)
+
+
+def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], Outputs]:
     c0, c1, c2, c3 = compact_widths(state)
     half = g.constant("mask_centre", np.array(0.5, np.float32))
     centred_mask = g.op("Sub", ["hint_mask", half], "centred_mask")
@@ -332,6 +375,11 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], s
             BatchNorm(c3),
         ],
     )
+    if compact_has_context(state):  # x + context(x): the image-wide mean of the features, through two 1x1 convs
+        context = g.op("GlobalAveragePool", [x], "context.0")
+        for index, layer in ((1, Conv(c3, c3, kernel=1)), (2, RELU), (3, Conv(c3, c3, kernel=1))):
+            context = g.layer(context, f"context.{index}", layer)
+        x = g.op("Add", [x, context], "context.sum")
     for name, c_in, c_out, skip in (("up8", c3, c2, skip8), ("up4", c2, c1, skip4)):  # _Up.forward
         up = g.layer(x, f"{name}.up", ConvUp(c_in, c_out))
         x = g.sequential(
@@ -340,14 +388,19 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], s
             [RELU, *_compact_conv(c_out, c_out), BatchNorm(c_out)],
         )
     logits = g.layer(x, "classify", Conv(c1, COMPACT_BINS, kernel=1))
-    # decode: softmax(logits / temperature) weighted by the bin centres (annealed mean).
-    annealed = g.op("Div", [logits, g.weight("temperature", ())], "annealed")
-    probabilities = g.op("Softmax", [annealed], "probabilities", axis=1)
-    x = g.op("Einsum", [probabilities, g.weight("bin_centres", (COMPACT_BINS, 2))], "decode", equation="nkhw,kc->nchw")
-    return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], x
+    # The decoding (decode(), colorize.decoding) reads these three buffers of the file.
+    log_prior = g.weight("log_prior", (COMPACT_BINS,)) if "log_prior" in state else _uniform_log_prior(g, COMPACT_BINS)
+    outputs = _distribution_outputs(
+        logits,
+        COMPACT_BINS,
+        g.weight("bin_centres", (COMPACT_BINS, 2)),
+        log_prior,
+        g.weight("temperature", ()),
+    )
+    return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], outputs
 
 
-_EMITTERS: dict[str, Callable[[_Graph, State], tuple[list[onnx.ValueInfoProto], str]]] = {
+_EMITTERS: dict[str, Callable[[_Graph, State], tuple[list[onnx.ValueInfoProto], Outputs]]] = {
     "eccv16": _emit_eccv16,
     "siggraph17": _emit_siggraph17,
     "compact": _emit_compact,
@@ -395,29 +448,30 @@ def build(name: str, state: State, metadata: Mapping[str, str] | None = None) ->
     """
     check_layout(name, state)
     g = _Graph()
-    inputs, output = _emitter(name)(g, state)
-    return g.model(inputs, output, state, metadata)
+    inputs, outputs = _emitter(name)(g, state)
+    return g.model(inputs, outputs, state, metadata)
 
 
 def eccv16(state: State, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """ECCV16: ``l_norm`` [1,1,H,W] -> ``ab_norm`` [1,2,H,W], as ``ECCV16.forward``."""
+    """ECCV16: ``l_norm`` [1,1,H,W] -> ``logits`` [1,313,H/4,W/4] and the decoding's constants."""
     return build("eccv16", state, metadata)
 
 
 def siggraph17(state: State, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """SIGGRAPH17: ``l_norm``, ``hint_ab``, ``hint_mask`` -> ``ab_norm`` [1,2,H,W], as its forward."""
+    """SIGGRAPH17: ``l_norm``, ``hint_ab``, ``hint_mask`` -> ``ab_norm`` [1,2,H,W] (its forward) and
+    ``class_logits`` [1,529,H/4,W/4] (``classify``)."""
     return build("siggraph17", state, metadata)
 
 
 def compact(state: State, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
-    """Compact: the inputs of siggraph17 -> ``ab_norm`` [1,2,H/4,W/4] = ``decode(logits(...))``."""
+    """Compact: the inputs of siggraph17 -> ``logits`` [1,529,H/4,W/4] and the decoding's constants."""
     return build("compact", state, metadata)
 
 
 NETWORKS: dict[str, Callable[..., onnx.ModelProto]] = {"eccv16": eccv16, "siggraph17": siggraph17, "compact": compact}
 
 
-def _emitter(name: str) -> Callable[[_Graph, State], tuple[list[onnx.ValueInfoProto], str]]:
+def _emitter(name: str) -> Callable[[_Graph, State], tuple[list[onnx.ValueInfoProto], Outputs]]:
     try:
         return _EMITTERS[name]
     except KeyError:

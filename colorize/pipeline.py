@@ -1,27 +1,34 @@
-"""colorize(image, model, hints) -> result image: the one entry point of the engine.
+"""colorize(image, model, hints, vividness) -> result image: the one entry point of the engine.
 
 The network sees the photo's lightness at its input size (256x256, resized from the sRGB photo
 with PIL's bicubic filter, like the authors' pipeline) and predicts ab there (ONNX Runtime,
-``colorize.runtime``). The result joins the ORIGINAL full-resolution L with that ab,
+``colorize.runtime``): ab directly, or a distribution over ab bins that
+``colorize.decoding`` decodes with the job's vividness. With hints, the model's hint anchoring
+(``colorize.hints.anchor``) keeps each hint's colour around where it was put. The result joins the ORIGINAL full-resolution L with that ab,
 upsampled bilinearly to the original size, and converts to sRGB. The full-resolution part
 runs in horizontal strips in float32 numpy on a few threads (numpy releases the GIL),
 computing only L from the photo (through lookup tables), so a 12 MP photo needs little memory
 beyond the input and the output pictures.
 """
 
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from PIL import Image
 
-from colorize import colour, imaging, registry, runtime
+from colorize import colour, decoding, imaging, registry, runtime
 from colorize import hints as hint_inputs
 from colorize.errors import BadHints, ModelNotInstalled
 from colorize.hints import Hint
+from colorize.resample import bilinear_weights, lerp, resize_ab
 
-__all__ = ["Hint", "colorize", "predict_ab", "recombine", "resolve_model"]
+__all__ = ["Colorized", "Hint", "colorize", "colorize_detailed", "predict", "predict_ab", "recombine", "resolve_model"]
 
 Float32 = npt.NDArray[np.float32]
 AB_SCALE = hint_inputs.AB_SCALE
@@ -98,29 +105,6 @@ def _strip_to_srgb8(pixels: npt.NDArray[np.uint8], a: Float32, b: Float32) -> np
     return out
 
 
-def _bilinear_weights(out_size: int, in_size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Float32]:
-    """Bilinear source indices and weights (align_corners=False, like PyTorch's interpolate)
-    for each output position."""
-    scale = in_size / out_size
-    source = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
-    low = np.minimum(np.floor(source).astype(np.intp), in_size - 1)
-    high = np.minimum(low + 1, in_size - 1)
-    weight = np.clip(source - low, 0.0, 1.0).astype(np.float32)
-    return low, high, weight
-
-
-def _lerp(start: Float32, end: Float32, weight: Float32) -> Float32:
-    return start + (end - start) * weight
-
-
-def resize_ab(ab: Float32, height: int, width: int) -> Float32:
-    """Bilinear resize of a (1, 2, h, w) map (align_corners=False, like PyTorch)."""
-    low, high, weight = _bilinear_weights(width, ab.shape[3])
-    wide = _lerp(ab[..., low], ab[..., high], weight)
-    low, high, weight = _bilinear_weights(height, ab.shape[2])
-    return _lerp(wide[..., low, :], wide[..., high, :], weight[:, None])
-
-
 def recombine(base: Image.Image, ab_small: Float32, *, workers: int | None = None) -> Image.Image:
     """Full-resolution result from the photo's own L and the network's ab (1x2xhxw, in Lab
     units): ab upsampled bilinearly (as PyTorch's interpolate), joined with L, converted to sRGB.
@@ -131,9 +115,9 @@ def recombine(base: Image.Image, ab_small: Float32, *, workers: int | None = Non
     width, height = base.size
     ab = np.asarray(ab_small, dtype=np.float32)
     # Along the width once for all rows of the small map; along the height per strip.
-    low, high, weight = _bilinear_weights(width, ab.shape[3])
-    ab_wide = _lerp(ab[0][..., low], ab[0][..., high], weight)
-    low, high, weight = _bilinear_weights(height, ab.shape[2])
+    low, high, weight = bilinear_weights(width, ab.shape[3])
+    ab_wide = lerp(ab[0][..., low], ab[0][..., high], weight)
+    low, high, weight = bilinear_weights(height, ab.shape[2])
     result = Image.new("RGB", (width, height))
     rows_per_strip = max(1, STRIP_PIXELS // width)
 
@@ -142,8 +126,8 @@ def recombine(base: Image.Image, ab_small: Float32, *, workers: int | None = Non
         pixels = np.asarray(base.crop((0, top, width, bottom)))
         w = weight[top:bottom, None]
         lo, hi = low[top:bottom], high[top:bottom]
-        a = _lerp(ab_wide[0, lo], ab_wide[0, hi], w)
-        b = _lerp(ab_wide[1, lo], ab_wide[1, hi], w)
+        a = lerp(ab_wide[0, lo], ab_wide[0, hi], w)
+        b = lerp(ab_wide[1, lo], ab_wide[1, hi], w)
         result.paste(Image.fromarray(_strip_to_srgb8(pixels, a, b), "RGB"), (0, top))
 
     tops = range(0, height, rows_per_strip)
@@ -195,27 +179,112 @@ def resolve_model(model: str | None) -> registry.ModelSpec:
         raise ModelNotInstalled(str(error), user_message=f"There is no model called {name!r}.") from None
 
 
-def predict_ab(
-    spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
-) -> Float32:
-    """Run the network (and the model's hint anchoring): ab in Lab units, 1x2xSxS."""
+def resolve_vividness(vividness: float | None) -> float:
+    """``vividness`` (0..1), or settings.COLORIZE_DEFAULT_VIVIDNESS for None; ValueError outside."""
+    value = float(settings.COLORIZE_DEFAULT_VIVIDNESS if vividness is None else vividness)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"vividness must be between 0 and 1, not {vividness!r}")
+    return value
+
+
+@dataclass
+class Prediction:
+    """What the network made of the photo: ab (normalised, 1x2xhxw at its output resolution)
+    and, where asked and the model predicts one, the distribution over ab bins the colours
+    come from (probabilities 1xKxh'xw', with the bins' normalised ab, Kx2)."""
+
+    ab_norm: Float32
+    probabilities: Float32 | None = None
+    bin_ab: Float32 | None = None
+
+
+def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float, distribution: bool) -> Prediction:
+    if "logits" in outputs:
+        rule = spec.vividness or decoding.Vividness()
+        strength, temperature = rule.at(vividness, float(outputs["decode_temperature"]))
+        ab_norm = decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
+        if not distribution:
+            return Prediction(ab_norm)
+        # The suggested colours: the distribution with the prior taken out as for the colours.
+        probabilities = decoding.softmax(decoding.corrected(outputs["logits"], outputs["bin_log_prior"], strength))
+        return Prediction(ab_norm, probabilities, outputs["bin_ab"])
+    if distribution and "class_logits" in outputs:  # SIGGRAPH17's classification branch
+        return Prediction(outputs["ab_norm"], decoding.softmax(outputs["class_logits"]), decoding.grid_bins())
+    return Prediction(outputs["ab_norm"])
+
+
+def predict(
+    spec: registry.ModelSpec,
+    l_norm: Float32,
+    hints: Sequence[Hint],
+    image_size: tuple[int, int],
+    vividness: float,
+    *,
+    distribution: bool = False,
+) -> Prediction:
+    """Run the network, decode with ``vividness`` and anchor the hints (at the network's output
+    resolution, before any upsampling)."""
     inputs = {"l_norm": l_norm}
     if spec.takes_hints:
         inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, spec.input_size)
-    ab_norm = runtime.run(spec, inputs)
+    prediction = _decode(spec, runtime.run(spec, inputs), vividness, distribution)
     if spec.anchoring is not None and hints:
-        ab_norm = hint_inputs.anchor(ab_norm, l_norm, inputs["hint_ab"], inputs["hint_mask"], spec.anchoring)
+        empty = {**inputs, "hint_ab": np.zeros_like(inputs["hint_ab"]), "hint_mask": np.zeros_like(inputs["hint_mask"])}
+        plain = _decode(spec, runtime.run(spec, empty), vividness, False).ab_norm
+        points = hint_inputs.grid_points(hints, image_size)
+        prediction.ab_norm = hint_inputs.anchor(prediction.ab_norm, plain, l_norm, points, spec.anchoring)
+    return prediction
+
+
+def predict_ab(
+    spec: registry.ModelSpec,
+    l_norm: Float32,
+    hints: Sequence[Hint],
+    image_size: tuple[int, int],
+    vividness: float | None = None,
+) -> Float32:
+    """Run the network (decoding, hint anchoring): ab in Lab units, 1x2xSxS."""
+    ab_norm = predict(spec, l_norm, hints, image_size, resolve_vividness(vividness)).ab_norm
     if spec.output_stride > 1:
         ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
     return ab_norm * np.float32(AB_SCALE)
 
 
-def colorize(image: Image.Image, model: str | None = None, hints: Sequence[Hint] = ()) -> Image.Image:
+@dataclass
+class Colorized:
+    """A result picture and, for a model that predicts colour distributions, the suggested
+    colours at each cell of a small grid (``colorize.decoding.suggestions``), else None."""
+
+    image: Image.Image
+    suggestions: dict[str, Any] | None = None
+
+
+def colorize(
+    image: Image.Image,
+    model: str | None = None,
+    hints: Sequence[Hint] = (),
+    vividness: float | None = None,
+) -> Image.Image:
     """Colorize ``image`` (any PIL mode; a colour photo is colorized from its lightness alone)
     with ``model`` (the default model if None), steered by ``hints`` where the model takes
-    them. Returns an "RGB" image of the same size, or "RGBA" with the input's alpha.
+    them, at ``vividness`` (0 the most conservative colours, 1 the most vivid; None: the
+    default). Returns an "RGB" image of the same size, or "RGBA" with the input's alpha.
     Raises a ColorizeError (BadHints, ModelNotInstalled, ModelFailed) with a user message."""
+    return colorize_detailed(image, model, hints, vividness, suggestions=False).image
+
+
+def colorize_detailed(
+    image: Image.Image,
+    model: str | None = None,
+    hints: Sequence[Hint] = (),
+    vividness: float | None = None,
+    *,
+    suggestions: bool = True,
+) -> Colorized:
+    """:func:`colorize`, plus the suggested colours of the prediction (what a job keeps for the
+    hint tool) when ``suggestions`` and the model has a distribution to suggest from."""
     spec = resolve_model(model)
+    vividness = resolve_vividness(vividness)
     hints = hint_inputs.parse_hints(list(hints), image_size=image.size) if hints else ()
     if hints and not spec.takes_hints:
         takers = ", ".join(s.title for s in registry.hint_models())
@@ -226,8 +295,14 @@ def colorize(image: Image.Image, model: str | None = None, hints: Sequence[Hint]
     runtime.load(spec)  # a missing model fails before any heavy work
     base, alpha = _split_alpha(image)
     l_norm = network_input(base, spec.input_size)
-    ab_small = predict_ab(spec, l_norm, hints, image.size)
-    result = recombine(base, ab_small)
+    prediction = predict(spec, l_norm, hints, image.size, vividness, distribution=suggestions)
+    ab_norm = prediction.ab_norm
+    if spec.output_stride > 1:
+        ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
+    result = recombine(base, ab_norm * np.float32(AB_SCALE))
     if alpha is not None:
         result.putalpha(alpha)
-    return result
+    suggested = None
+    if prediction.probabilities is not None and prediction.bin_ab is not None:
+        suggested = decoding.suggestions(prediction.probabilities, prediction.bin_ab, l_norm[0, 0] * L_SCALE + L_CENTER)
+    return Colorized(result, suggested)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from colorize import weights
+from colorize.decoding import Vividness
 from colorize.errors import ModelNotInstalled
 from colorize.hints import Anchoring
 
@@ -35,6 +36,9 @@ class ModelSpec:
     output_stride: int = 1
     # Hint anchoring after the network (see colorize.hints.anchor), for models that want it.
     anchoring: Anchoring | None = None
+    # How vividness decodes the predicted distribution (colorize.decoding); None for a network
+    # that regresses ab directly, which vividness leaves as it is.
+    vividness: Vividness | None = None
     # Weights that ship inside the repository need no download.
     bundled: bool = False
     licence: str = ""
@@ -48,13 +52,15 @@ MODELS = {
             network="compact",
             title="Compact (built in)",
             description="The project's own small, fast colorizer; takes colour hints. Ships with the site.",
-            runtime_file="compact-v1.onnx",
-            source_file="compact-v1.pt",
-            sha256="c40d43b68d5d3ccb23d0ed8a03c7875bf0531a0576678c4128b14f0392b76a33",
+            runtime_file="compact-v1.1.onnx",
+            source_file="compact-v1.1.pt",
+            sha256="f7ca8ac019444fc8a1e21b5b2d2ac230c90d426119d7740c1d36fe7b61d33f5b",
             takes_hints=True,
             output_stride=4,
-            # Chosen on 40 photos held out of training, never on val/.
-            anchoring=Anchoring(spatial_sigma=0.2, lightness_sigma=0.1, prior=0.05),
+            anchoring=Anchoring(),
+            # Chosen on val/ (compact-v1.md): 0 is compact-v1's own decoding (the plain mean),
+            # 0.5 takes a quarter of the prior out at T = 0.5, 1 half of it at T = 0.25.
+            vividness=Vividness(strength=(0.0, 0.5), temperature=(1.0, 0.25)),
             bundled=True,
             licence="trained by this project on research-only data: non-commercial use (see compact-v1.md)",
         ),
@@ -67,6 +73,10 @@ MODELS = {
             source_file="colorization_release_v2-9b330a0b.pth",
             sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
             url="https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth",
+            output_stride=4,
+            # Trained with class rebalancing already: vividness sharpens the annealed mean, from
+            # the authors' plain mean (T = 1) to the paper's T = 0.38.
+            vividness=Vividness(temperature=(1.0, 0.38)),
             licence="BSD-2-Clause",
         ),
         ModelSpec(
@@ -79,6 +89,7 @@ MODELS = {
             sha256="df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66",
             url="https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth",
             takes_hints=True,
+            anchoring=Anchoring(),
             licence="BSD-2-Clause",
         ),
     )

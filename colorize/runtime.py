@@ -86,16 +86,24 @@ def load(spec: ModelSpec) -> "onnxruntime.InferenceSession":
         return session
 
 
-def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
-    """The model's ab output (1x2xhxw, normalised) for ``inputs``, checked finite."""
+def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str, npt.NDArray[np.float32]]:
+    """Every output of the model's graph for ``inputs``, by name, checked finite: ``ab_norm``
+    (1x2xhxw, normalised) for a network that regresses ab, ``logits`` (1xKxhxw) and the
+    decoding's constants for one that predicts a distribution (see colorize.onnx_graphs)."""
     session = load(spec)
     wanted = {node.name for node in session.get_inputs()}
+    names = [node.name for node in session.get_outputs()]
     try:
-        (output,) = session.run(["ab_norm"], {name: value for name, value in inputs.items() if name in wanted})
+        values = session.run(names, {name: value for name, value in inputs.items() if name in wanted})
     except Exception as error:  # ONNX Runtime raises its own exception types for bad runs
         raise ModelFailed(f"{spec.name} raised {error.__class__.__name__}: {error}") from error
-    if output.ndim != 4 or output.shape[:2] != (1, 2):
-        raise ModelFailed(f"{spec.name} returned an array of shape {tuple(output.shape)}, not 1x2xHxW")
-    if not np.isfinite(output).all():
-        raise ModelFailed(f"{spec.name} produced non-finite values")
-    return np.asarray(output, dtype=np.float32)
+    outputs = {name: np.asarray(value, dtype=np.float32) for name, value in zip(names, values, strict=False)}
+    main = "logits" if "logits" in outputs else "ab_norm"
+    output = outputs.get(main)
+    if output is None or output.ndim != 4 or output.shape[0] != 1 or (main == "ab_norm" and output.shape[1] != 2):
+        shape = None if output is None else tuple(output.shape)
+        raise ModelFailed(f"{spec.name} returned {main} of shape {shape}, not 1x{'K' if main == 'logits' else 2}xHxW")
+    for name, value in outputs.items():
+        if not np.isfinite(value).all():
+            raise ModelFailed(f"{spec.name} produced non-finite values ({name})")
+    return outputs

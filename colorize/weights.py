@@ -202,6 +202,7 @@ def installed_sha256(spec: "ModelSpec") -> str | None:
 def convert(spec: "ModelSpec", source: Path, sha256: str) -> Path:
     """Turn a published state_dict into the ONNX graph the runtime runs, without torch and
     without executing the file's pickle; the graph records ``sha256`` of its source."""
+    # Imported here: the web tier imports this module (through the registry) and must not load onnx.
     from colorize import checkpoint, onnx_graphs
 
     state = checkpoint.read_state_dict(source)

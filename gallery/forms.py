@@ -9,7 +9,7 @@ from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
 
 from colorize.errors import BadHints
-from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, model_choices
+from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, VividnessField, model_choices
 from colorize.hints import Hint, parse_hints_json
 
 
@@ -86,7 +86,7 @@ class JobUploadForm(UploadForm):
         help_text="Only after a moderator approves it. You can change your mind later.",
     )
 
-    field_order = ["image", "model", "show_in_gallery", "captcha"]
+    field_order = ["image", "model", "vividness", "show_in_gallery", "captcha"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,6 +148,12 @@ class HintsForm(forms.Form):
         if not hints:
             raise forms.ValidationError("Click the picture to add at least one colour point.")
         return hints
+
+
+class VividnessForm(forms.Form):
+    """Colorize a finished job again at another vividness (the result page's buttons)."""
+
+    vividness = VividnessField(required=True)
 
 
 class GalleryChoiceForm(forms.Form):

@@ -5,6 +5,7 @@ from functools import partialmethod
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,12 @@ def _generated_name(folder, filename):
     if suffix not in {".png", ".jpg", ".webp"}:
         suffix = ".png"
     return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def default_vividness():
+    from django.conf import settings
+
+    return float(settings.COLORIZE_DEFAULT_VIVIDNESS)
 
 
 def original_upload_to(instance, filename):
@@ -71,6 +78,18 @@ class ColorizationJob(models.Model):
     status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED, db_index=True)
     model_name = models.CharField("model", max_length=64)
     hints = models.JSONField(default=list, blank=True, help_text="Colour hints: [{x, y, color}] in original pixels.")
+    vividness = models.FloatField(
+        default=default_vividness,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="0: the most conservative colours, 1: the most vivid.",
+    )
+    suggestions = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Colours the model found likely, per cell of a small grid (colorize.decoding.suggestions), "
+        "kept by the worker for the hint tool.",
+    )
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -163,6 +182,34 @@ class ColorizationJob(models.Model):
     def takes_hints(self):
         spec = self.model_spec
         return bool(spec and spec.takes_hints)
+
+    @property
+    def has_vividness(self):
+        """Whether vividness changes this job's model (those that predict a colour distribution)."""
+        spec = self.model_spec
+        return bool(spec and spec.vividness is not None)
+
+    # The result page's "less vivid" / "more vivid" re-runs: a quarter step, None at the ends.
+    VIVIDNESS_STEP = 0.25
+
+    @property
+    def less_vivid(self):
+        return round(max(0.0, self.vividness - self.VIVIDNESS_STEP), 2) if self.vividness > 0 else None
+
+    @property
+    def more_vivid(self):
+        return round(min(1.0, self.vividness + self.VIVIDNESS_STEP), 2) if self.vividness < 1 else None
+
+    def suggested_colours(self, x, y):
+        """The colours the worker's run found likely at (x, y) in original pixels, most likely
+        first: [{"color": "#rrggbb", "probability": p}]; [] when the run kept none."""
+        grid = self.suggestions or {}
+        rows, columns, cells = grid.get("rows"), grid.get("columns"), grid.get("cells")
+        if not (rows and columns and cells and self.original_width and self.original_height):
+            return []
+        row = min(int(y * rows / self.original_height), rows - 1)
+        column = min(int(x * columns / self.original_width), columns - 1)
+        return [{"color": colour, "probability": probability} for colour, probability in cells[row * columns + column]]
 
     @property
     def is_public(self):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from colorize.errors import ColorizeError
 from gallery import mine, selectors
-from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm
+from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm
 from gallery.ratelimits import client_key, count_job_request, limit_job_requests
 from gallery.services import web
 
@@ -124,6 +124,7 @@ def _create_job(request, form, upload, client, *, batch=None):
         model_name=form.cleaned_data["model"],
         uploaded_bytes=upload.size,
         gallery_requested=form.cleaned_data["show_in_gallery"],
+        vividness=form.cleaned_data["vividness"],
         client=client,
         batch=batch,
     )
@@ -279,6 +280,36 @@ def job_recolorize(request, public_id):
             return redirect(new_job)
     context = _job_context(request, job, hints_form=form)
     return _private(render(request, "gallery/job_detail.html", context, status=400))
+
+
+@require_POST
+def job_vividness(request, public_id):
+    """Colorize a finished job again, as it was but at another vividness: a new job."""
+    job = _job_or_404(public_id)
+    form = VividnessForm(request.POST)
+    if job.status != job.Status.SUCCEEDED or not form.is_valid():
+        messages.error(request, "Please choose a vividness from 0 to 1 for a finished photo.")
+        return redirect(job)
+    new_job = web.job_rerun_vividness(job=job, vividness=form.cleaned_data["vividness"])
+    more = form.cleaned_data["vividness"] > job.vividness
+    messages.success(request, f"Colorizing again with {'more' if more else 'less'} vivid colours.")
+    return redirect(new_job)
+
+
+@never_cache
+@require_safe
+def job_suggestions(request, public_id):
+    """The colours the model found likely at ?x=&y= (original pixels), from what the worker
+    kept when it ran the job: {"colours": [{"color": "#rrggbb", "probability": p}, ...]}. No
+    model runs here."""
+    job = _job_or_404(public_id)
+    try:
+        x, y = float(request.GET["x"]), float(request.GET["y"])
+    except (KeyError, ValueError):
+        return _private(JsonResponse({"error": "x and y, in the photo's pixels, are needed"}, status=400))
+    if not (0 <= x < job.original_width and 0 <= y < job.original_height):
+        return _private(JsonResponse({"error": "the point lies outside the photo"}, status=400))
+    return _private(JsonResponse({"colours": job.suggested_colours(x, y)}))
 
 
 @require_POST

@@ -17,6 +17,10 @@ NETWORKS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
-def build_network(name: str) -> nn.Module:
-    """A fresh (randomly initialised) network for the registry model ``name``."""
+def build_network(name: str, state=None) -> nn.Module:
+    """A fresh (randomly initialised) network for the registry model ``name``; given the
+    ``state`` it will load, the compact network has what that file has (the global context,
+    the colour prior: compact-v1 has neither)."""
+    if name == "compact" and state is not None:
+        return NETWORKS[name](context=any(key.startswith("context.") for key in state), prior="log_prior" in state)
     return NETWORKS[name]()

@@ -48,10 +48,18 @@ class ECCV16(nn.Module):
         self.model_out = nn.Conv2d(num_bins, 2, kernel_size=1, padding=0, dilation=1, stride=1, bias=False)
         self.upsample4 = nn.Upsample(scale_factor=4, mode="bilinear")
 
-    def forward(self, l_norm):
+    def logits(self, l_norm):
+        """The 313 class scores at a quarter of the input's resolution."""
         x = self.model1(l_norm)
         for block in (self.model2, self.model3, self.model4, self.model5, self.model6, self.model7, self.model8):
             x = block(x)
+        return x
+
+    def forward(self, l_norm, temperature=1.0):
+        """ab from the annealed mean softmax(log p / T) (T = 1: the authors' plain mean)."""
+        x = self.logits(l_norm)
+        if temperature != 1.0:
+            x = torch.log_softmax(x, dim=1) / temperature
         ab_norm = self.model_out(self.softmax(x))
         return self.upsample4(ab_norm)
 
@@ -77,11 +85,13 @@ class SIGGRAPH17(nn.Module):
         self.model10up = nn.Sequential(nn.ConvTranspose2d(128, 128, kernel_size=4, stride=2, padding=1, bias=True))
         self.model1short10 = nn.Sequential(nn.Conv2d(64, 128, kernel_size=3, padding=1, bias=True))
         self.model10 = nn.Sequential(nn.ReLU(True), nn.Conv2d(128, 128, 3, padding=1), nn.LeakyReLU(0.2))
-        # Classification branch of the paper; kept so the official file loads, unused at inference.
+        # Classification branch of the paper (529 ab classes, 23x23 bins 10 apart, on conv8_3):
+        # not used for the colours, read for the suggested colours (``classify``).
         self.model_class = nn.Sequential(nn.Conv2d(256, num_classes, kernel_size=1, bias=True))
         self.model_out = nn.Sequential(nn.Conv2d(128, 2, kernel_size=1, bias=True), nn.Tanh())
 
-    def forward(self, l_norm, hint_ab_norm=None, hint_mask=None):
+    def _run(self, l_norm, hint_ab_norm, hint_mask):
+        """(ab_norm, class scores)."""
         if hint_ab_norm is None:
             hint_ab_norm = torch.zeros_like(l_norm).expand(-1, 2, -1, -1)
         if hint_mask is None:
@@ -92,7 +102,14 @@ class SIGGRAPH17(nn.Module):
         conv3_3 = self.model3(conv2_2[:, :, ::2, ::2])
         x = self.model4(conv3_3[:, :, ::2, ::2])
         x = self.model7(self.model6(self.model5(x)))
-        x = self.model8(self.model8up(x) + self.model3short8(conv3_3))
-        x = self.model9(self.model9up(x) + self.model2short9(conv2_2))
+        conv8_3 = self.model8(self.model8up(x) + self.model3short8(conv3_3))
+        x = self.model9(self.model9up(conv8_3) + self.model2short9(conv2_2))
         x = self.model10(self.model10up(x) + self.model1short10(conv1_2))
-        return self.model_out(x)
+        return self.model_out(x), self.model_class(conv8_3)
+
+    def classify(self, l_norm, hint_ab_norm=None, hint_mask=None):
+        """The classification branch's 529 ab class scores at a quarter of the resolution."""
+        return self._run(l_norm, hint_ab_norm, hint_mask)[1]
+
+    def forward(self, l_norm, hint_ab_norm=None, hint_mask=None):
+        return self._run(l_norm, hint_ab_norm, hint_mask)[0]

@@ -70,6 +70,29 @@ def test_hints_file_is_applied_to_its_photo(engine_weights, photos, tmp_path):
     assert not np.array_equal(plain, hinted)
 
 
+def test_vividness_is_passed_to_the_model(engine_weights, photos, tmp_path):
+    outputs = {}
+    for value in ("0", "1"):
+        call_command(
+            "colorize",
+            str(photos / "street.jpg"),
+            "--out-dir",
+            str(tmp_path / value),
+            "--model",
+            "eccv16",
+            "--vividness",
+            value,
+        )
+        outputs[value] = np.asarray(Image.open(tmp_path / value / "street.png")).astype(int)
+    assert not np.array_equal(outputs["0"], outputs["1"])
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "vivid"])
+def test_a_vividness_outside_0_to_1_is_refused(engine_weights, photos, tmp_path, value):
+    with pytest.raises(CommandError, match="vividness.*from 0 to 1"):
+        call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path), "--vividness", value)
+
+
 def test_bad_hints_file_is_a_clear_error(engine_weights, photos, tmp_path):
     hints = tmp_path / "hints.json"
     hints.write_text("{not json")

@@ -1,60 +1,117 @@
-"""Hint anchoring (colorize.hints.anchor) on a seeded untrained compact network's prediction."""
+"""Hint anchoring (colorize.hints.anchor): hints stay where they are put.
+
+The predictions here are made up, so each test can say what a network did (followed the hint
+loosely, changed the whole picture) and check what the anchoring makes of it."""
 
 import numpy as np
 import pytest
-import torch
 
-from colorize.hints import Anchoring, anchor
-from colorize.networks.compact import CompactColorizer
+from colorize.hints import Anchoring, Hint, anchor, geodesic_distances, grid_points
 
-SIZE = 64
+SIZE = 64  # the compact model's output grid
 ANCHORING = Anchoring()
+BLUE = np.array([0.1, -0.45], dtype=np.float32)
 
 
-@pytest.fixture
-def network():
-    torch.manual_seed(0)
-    return CompactColorizer((8, 16, 16, 16)).eval()
+def flat_lightness(value=-0.1, side=SIZE * 4):
+    return np.full((1, 1, side, side), value, dtype=np.float32)
 
 
-def hint_at(row, column, ab=(0.5, -0.4)):
-    hint_ab = np.zeros((1, 2, SIZE, SIZE), dtype=np.float32)
-    mask = np.zeros((1, 1, SIZE, SIZE), dtype=np.float32)
-    hint_ab[0, :, row - 1 : row + 2, column - 1 : column + 2] = np.array(ab, dtype=np.float32)[:, None, None]
-    mask[0, :, row - 1 : row + 2, column - 1 : column + 2] = 1
-    return hint_ab, mask
+def prediction(ab=(0.05, 0.1)):
+    return np.broadcast_to(np.array(ab, dtype=np.float32)[None, :, None, None], (1, 2, SIZE, SIZE)).copy()
 
 
-def predicted(network, l_norm, hint_ab, mask):
-    """The network's prediction anchored to the hints, upsampled to the input size."""
-    with torch.inference_mode():
-        ab_norm = network(*(torch.from_numpy(x) for x in (l_norm, hint_ab, mask))).numpy()
-    anchored = torch.from_numpy(anchor(ab_norm, l_norm, hint_ab, mask, ANCHORING))
-    return torch.nn.functional.interpolate(anchored, scale_factor=4, mode="bilinear", align_corners=False)[0].numpy()
+def point(row, column, ab=BLUE):
+    """A hint at a cell of the 64x64 grid, as grid_points gives it."""
+    return [((row + 0.5) / SIZE, (column + 0.5) / SIZE, ab)]
 
 
-def test_no_hints_leave_the_decoded_prediction_untouched(network):
-    l_norm = (np.random.default_rng(0).random((1, 1, SIZE, SIZE)) - 0.5).astype(np.float32)
-    empty_ab, empty_mask = np.zeros((1, 2, SIZE, SIZE), np.float32), np.zeros((1, 1, SIZE, SIZE), np.float32)
-    with torch.inference_mode():
-        plain = network(torch.from_numpy(l_norm)).numpy()
-    assert np.array_equal(anchor(plain, l_norm, empty_ab, empty_mask, ANCHORING), plain)
+def test_no_hints_leave_the_prediction_untouched():
+    hinted = prediction()
+    assert anchor(hinted, prediction((0, 0)), flat_lightness(), [], ANCHORING) is hinted
 
 
-def test_a_hinted_spot_takes_the_hint_colour(network):
-    l_norm = np.zeros((1, 1, SIZE, SIZE), dtype=np.float32)
-    hint_ab, mask = hint_at(32, 32)
-    output = predicted(network, l_norm, hint_ab, mask)
-    assert np.allclose(output[:, 32, 32], [0.5, -0.4], atol=0.05)
+def test_the_clicked_spot_takes_the_hint_colour_even_where_the_network_ignored_it():
+    plain = prediction()
+    out = anchor(plain.copy(), plain, flat_lightness(), point(32, 32), ANCHORING)
+    assert np.allclose(out[0, :, 32, 32], BLUE, atol=1e-3)
+    assert np.linalg.norm(out[0, :, 33, 31] - BLUE) * 110 < 3  # and its neighbours nearly so
 
 
-def test_a_hint_does_not_leak_across_a_lightness_edge(network):
-    l_norm = np.full((1, 1, SIZE, SIZE), -0.3, dtype=np.float32)
-    l_norm[..., :, 40:] = 0.3  # a bright region starting 8 pixels right of the hint
-    hint_ab, mask = hint_at(32, 32)
-    before = predicted(network, l_norm, np.zeros_like(hint_ab), np.zeros_like(mask))
-    after = predicted(network, l_norm, hint_ab, mask)
-    pull = np.linalg.norm(after - before, axis=0)
-    same_side, across = pull[32, 24], pull[32, 44]  # both ~8-12 pixels from the hint
+def test_with_a_reach_a_change_the_network_made_far_away_is_undone():
+    """A network that tints the whole picture for one click: far from it, nothing moves."""
+    plain = prediction()
+    hinted = plain + np.float32(0.3)
+    out = anchor(hinted, plain, flat_lightness(), point(8, 8), Anchoring(reach_sigma=0.15))
+    moved = np.linalg.norm(out[0] - plain[0], axis=0) * 110
+    rows, columns = np.mgrid[0:SIZE, 0:SIZE]
+    far = np.hypot(rows - 8, columns - 8) > 0.35 * np.hypot(SIZE, SIZE)
+    assert moved[far].max() < 10
+    assert moved[8, 8] > 30 and moved[12, 12] > 20  # near the click the hint counts
+
+
+def test_without_a_reach_the_networks_own_response_is_kept():
+    plain = prediction()
+    hinted = plain + np.float32(0.05)
+    out = anchor(hinted, plain, flat_lightness(), point(8, 8), Anchoring(reach_sigma=None))
+    assert np.allclose(out[0, :, 60, 60], hinted[0, :, 60, 60], atol=1e-4)
+
+
+def test_the_correction_itself_stays_near_the_click():
+    """The clicked colour's own correction: nothing of it reaches the far side."""
+    plain = prediction()
+    out = anchor(plain.copy(), plain, flat_lightness(), point(8, 8), ANCHORING)
+    moved = np.linalg.norm(out[0] - plain[0], axis=0) * 110
+    rows, columns = np.mgrid[0:SIZE, 0:SIZE]
+    far = np.hypot(rows - 8, columns - 8) > 0.35 * np.hypot(SIZE, SIZE)
+    assert moved[far].max() < 10 and moved[8, 8] > 50
+
+
+def test_a_hint_does_not_cross_a_lightness_edge():
+    l_norm = flat_lightness(-0.3)
+    l_norm[..., :, 40 * 4 :] = 0.3  # a bright region starting 8 cells right of the click
+    plain = prediction()
+    out = anchor(plain.copy(), plain, l_norm, point(32, 32), ANCHORING)
+    pull = np.linalg.norm(out[0] - plain[0], axis=0)
+    same_side, across = pull[32, 24], pull[32, 44]  # both 8-12 cells from the click
     assert same_side > 0.2
     assert across < same_side / 5
+
+
+def test_a_hint_does_not_cross_an_edge_of_the_predicted_colours():
+    """Equal greys, different predicted colours (a red dress on green grass): still a wall."""
+    plain = prediction((-0.4, 0.3))
+    plain[0, :, :, 40:] = np.array([0.5, 0.2], dtype=np.float32)[:, None, None]
+    out = anchor(plain.copy(), plain, flat_lightness(), point(32, 32), ANCHORING)
+    pull = np.linalg.norm(out[0] - plain[0], axis=0)
+    assert pull[32, 44] < pull[32, 24] / 5
+
+
+def test_two_hints_each_keep_their_colour():
+    red = np.array([0.5, 0.3], dtype=np.float32)
+    plain = prediction()
+    out = anchor(plain.copy(), plain, flat_lightness(), point(10, 10) + point(50, 50, red), ANCHORING)
+    assert np.linalg.norm(out[0, :, 10, 10] - BLUE) * 110 < 2
+    assert np.linalg.norm(out[0, :, 50, 50] - red) * 110 < 2
+
+
+def test_anchoring_works_at_a_finer_output_grid_too():
+    """SIGGRAPH17 predicts at 256x256: the weights are made at 64x64 and resized."""
+    plain = np.zeros((1, 2, 256, 256), dtype=np.float32)
+    out = anchor(plain + np.float32(0.3), plain, flat_lightness(), [(0.5, 0.5, BLUE)], Anchoring(reach_sigma=0.15))
+    assert np.linalg.norm(out[0, :, 128, 128] - BLUE) * 110 < 3
+    assert np.abs(out[0, :, 5, 5]).max() * 110 < 1
+
+
+def test_grid_points_are_fractions_of_the_picture():
+    ((row, column, ab),) = grid_points([Hint(x=100, y=50, color="#0000ff")], (200, 100))
+    assert (row, column) == (0.5, 0.5)
+    assert ab[1] < -0.5  # blue: strongly negative b
+
+
+def test_geodesic_distances_walk_around_a_wall():
+    features = np.zeros((1, 9, 9), dtype=np.float32)
+    features[0, :7, 4] = 100.0  # a wall in column 4, open at the bottom two rows
+    distance = geodesic_distances([(0, 0)], features, costs=(1.0,), limit=100)[0]
+    assert distance[0, 2] == pytest.approx(2.0)
+    assert distance[0, 8] > 12  # around the wall, not through it (8 straight)

@@ -228,17 +228,17 @@ def test_the_installed_model_runs_like_the_published_network(tiny_model):
     call_command("fetch_weights", "tiny", verbosity=0)
     l_norm = pipeline.network_input(Image.linear_gradient("L").resize((64, 64)), 256)
     hint_ab, hint_mask = network_inputs((), (64, 64))
-    ours = runtime.run(tiny_model, {"l_norm": l_norm, "hint_ab": hint_ab, "hint_mask": hint_mask})
-    assert np.abs(ours - torch_compact_output(l_norm)).max() < 1e-4
+    ours = runtime.run(tiny_model, {"l_norm": l_norm, "hint_ab": hint_ab, "hint_mask": hint_mask})["logits"]
+    assert np.abs(ours - torch_compact_logits(l_norm, hint_ab, hint_mask)).max() < 1e-4
 
 
-def torch_compact_output(l_norm):
+def torch_compact_logits(*inputs):
     from colorize.networks import build_network
 
     model = build_network("compact").eval()
     model.load_state_dict(torch.load(io.BytesIO(PAYLOAD), weights_only=True))
     with torch.inference_mode():
-        return model(torch.from_numpy(l_norm)).numpy()
+        return model.logits(*(torch.from_numpy(x) for x in inputs)).numpy()
 
 
 def test_installed_and_verified_is_not_fetched_again(tiny_model, server, capsys):

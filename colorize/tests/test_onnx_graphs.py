@@ -20,8 +20,10 @@ TOLERANCE = 1e-4  # float32 on both sides, only the summation order differs
 NETWORKS = {
     "eccv16": ECCV16,
     "siggraph17": SIGGRAPH17,
-    "compact": lambda: CompactColorizer(widths=(24, 48, 96, 192)),  # the registry's widths
+    "compact": lambda: CompactColorizer(widths=(24, 48, 96, 192)),  # the registry's widths, version 2
+    "compact-v1": lambda: CompactColorizer(widths=(24, 48, 96, 192), context=False, prior=False),  # neither
 }
+DISTRIBUTION_OUTPUTS = ["logits", "bin_ab", "bin_log_prior", "decode_temperature"]
 
 
 def seeded_network(name, seed=0):
@@ -49,7 +51,14 @@ def seeded_network(name, seed=0):
                 state[key].mul_(factor)
         if name == "eccv16":  # stands in for the ab bin centres
             state["model_out.weight"].uniform_(-1, 1, generator=generator)
+        if "context.3.weight" in state:  # starts at zero (no context): make it count
+            state["context.3.weight"].normal_(0, 0.05, generator=generator)
+            state["log_prior"].copy_(torch.log_softmax(torch.randn(529, generator=generator) * 2, dim=0))
     return network
+
+
+def graph_name(name):
+    return name.split("-")[0]
 
 
 def numpy_state(network):
@@ -71,7 +80,7 @@ def conversions():
         if name not in cache:
             network = seeded_network(name)
             state = numpy_state(network)
-            model = onnx_graphs.build(name, state)
+            model = onnx_graphs.build(graph_name(name), state)
             cache[name] = network, state, model, session(model)
         return cache[name]
 
@@ -96,58 +105,124 @@ def inputs(hinted, seed=0):
     return l_norm, hint_ab, hint_mask
 
 
-def torch_output(name, network, l_norm, hint_ab, hint_mask):
+def torch_outputs(name, network, l_norm, hint_ab, hint_mask):
+    """What each of the graph's outputs should be, from the torch module."""
     with torch.inference_mode():
         if name == "eccv16":
-            return network(l_norm).numpy()
+            return {
+                "logits": network.logits(l_norm).numpy(),
+                "bin_ab": network.model_out.weight[:, :, 0, 0].T.numpy(),
+                "bin_log_prior": np.full(313, -np.log(313), np.float32),
+                "decode_temperature": np.float32(1.0),
+            }
         if name == "siggraph17":
-            return network(l_norm, hint_ab, hint_mask).numpy()
-        return network.decode(network.logits(l_norm, hint_ab, hint_mask)).numpy()
+            return {
+                "ab_norm": network(l_norm, hint_ab, hint_mask).numpy(),
+                "class_logits": network.classify(l_norm, hint_ab, hint_mask).numpy(),
+            }
+        log_prior = (
+            network.log_prior.numpy() if network.log_prior is not None else np.full(529, -np.log(529), np.float32)
+        )
+        return {
+            "logits": network.logits(l_norm, hint_ab, hint_mask).numpy(),
+            "bin_ab": network.bin_centres.numpy(),
+            "bin_log_prior": log_prior,
+            "decode_temperature": network.temperature.numpy(),
+        }
 
 
-def onnx_output(name, runner, l_norm, hint_ab, hint_mask):
+def onnx_outputs(name, runner, l_norm, hint_ab, hint_mask):
     feeds = {"l_norm": l_norm.numpy()}
     if name != "eccv16":
         feeds.update(hint_ab=hint_ab.numpy(), hint_mask=hint_mask.numpy())
-    return runner.run(["ab_norm"], feeds)[0]
+    names = [output.name for output in runner.get_outputs()]
+    return dict(zip(names, runner.run(names, feeds), strict=False))
 
 
-@pytest.mark.parametrize(
-    ("name", "hinted"),
-    [("eccv16", False), ("siggraph17", False), ("siggraph17", True), ("compact", False), ("compact", True)],
-)
+def main_output(name, outputs):
+    return outputs["ab_norm" if name == "siggraph17" else "logits"]
+
+
+CASES = [
+    ("eccv16", False),
+    ("siggraph17", False),
+    ("siggraph17", True),
+    ("compact", False),
+    ("compact", True),
+    ("compact-v1", True),
+]
+
+
+@pytest.mark.parametrize(("name", "hinted"), CASES)
 def test_onnx_runtime_matches_torch(conversions, name, hinted):
     network, _state, _model, runner = conversions(name)
     tensors = inputs(hinted)
-    expected = torch_output(name, network, *tensors)
-    got = onnx_output(name, runner, *tensors)
-    assert got.shape == expected.shape
-    assert np.abs(expected).max() > 0.3, "the seeded output should be far from zero to compare"
-    assert np.abs(got - expected).max() < TOLERANCE
+    expected = torch_outputs(name, network, *tensors)
+    got = onnx_outputs(name, runner, *tensors)
+    assert got.keys() == expected.keys()
+    assert np.abs(main_output(name, expected)).max() > 0.3, "the seeded output should be far from zero to compare"
+    for key, value in expected.items():
+        assert got[key].shape == np.shape(value), key
+        assert np.abs(got[key] - value).max() < TOLERANCE * max(1.0, np.abs(value).max()), key
+
+
+def test_the_pytorch_decoding_of_eccv16_is_the_authors_forward(conversions):
+    """ECCV16.forward at temperature 1 (the authors' plain mean) is model_out(softmax(logits)), upsampled."""
+    network = conversions("eccv16")[0]
+    l_norm = inputs(False)[0]
+    with torch.inference_mode():
+        logits = network.logits(l_norm)
+        expected = network.upsample4(network.model_out(torch.softmax(logits, dim=1)))
+        sharper = network(l_norm, temperature=0.38)
+        assert torch.allclose(network(l_norm), expected, atol=1e-6)
+        assert not torch.allclose(sharper, expected, atol=1e-3)
 
 
 @pytest.mark.parametrize("name", ["siggraph17", "compact"])
 def test_hints_change_the_onnx_output(conversions, name):
     runner = conversions(name)[3]
-    plain, hinted = (onnx_output(name, runner, *inputs(flag)) for flag in (False, True))
+    plain, hinted = (main_output(name, onnx_outputs(name, runner, *inputs(flag))) for flag in (False, True))
     assert np.abs(plain - hinted).max() > 1e-3
+
+
+def test_the_global_context_lets_a_far_change_reach_everywhere(conversions):
+    """Version 2's context branch: lightness changed in one corner changes the scores in the
+    opposite corner (beyond the convolutions' reach); version 1's do not change there."""
+    side = 512  # wider than version 1's receptive field
+    for name, reaches in (("compact", True), ("compact-v1", False)):
+        runner = conversions(name)[3]
+        l_norm = torch.rand(1, 1, side, side, generator=torch.Generator().manual_seed(0)) - 0.5
+        hint_ab, hint_mask = torch.zeros(1, 2, side, side), torch.zeros(1, 1, side, side)
+        changed = l_norm.clone()
+        changed[..., :16, :16] += 0.5
+        before, after = (onnx_outputs(name, runner, x, hint_ab, hint_mask)["logits"] for x in (l_norm, changed))
+        corner = np.abs(after[..., -2:, -2:] - before[..., -2:, -2:]).max()
+        assert (corner > 1e-6) if reaches else (corner == 0), (name, corner)
 
 
 def test_output_resolution(converted):
     name, _network, _state, _model, runner = converted
-    side = SIZE // 4 if name == "compact" else SIZE
-    assert onnx_output(name, runner, *inputs(False)).shape == (1, 2, side, side)
+    outputs = onnx_outputs(name, runner, *inputs(False))
+    if name == "siggraph17":
+        assert outputs["ab_norm"].shape == (1, 2, SIZE, SIZE)
+        assert outputs["class_logits"].shape == (1, 529, SIZE // 4, SIZE // 4)
+    else:
+        bins = 313 if name == "eccv16" else 529
+        assert outputs["logits"].shape == (1, bins, SIZE // 4, SIZE // 4)
+        assert outputs["bin_ab"].shape == (bins, 2) and outputs["bin_log_prior"].shape == (bins,)
+        assert outputs["decode_temperature"].shape == ()
 
 
 def test_the_model_passes_the_onnx_checker(converted):
     onnx.checker.check_model(converted[3], full_check=True)
 
 
-def test_graph_inputs_and_output_are_named_for_the_pipeline(converted):
+def test_graph_inputs_and_outputs_are_named_for_the_pipeline(converted):
     name, _network, _state, model, _runner = converted
     expected = ["l_norm"] if name == "eccv16" else ["l_norm", "hint_ab", "hint_mask"]
     assert [value.name for value in model.graph.input] == expected
-    assert [value.name for value in model.graph.output] == ["ab_norm"]
+    outputs = ["ab_norm", "class_logits"] if name == "siggraph17" else DISTRIBUTION_OUTPUTS
+    assert [value.name for value in model.graph.output] == outputs
 
 
 def test_weights_are_float32_initializers(converted):
@@ -196,9 +271,32 @@ def test_the_official_layouts_are_accepted(name, official_layouts):
     onnx_graphs.check_layout(name, state_from_layout(official_layouts[name]))
 
 
-def test_the_compact_layout_follows_the_files_widths():
-    network = CompactColorizer(widths=(8, 16, 16, 32))
+@pytest.mark.parametrize(
+    ("context", "prior"), [(True, True), (False, True), (False, False)], ids=["v2", "v1-prior", "v1"]
+)
+def test_the_compact_layout_follows_the_files_widths_and_parts(context, prior):
+    network = CompactColorizer(widths=(8, 16, 16, 32), context=context, prior=prior)
     onnx_graphs.check_layout("compact", numpy_state(network))
+
+
+def test_a_compact_file_without_a_prior_decodes_with_a_uniform_one(compact_state):
+    state = {key: value for key, value in compact_state.items() if key != "log_prior"}
+    model = onnx_graphs.build("compact", state)
+    outputs = dict(
+        zip(
+            [o.name for o in session(model).get_outputs()],
+            session(model).run(
+                None,
+                {
+                    "l_norm": np.zeros((1, 1, 32, 32), np.float32),
+                    "hint_ab": np.zeros((1, 2, 32, 32), np.float32),
+                    "hint_mask": np.zeros((1, 1, 32, 32), np.float32),
+                },
+            ),
+            strict=False,
+        )
+    )
+    assert np.allclose(outputs["bin_log_prior"], -np.log(529))
 
 
 def test_a_missing_key_is_refused(compact_state):

@@ -10,6 +10,7 @@ from colorize.colour import lab_to_rgb, rgb_to_lab
 from colorize.errors import BadHints, ModelFailed, ModelNotInstalled
 from colorize.hints import Hint, network_inputs
 from colorize.pipeline import colorize
+from colorize.resample import resize_ab
 from colorize.tests.conftest import install_seeded, photo, seeded_state_dict
 
 
@@ -72,7 +73,7 @@ def test_full_resolution_recombination_matches_a_direct_computation():
 def test_resize_ab_matches_pytorch_bilinear():
     ab = torch.randn(1, 2, 64, 64, generator=torch.Generator().manual_seed(1))
     expected = torch.nn.functional.interpolate(ab, scale_factor=4, mode="bilinear", align_corners=False).numpy()
-    assert np.abs(pipeline.resize_ab(ab.numpy(), 256, 256) - expected).max() < 1e-5
+    assert np.abs(resize_ab(ab.numpy(), 256, 256) - expected).max() < 1e-5
 
 
 def test_hint_inputs_fill_a_small_patch_with_the_colour_ab():
@@ -158,3 +159,48 @@ def test_a_runtime_that_raises_is_a_model_failure(engine_weights, monkeypatch):
     monkeypatch.setattr(session, "run", broken)
     with pytest.raises(ModelFailed, match="RuntimeError"):
         colorize(photo(), model="siggraph17")
+
+
+@pytest.mark.parametrize("vividness", [-0.01, 1.01, float("nan"), float("inf")])
+def test_a_vividness_outside_0_to_1_is_refused(engine_weights, vividness):
+    with pytest.raises(ValueError, match="vividness"):
+        colorize(photo(), model="eccv16", vividness=vividness)
+
+
+def test_no_vividness_means_the_default_one(engine_weights, settings):
+    settings.COLORIZE_DEFAULT_VIVIDNESS = 0.8
+    assert np.array_equal(
+        np.asarray(colorize(photo(), model="eccv16")), np.asarray(colorize(photo(), model="eccv16", vividness=0.8))
+    )
+    assert not np.array_equal(
+        np.asarray(colorize(photo(), model="eccv16")), np.asarray(colorize(photo(), model="eccv16", vividness=0.2))
+    )
+
+
+def test_vividness_leaves_a_model_that_regresses_ab_alone(engine_weights):
+    """SIGGRAPH17's colours come from its regression branch, which has no distribution."""
+    low, high = (np.asarray(colorize(photo(), model="siggraph17", vividness=v)) for v in (0.0, 1.0))
+    assert np.array_equal(low, high)
+
+
+@pytest.mark.parametrize("model", ["eccv16", "siggraph17"])
+def test_the_detailed_result_carries_suggested_colours(settings, tmp_path, model):
+    """From the distribution the colours came from (eccv16) or the classification branch
+    (siggraph17): a 16x16 grid of cells, each a few '#rrggbb' colours with their probability."""
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path
+    state = seeded_state_dict(model)
+    if model == "siggraph17":  # random class scores are flat: no colour stands out to suggest
+        state["model_class.0.weight"].mul_(200)
+    install_seeded(registry.get_spec(model), tmp_path, state=state)
+    detailed = pipeline.colorize_detailed(photo(70, 45), model=model)
+    assert np.array_equal(np.asarray(detailed.image), np.asarray(colorize(photo(70, 45), model=model)))
+    grid = detailed.suggestions
+    assert (grid["rows"], grid["columns"], len(grid["cells"])) == (16, 16, 256)
+    assert any(grid["cells"])
+    for cell in grid["cells"]:
+        assert len(cell) <= 4
+        assert all(colour.startswith("#") and 0 < probability <= 1 for colour, probability in cell)
+
+
+def test_suggestions_are_left_out_when_not_asked_for(engine_weights):
+    assert pipeline.colorize_detailed(photo(), model="eccv16", suggestions=False).suggestions is None

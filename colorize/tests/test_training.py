@@ -107,3 +107,57 @@ def test_ciede2000_is_zero_for_identical_and_large_for_opposite_colours():
     green[..., 1] = 255
     assert ciede2000(red, red) == pytest.approx(0, abs=1e-6)
     assert ciede2000(red, green) > 50
+
+
+def test_the_prior_is_the_models_mean_prediction(tmp_path):
+    from PIL import Image
+
+    from colorize.training.prior import measure_log_prior
+
+    torch.manual_seed(0)
+    model = CompactColorizer((8, 8, 8, 8)).eval()
+    paths = []
+    for index in range(3):
+        path = tmp_path / f"{index}.png"
+        Image.fromarray(np.random.default_rng(index).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    log_prior = measure_log_prior(model, paths, input_size=32, batch=2)
+    assert log_prior.shape == (529,)
+    assert torch.exp(log_prior).sum().item() == pytest.approx(1.0, abs=1e-4)
+    from colorize.training.data import load_square
+    from colorize.training.train import to_lab_norm
+
+    l_norm, _ = to_lab_norm(np.stack([load_square(p, 32) for p in paths]))
+    zeros = torch.zeros_like(l_norm)
+    with torch.inference_mode():
+        expected = torch.softmax(model.logits(l_norm, zeros.expand(-1, 2, -1, -1), zeros), dim=1).mean(dim=(0, 2, 3))
+    assert torch.allclose(torch.exp(log_prior), expected, atol=1e-5)
+
+
+def test_prior_photos_come_from_train_and_never_from_the_holdout(tiny_dataset):
+    import json
+
+    from colorize.training.prior import prior_photos
+
+    data = tiny_dataset / "data"
+    train_photos = sorted((data / "train").iterdir())
+    work = tiny_dataset / "work"
+    work.mkdir()
+    (work / "holdout.json").write_text(json.dumps([str(train_photos[0])]))
+    chosen = prior_photos(data, work, count=100)
+    assert chosen and all(p.parent == data / "train" for p in chosen)
+    assert train_photos[0] not in chosen
+
+
+def test_a_compact_v1_file_given_a_prior_predicts_the_same_at_strength_0():
+    from colorize.training.prior import with_prior
+
+    torch.manual_seed(0)
+    old = CompactColorizer((8, 16, 16, 16), context=False, prior=False).eval()
+    state = with_prior(old.state_dict())
+    assert set(state) == set(old.state_dict()) | {"log_prior"}
+    new = CompactColorizer((8, 16, 16, 16), context=False, prior=True).eval()
+    new.load_state_dict(state)
+    l_norm = torch.rand(1, 1, 32, 32) - 0.5
+    with torch.inference_mode():
+        assert torch.equal(old(l_norm), new(l_norm))

@@ -48,7 +48,7 @@ def load_truth(path, max_side=None):
         return np.asarray(image)
 
 
-def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None):
+def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None, vividness=None):
     """Mean scores per hint count, plus 'grayscale' and 'truth' rows for reference."""
     rows = {"grayscale": Scores(), "truth": Scores(), **{count: Scores() for count in hint_counts}}
     for index, path in enumerate(tqdm(paths, desc="evaluating", unit="photo", mininterval=10)):
@@ -59,7 +59,7 @@ def evaluate(paths, model, hint_counts=(0, 1, 10, 50), seed=0, max_side=None):
         for count in hint_counts:
             rng = np.random.default_rng([seed, index, count])
             hints = [Hint(x=x, y=y, color=colour) for x, y, colour in ground_truth_hints(truth, count, rng)]
-            result = np.asarray(colorize(gray_input, model=model, hints=hints).convert("RGB"))
+            result = np.asarray(colorize(gray_input, model=model, hints=hints, vividness=vividness).convert("RGB"))
             rows[count].add(result, truth)
     return {name: scores.means() for name, scores in rows.items()}
 
@@ -78,3 +78,43 @@ def format_table(results, model):
         label = f"{name} hints" if isinstance(name, int) else name
         lines.append(f"| {label} | {means['psnr']:.2f} | {means['ciede2000']:.2f} | {means['colourfulness']:.1f} |")
     return "\n".join(lines)
+
+
+# --- Trying other weights or decoding constants in this process (evaluation commands) ---------
+
+
+def use_weights(model, path, directory):
+    """Make registry model ``model`` run the weight file ``path`` (a PyTorch state_dict,
+    converted into ``directory``) in this process only, e.g. a training candidate."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from colorize import registry, weights
+
+    path = Path(path)
+    spec = replace(
+        registry.get_spec(model),
+        source_file=path.name,
+        runtime_file=f"{path.stem}.onnx",
+        bundled=False,
+    )
+    settings.COLORIZE_WEIGHTS_DIR = Path(directory)
+    weights.convert(spec, path, weights.sha256_of(path))
+    registry.MODELS[model] = spec
+    return spec
+
+
+def use_vividness_rule(model, text):
+    """Make ``model`` map vividness with 'S0,S1' or 'S0,S1,T0,T1' (colorize.decoding.Vividness)
+    in this process only."""
+    from dataclasses import replace
+
+    from colorize import registry
+    from colorize.decoding import Vividness
+
+    values = [float(v) for v in text.split(",")]
+    rule = Vividness(strength=(values[0], values[1]), temperature=(values[2], values[3]) if len(values) == 4 else None)
+    registry.MODELS[model] = replace(registry.get_spec(model), vividness=rule)
+    return rule

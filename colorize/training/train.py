@@ -46,6 +46,12 @@ class TrainingConfig:
     # the calibrated decoding temperature instead.
     rebalance_mix: float = 1.0
     threads: int = 2
+    # Global context at the bottleneck (version 2 of the network).
+    context: bool = True
+    # Start from these weights (a state_dict, e.g. the previous shipped model) instead of random
+    # ones; layers it lacks (the context branch) keep their initialisation. Ignored on resume.
+    init_from: str = ""
+    warmup: int = 100
 
 
 def training_photos(dataset_root):
@@ -104,7 +110,7 @@ def rebalancing_weights(images, centres, sigma, mix, rng, sample=2000):
 
 
 def _lr(step, config):
-    warmup = 100
+    warmup = config.warmup
     if step < warmup:
         return config.learning_rate * (step + 1) / warmup
     progress = (step - warmup) / max(1, config.steps - warmup)
@@ -128,7 +134,7 @@ def train(config):
     probabilities = np.array([data.SOURCE_WEIGHTS[s] for s in sources])
     probabilities /= probabilities.sum()
 
-    model = CompactColorizer(config.widths)
+    model = CompactColorizer(tuple(config.widths), context=config.context)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99), weight_decay=1e-5)
     rng = np.random.default_rng(config.seed)
     centres = model.bin_centres
@@ -143,6 +149,13 @@ def train(config):
         torch.set_rng_state(state["torch_rng"])
         start = state["step"]
         logger.info("resumed from step %d", start)
+    elif config.init_from:
+        initial = torch.load(config.init_from, map_location="cpu", weights_only=True)
+        initial = {key: value.float() if value.is_floating_point() else value for key, value in initial.items()}
+        missing, unexpected = model.load_state_dict(initial, strict=False)
+        if unexpected:
+            raise ValueError(f"{config.init_from} is not a compact model of widths {config.widths}: {unexpected[:5]}")
+        logger.info("initialised from %s (new: %s)", config.init_from, ", ".join(missing) or "nothing")
 
     model.train()
     progress = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training", mininterval=10)

@@ -156,6 +156,10 @@ COLORIZE_DEFAULT_MODEL = env.str("COLORIZE_DEFAULT_MODEL", default="")
 COLORIZE_MAX_UPLOAD_BYTES = env.int("COLORIZE_MAX_UPLOAD_BYTES", default=40 * 1024 * 1024)
 COLORIZE_MAX_PIXELS = env.int("COLORIZE_MAX_PIXELS", default=50_000_000)
 COLORIZE_MAX_HINTS = env.int("COLORIZE_MAX_HINTS", default=64)
+# Vividness when a job, the CLI or the API gives none: 0 the most conservative colours, 1 the
+# most vivid (each model maps it onto its decoding, colorize.registry; 0.5 is the compact
+# model's setting chosen on val/).
+COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.5)
 # Threads for the network (ONNX Runtime's intra-op pool); 0: every CPU the process may use.
 COLORIZE_THREADS = env.int("COLORIZE_THREADS", default=0)
 # ONNX Runtime's memory arena: keeps the largest run's buffers for the next run (faster);

@@ -1,6 +1,7 @@
-"""The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints,
-retry it, record the owner's gallery choice, delete it; and the queue caps that guard them.
-The admin's actions reuse ``job_retry`` and ``job_delete`` through ``moderation``."""
+"""The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints
+or at another vividness, retry it, record the owner's gallery choice, delete it; and the queue
+caps that guard them. The admin's actions reuse ``job_retry`` and ``job_delete`` through
+``moderation``."""
 
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from PIL import Image
 from colorize import imaging
 from colorize.hints import Hint, parse_hints
 from gallery import selectors
-from gallery.models import ColorizationJob
+from gallery.models import ColorizationJob, default_vividness
 from gallery.services.files import delete_names, job_files_deleter, load_original, preview
 from gallery.services.queue import enqueue_on_commit
 
@@ -57,6 +58,13 @@ def sanitize_display_name(filename: str | None, *, default: str = "photo", max_l
     return name[:max_length].strip() or default
 
 
+def _vividness(value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise ValueError(f"vividness must be between 0 and 1, not {value!r}")
+    return value
+
+
 def _png(image: Image.Image) -> ContentFile:
     return ContentFile(imaging.encode_image(image, "png"), name="image.png")
 
@@ -73,13 +81,15 @@ def job_create(
     parent: ColorizationJob | None = None,
     client: str = "",
     batch: UUID | None = None,
+    vividness: float | None = None,
 ) -> ColorizationJob:
     """Store the (already validated) original under a generated name, with its web-sized
     preview for the waiting page, create the job and queue it. ``image`` is the decoded PIL
     image; it is kept as PNG, stripped of metadata. ``batch``: the id of the batch upload it
-    belongs to."""
+    belongs to. ``vividness`` (0..1) defaults to settings.COLORIZE_DEFAULT_VIVIDNESS."""
     job = ColorizationJob(
         model_name=model_name,
+        vividness=default_vividness() if vividness is None else _vividness(vividness),
         hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
         parent=parent,
         display_name=sanitize_display_name(display_name),
@@ -103,11 +113,17 @@ def job_create(
 
 
 def job_recolorize(
-    *, job: ColorizationJob, hints: Sequence[Hint], model_name: str | None = None, client: str = ""
+    *,
+    job: ColorizationJob,
+    hints: Sequence[Hint],
+    model_name: str | None = None,
+    client: str = "",
+    vividness: float | None = None,
 ) -> ColorizationJob:
-    """A new job on a copy of ``job``'s original, steered by colour ``hints``. It is a new
-    private job: it is in the gallery only if its owner asks for it, and a moderator
-    approves it, again. Raises a ColorizeError if the stored original cannot be read."""
+    """A new job on a copy of ``job``'s original, steered by colour ``hints`` (at ``job``'s
+    vividness unless another is given). It is a new private job: it is in the gallery only if
+    its owner asks for it, and a moderator approves it, again. Raises a ColorizeError if the
+    stored original cannot be read."""
     return job_create(
         image=load_original(job),
         display_name=job.display_name,
@@ -117,7 +133,13 @@ def job_recolorize(
         gallery_requested=False,
         parent=job,
         client=client,
+        vividness=job.vividness if vividness is None else vividness,
     )
+
+
+def job_rerun_vividness(*, job: ColorizationJob, vividness: float) -> ColorizationJob:
+    """A new job like ``job`` (same model, same colour points) at another vividness."""
+    return job_recolorize(job=job, hints=parse_hints(job.hints), vividness=vividness)
 
 
 @transaction.atomic

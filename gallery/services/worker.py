@@ -120,7 +120,8 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
             if hints and not job.takes_hints:
                 return _fail(job, NO_HINTS.format(model=job.model_title))
             _stage(job, Stage.COLORIZING)
-            result = pipeline.colorize(image, model=job.model_name, hints=hints)
+            colorized = pipeline.colorize_detailed(image, model=job.model_name, hints=hints, vividness=job.vividness)
+            result = colorized.image
             _stage(job, Stage.SAVING)
             xmp = imaging.provenance_xmp(job.model_name)
             png = imaging.encode_image(result, "png", xmp=xmp)
@@ -161,7 +162,9 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         return _fail(job, STORE_FAILED)
     try:
         old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
-        recorded = _finish(job, status=Status.SUCCEEDED, result_bytes=len(png), **storage_fields)
+        recorded = _finish(
+            job, status=Status.SUCCEEDED, result_bytes=len(png), suggestions=colorized.suggestions, **storage_fields
+        )
     except (DatabaseError, InterfaceError):
         # The database went away: this run cannot be recorded, so its files would belong to
         # nobody. The job's heartbeat has stopped; the sweep runs it again.

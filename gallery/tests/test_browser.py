@@ -264,7 +264,6 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     page.get_by_role("button", name="Add a point in the middle").click()
     page.get_by_label("Colour of point 2").fill("#2060c0")
     assert page.locator(".hint-marker").count() == 2
-    shot(page.locator("[data-hints]"), "hints")
 
     page.get_by_role("button", name="Colorize with these colours").click()
     page.wait_for_url(lambda url: str(first.public_id) not in url)
@@ -272,6 +271,89 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     child = ColorizationJob.objects.exclude(pk=first.pk).get()
     assert child.parent_id == first.pk and child.status == "succeeded"
     assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
+
+
+def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
+    browser, live_server, worker, hint_model, recaptcha_passes, old_photo
+):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    upload(page, old_photo, gallery=False)
+    page.get_by_label("Model").select_option(hint_model)
+    page.get_by_role("button", name="Colorize").click()
+    page.locator("[data-hint-canvas]").wait_for(state="visible", timeout=120_000)
+    job = ColorizationJob.objects.get()
+    image = page.locator("[data-hint-canvas] img")
+    assert image.get_attribute("src") == job.result_url  # the current result, not the grey original
+
+    toggle = page.locator("[data-hint-toggle]")
+    page.get_by_role("button", name="Show the original").click()
+    assert image.get_attribute("src") == job.original_url and toggle.get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Show the result").click()
+    assert image.get_attribute("src") == job.result_url
+
+    # Suggested colours for a clicked point, from the worker's run; one click picks one.
+    image.scroll_into_view_if_needed()
+    box = image.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+    swatches = page.get_by_role("group", name="Suggested colours for point 1").get_by_role("button")
+    swatches.first.wait_for()
+    expected = job.suggested_colours(
+        *(
+            int(v)
+            for v in (
+                page.get_by_label("Point 1: x in pixels").input_value(),
+                page.get_by_label("Point 1: y in pixels").input_value(),
+            )
+        )
+    )
+    assert swatches.count() == len(expected) >= 1
+    swatches.nth(swatches.count() - 1).click()
+    assert page.get_by_label("Colour of point 1").input_value() == expected[-1]["color"]
+
+    add = page.get_by_role("button", name="Add a point in the middle")
+    add.click()
+    add.click()
+    assert page.locator(".hint-marker").count() == 3
+    shot(page.locator("[data-hints]"), "hints")
+
+    # The keyboard focus stays where it was when the list is redrawn.
+    page.get_by_label("Point 2: x in pixels").fill("40")
+    page.get_by_label("Point 2: x in pixels").press("Tab")  # change -> redraw; Tab moved on to y
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Point 2: y in pixels"
+    page.get_by_role("button", name="Remove point 1").focus()
+    page.keyboard.press("Enter")
+    assert page.locator(".hint-marker").count() == 2
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove point 1"  # the next one
+
+    # Undo brings the removed point back; clear empties the list and undo undoes that too.
+    page.get_by_role("button", name="Undo").click()
+    assert page.locator(".hint-marker").count() == 3
+    page.get_by_role("button", name="Clear all").click()
+    assert page.locator(".hint-marker").count() == 0 and page.get_by_text("No colour points yet.").is_visible()
+    page.get_by_role("button", name="Undo").click()
+    assert page.locator(".hint-marker").count() == 3
+    assert page.get_by_label("Point 2: x in pixels").input_value() == "40"
+
+
+def test_vividness_from_the_upload_to_a_more_vivid_run(
+    browser, live_server, worker, engine_model, recaptcha_passes, old_photo
+):
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    upload(page, old_photo, gallery=False)
+    slider = page.get_by_label("Vividness")
+    slider.fill("0.3")
+    assert page.locator("[data-vividness-value]").text_content() == "0.30"
+    page.get_by_role("button", name="Colorize").click()
+    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
+    first = ColorizationJob.objects.get()
+    assert first.vividness == 0.3
+    assert page.locator("[data-vividness-fact]").text_content().startswith("0.30")
+
+    page.get_by_role("button", name="More vivid (0.55)").click()
+    page.wait_for_url(lambda url: str(first.public_id) not in url)
+    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
+    child = ColorizationJob.objects.exclude(pk=first.pk).get()
+    assert (child.parent_id, child.vividness, child.status) == (first.pk, 0.55, "succeeded")
 
 
 def test_result_page_follows_the_job_live_without_reloading(

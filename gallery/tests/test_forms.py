@@ -143,3 +143,23 @@ def test_recaptcha_v3_by_setting(settings, engine_model):
     assert isinstance(JobUploadForm().fields["captcha"].widget, ReCaptchaV2Checkbox)
     settings.RECAPTCHA_VERSION = "v3"
     assert isinstance(JobUploadForm().fields["captcha"].widget, ReCaptchaV3)
+
+
+def test_the_upload_form_takes_a_vividness(engine_model, recaptcha_passes):
+    form = make_form(grey_photo(), model=engine_model, vividness="0.85")
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["vividness"] == 0.85
+
+
+def test_without_a_vividness_the_upload_gets_the_default(settings, engine_model, recaptcha_passes):
+    settings.COLORIZE_DEFAULT_VIVIDNESS = 0.3
+    form = make_form(grey_photo(), model=engine_model)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["vividness"] == 0.3
+
+
+@pytest.mark.parametrize("value", ["1.2", "-0.5", "vivid", "nan"])
+def test_a_vividness_outside_0_to_1_is_refused(engine_model, recaptcha_passes, value):
+    form = make_form(grey_photo(), model=engine_model, vividness=value)
+    assert not form.is_valid()
+    assert form.errors["vividness"]

@@ -229,14 +229,14 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
 
 def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):
     job = create(engine_model)
-    real_colorize = worker.pipeline.colorize
+    real_colorize = worker.pipeline.colorize_detailed
 
     def colorize_then_delete(*args, **kwargs):
         result = real_colorize(*args, **kwargs)
         ColorizationJob.objects.filter(pk=job.pk).delete()
         return result
 
-    monkeypatch.setattr(worker.pipeline, "colorize", colorize_then_delete)
+    monkeypatch.setattr(worker.pipeline, "colorize_detailed", colorize_then_delete)
     worker.job_run(job_id=job.pk)
     media = Path(job.original.storage.location)
     assert not [p for folder in ("results", "thumbnails") for p in (media / folder).rglob("*") if p.is_file()]
@@ -337,3 +337,68 @@ def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
 def test_a_claimed_job_is_loading_its_photo():
     job = ColorizationJobFactory()
     assert worker._claim(job.pk).stage == "loading"
+
+
+def test_a_job_gets_the_default_vividness_or_the_one_asked_for(engine_model, settings):
+    settings.COLORIZE_DEFAULT_VIVIDNESS = 0.4
+    assert create(engine_model).vividness == 0.4
+    assert create(engine_model, vividness=0.9).vividness == 0.9
+    with pytest.raises(ValueError, match="vividness"):
+        create(engine_model, vividness=1.5)
+
+
+def test_job_run_colorizes_at_the_jobs_vividness(engine_model, monkeypatch):
+    seen = []
+    real = worker.pipeline.colorize_detailed
+
+    def spy(image, **kwargs):
+        seen.append(kwargs["vividness"])
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(worker.pipeline, "colorize_detailed", spy)
+    job = create(engine_model, vividness=0.85)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED, job.error_message
+    assert seen == [0.85]
+
+
+def test_job_run_keeps_the_suggested_colours_for_the_hint_tool(engine_model):
+    job = create(engine_model)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.suggestions["rows"], job.suggestions["columns"]) == (16, 16)
+    assert len(job.suggestions["cells"]) == 256
+    suggested = job.suggested_colours(10, 20)
+    assert suggested and all(s["color"].startswith("#") and 0 < s["probability"] <= 1 for s in suggested)
+
+
+def test_suggested_colours_are_looked_up_by_the_cell_of_the_point():
+    job = ColorizationJobFactory(succeeded=True)
+    job.original_width, job.original_height = 200, 100
+    job.suggestions = {
+        "rows": 2,
+        "columns": 2,
+        "cells": [[["#000001", 0.5]], [["#000002", 0.5]], [["#000003", 0.9], ["#000033", 0.1]], []],
+    }
+    assert job.suggested_colours(150, 10) == [{"color": "#000002", "probability": 0.5}]
+    assert [s["color"] for s in job.suggested_colours(0, 99)] == ["#000003", "#000033"]
+    assert job.suggested_colours(199, 99) == []
+    job.suggestions = None
+    assert job.suggested_colours(0, 0) == []
+
+
+def test_job_rerun_vividness_keeps_the_model_and_the_colour_points(hint_model):
+    parent = ColorizationJobFactory(
+        succeeded=True, model_name=hint_model, hints=[{"x": 1, "y": 2, "color": "#ff0000"}], vividness=0.5
+    )
+    child = web.job_rerun_vividness(job=parent, vividness=0.75)
+    assert child.parent == parent and child.model_name == hint_model
+    assert child.hints == parent.hints and child.vividness == 0.75
+    assert child.status == Status.QUEUED
+
+
+def test_job_recolorize_keeps_the_parents_vividness(hint_model):
+    parent = ColorizationJobFactory(succeeded=True, model_name=hint_model, vividness=0.2)
+    child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    assert child.vividness == 0.2

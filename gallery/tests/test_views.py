@@ -257,3 +257,114 @@ def test_server_error_page_renders_without_a_request():
     from django.template.loader import render_to_string
 
     assert "Something went wrong on our side" in render_to_string("500.html")
+
+
+# --- Vividness -----------------------------------------------------------------------------------
+
+
+def test_upload_page_offers_a_vividness_slider_at_the_default(client, engine_model, settings):
+    settings.COLORIZE_DEFAULT_VIVIDNESS = 0.5
+    html = client.get(reverse("gallery:upload")).content.decode()
+    assert 'type="range" name="vividness"' in html and 'min="0" max="1" step="0.05" value="0.5"' in html
+
+
+def test_upload_stores_the_chosen_vividness_on_the_job(client, engine_model, recaptcha_passes):
+    post_upload(client, grey_photo(), model=engine_model, vividness="0.8")
+    assert ColorizationJob.objects.get().vividness == 0.8
+
+
+def test_result_page_shows_the_vividness_and_offers_less_and_more(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "data-vividness-fact>0.50<" in html
+    assert reverse("gallery:job_vividness", args=[job.public_id]) in html
+    assert 'name="vividness" value="0.25"' in html and 'name="vividness" value="0.75"' in html
+    assert "Less vivid" in html and "More vivid" in html
+
+
+def test_at_the_top_there_is_no_more_vivid(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=1.0)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "Less vivid" in html and "More vivid" not in html
+
+
+def test_a_model_without_a_distribution_says_vividness_has_no_effect(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="siggraph17")
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "no effect with this model" in html
+    assert reverse("gallery:job_vividness", args=[job.public_id]) not in html
+
+
+def test_vividness_post_colorizes_again_as_a_new_job(client):
+    job = ColorizationJobFactory(
+        succeeded=True, model_name="compact", vividness=0.5, hints=[{"x": 5, "y": 6, "color": "#336699"}]
+    )
+    response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
+    child = ColorizationJob.objects.exclude(pk=job.pk).get()
+    assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
+    assert (child.vividness, child.parent, child.model_name, child.hints) == (0.75, job, "compact", job.hints)
+    assert child.status == Status.QUEUED
+
+
+@pytest.mark.parametrize("value", ["2", "", "x"])
+def test_a_bad_vividness_post_changes_nothing(client, value):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": value})
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert ColorizationJob.objects.count() == 1
+
+
+# --- The hint tool and its suggested colours --------------------------------------------------
+
+
+def test_the_hint_tool_shows_the_result_with_a_toggle_undo_and_clear(client, hint_model):
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert f'src="{job.result_url}" alt="The colorized photo: click to add a colour point"' in html
+    assert f'data-original-src="{job.original_url}"' in html
+    assert "data-hint-toggle" in html and "data-hint-undo" in html and "data-hint-clear" in html
+    assert reverse("gallery:job_suggestions", args=[job.public_id]) in html
+
+
+def suggestions_of(client, job, **query):
+    return client.get(reverse("gallery:job_suggestions", args=[job.public_id]), query)
+
+
+def test_suggestions_come_from_what_the_worker_kept_without_running_a_model(client, monkeypatch):
+    def no_model(*args, **kwargs):
+        raise AssertionError("the web process must not run a model")
+
+    monkeypatch.setattr("colorize.runtime.load", no_model)
+    monkeypatch.setattr("colorize.runtime.run", no_model)
+    job = ColorizationJobFactory(
+        succeeded=True,
+        suggestions={
+            "rows": 1,
+            "columns": 2,
+            "cells": [[["#aa3322", 0.6], ["#224488", 0.3]], [["#55aa55", 0.9]]],
+        },
+    )
+    response = suggestions_of(client, job, x=10, y=5)
+    assert response.status_code == 200 and response["X-Robots-Tag"].startswith("noindex")
+    assert response.json() == {
+        "colours": [{"color": "#aa3322", "probability": 0.6}, {"color": "#224488", "probability": 0.3}]
+    }
+    assert suggestions_of(client, job, x=40, y=31).json() == {"colours": [{"color": "#55aa55", "probability": 0.9}]}
+
+
+def test_a_job_without_kept_suggestions_suggests_nothing(client):
+    job = ColorizationJobFactory(succeeded=True)
+    assert suggestions_of(client, job, x=1, y=1).json() == {"colours": []}
+
+
+@pytest.mark.parametrize("query", [{}, {"x": "a", "y": "1"}, {"x": 48, "y": 1}, {"x": 1, "y": -1}])
+def test_suggestions_need_a_point_inside_the_photo(client, query):
+    job = ColorizationJobFactory(succeeded=True)
+    assert suggestions_of(client, job, **query).status_code == 400
+
+
+def test_suggestions_of_an_unknown_job_are_a_404(client):
+    import uuid
+
+    response = client.get(reverse("gallery:job_suggestions", args=[uuid.uuid4()]), {"x": 1, "y": 1})
+    assert response.status_code == 404

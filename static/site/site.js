@@ -229,7 +229,19 @@
     setTimeout(poll, delay);
   }
 
+  // --- Vividness slider: show its value next to its label ----------------------------------
+  function initVividness(range) {
+    var output = range.form && range.form.querySelector("[data-vividness-value]");
+    if (!output) return;
+    function update() { output.textContent = parseFloat(range.value).toFixed(2); }
+    range.addEventListener("input", update);
+    update();
+  }
+
   // --- Colour hints: click the photo, pick colours, colorize again --------------------------
+  // The photo shows the current result (a toggle shows the original); every change can be
+  // undone; the list keeps the keyboard focus where it was when it is redrawn; a point's
+  // suggested colours come from what the worker kept of the model's prediction.
   function initHints(section) {
     var width = parseInt(section.getAttribute("data-width"), 10);
     var height = parseInt(section.getAttribute("data-height"), 10);
@@ -238,22 +250,39 @@
     var list = section.querySelector("[data-hint-list]");
     var empty = section.querySelector("[data-hint-empty]");
     var input = section.querySelector("[data-hints-input]");
+    var status = section.querySelector("[data-hint-status]");
+    var toggle = section.querySelector("[data-hint-toggle]");
+    var undoButton = section.querySelector("[data-hint-undo]");
+    var clearButton = section.querySelector("[data-hint-clear]");
+    var suggestionsUrl = canvas.getAttribute("data-suggestions-url");
     var hints = [];
+    var history = [];
+    var suggested = {};
     try { hints = JSON.parse(input.value) || []; } catch (e) { hints = []; }
+
+    function announce(text) { if (status) status.textContent = text; }
+
+    // The photo: the current result, or the original while the toggle is pressed.
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var showOriginal = toggle.getAttribute("aria-pressed") !== "true";
+        toggle.setAttribute("aria-pressed", showOriginal ? "true" : "false");
+        img.src = canvas.getAttribute(showOriginal ? "data-original-src" : "data-result-src");
+        img.alt = (showOriginal ? "The original photo" : "The colorized photo") + ": click to add a colour point";
+        toggle.textContent = showOriginal ? "Show the result" : "Show the original";
+      });
+    }
 
     // Start each new point from the colour the result has there.
     var sampler = null;
-    var result = document.querySelector(".compare-after");
-    if (result) {
-      var sample = new Image();
-      sample.onload = function () {
-        var c = document.createElement("canvas");
-        c.width = width; c.height = height;
-        c.getContext("2d").drawImage(sample, 0, 0, width, height);
-        sampler = c.getContext("2d", { willReadFrequently: true });
-      };
-      sample.src = result.getAttribute("src");
-    }
+    var sample = new Image();
+    sample.onload = function () {
+      var c = document.createElement("canvas");
+      c.width = width; c.height = height;
+      c.getContext("2d").drawImage(sample, 0, 0, width, height);
+      sampler = c.getContext("2d", { willReadFrequently: true });
+    };
+    sample.src = canvas.getAttribute("data-result-src");
     function colourAt(x, y) {
       if (!sampler) return "#c0504d";
       var d = sampler.getImageData(x, y, 1, 1).data;
@@ -261,41 +290,157 @@
     }
     function clamp(v, max) { return Math.max(0, Math.min(max - 1, Math.round(v))); }
 
+    // Undo: a snapshot of the list before every change.
+    function remember() {
+      history.push(JSON.stringify(hints));
+      if (history.length > 100) history.shift();
+    }
+    function undo() {
+      if (!history.length) return;
+      hints = JSON.parse(history.pop());
+      render();
+      announce("Undone. " + count());
+    }
+    function count() {
+      return hints.length === 1 ? "1 colour point." : hints.length + " colour points.";
+    }
+
+    // Where the focus is in the list, to put it back after a redraw.
+    function focusedSpot() {
+      var active = document.activeElement;
+      if (!active || !list.contains(active)) return null;
+      var item = active.closest("li");
+      return { index: Array.prototype.indexOf.call(list.children, item), role: active.getAttribute("data-role") };
+    }
+    function restoreFocus(spot) {
+      if (!spot) return;
+      var items = list.children;
+      if (!items.length) { (section.querySelector("[data-hint-add]") || img).focus(); return; }
+      var item = items[Math.min(spot.index, items.length - 1)];
+      var target = item.querySelector('[data-role="' + spot.role + '"]') || item.querySelector('[data-role="remove"]');
+      if (target) target.focus();
+    }
+
+    function showSuggestions(item, hint, index) {
+      var box = item.querySelector("[data-suggestions]");
+      var colours = suggested[hint.x + "," + hint.y];
+      box.innerHTML = "";
+      if (!colours || !colours.length) { box.classList.add("d-none"); return; }
+      box.classList.remove("d-none");
+      var label = document.createElement("span");
+      label.className = "small text-body-secondary";
+      label.textContent = "Suggested:";
+      box.appendChild(label);
+      colours.forEach(function (entry, k) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "hint-swatch";
+        button.style.backgroundColor = entry.color;
+        button.setAttribute("data-role", "suggestion-" + k);
+        button.setAttribute("aria-label", "Use the suggested colour " + entry.color + " (" +
+          Math.round(entry.probability * 100) + "% likely) for point " + (index + 1));
+        button.title = entry.color + ", " + Math.round(entry.probability * 100) + "%";
+        if (entry.color === hint.color) button.setAttribute("aria-pressed", "true");
+        button.addEventListener("click", function () {
+          remember();
+          hint.color = entry.color;
+          render();
+          announce("Point " + (index + 1) + " now uses " + entry.color + ".");
+        });
+        box.appendChild(button);
+      });
+    }
+    function fetchSuggestions(hint) {
+      var key = hint.x + "," + hint.y;
+      if (!suggestionsUrl || key in suggested) return;
+      suggested[key] = null;
+      fetch(suggestionsUrl + "?x=" + hint.x + "&y=" + hint.y, { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { colours: [] }; })
+        .then(function (data) {
+          suggested[key] = data.colours || [];
+          hints.forEach(function (other, i) {
+            if (other.x + "," + other.y === key && list.children[i]) showSuggestions(list.children[i], other, i);
+          });
+        })
+        .catch(function () { suggested[key] = []; });
+    }
+
     function render() {
+      var spot = focusedSpot();
       canvas.querySelectorAll(".hint-marker").forEach(function (m) { m.remove(); });
       list.innerHTML = "";
       hints.forEach(function (hint, i) {
         var marker = document.createElement("div");
         marker.className = "hint-marker";
-        marker.style.left = (100 * (hint.x + 0.5) / width) + "%";
-        marker.style.top = (100 * (hint.y + 0.5) / height) + "%";
+        place(marker, hint);
         marker.style.background = hint.color;
-        marker.innerHTML = "<span>" + (i + 1) + "</span>";
+        var number = document.createElement("span");
+        number.textContent = i + 1;
+        marker.appendChild(number);
         canvas.appendChild(marker);
 
         var item = document.createElement("li");
         item.innerHTML =
           '<strong class="me-1">' + (i + 1) + '.</strong>' +
-          '<input type="color" class="form-control form-control-color" aria-label="Colour of point ' + (i + 1) + '">' +
-          '<input type="number" class="form-control form-control-sm" min="0" max="' + (width - 1) + '" aria-label="Point ' + (i + 1) + ': x in pixels">' +
-          '<input type="number" class="form-control form-control-sm" min="0" max="' + (height - 1) + '" aria-label="Point ' + (i + 1) + ': y in pixels">' +
-          '<button type="button" class="btn btn-sm btn-outline-danger" aria-label="Remove point ' + (i + 1) + '">Remove</button>';
-        var fields = item.querySelectorAll("input");
-        fields[0].value = hint.color; fields[1].value = hint.x; fields[2].value = hint.y;
-        fields[0].addEventListener("input", function () { hint.color = fields[0].value; marker.style.background = hint.color; save(); });
-        fields[1].addEventListener("change", function () { hint.x = clamp(+fields[1].value, width); render(); });
-        fields[2].addEventListener("change", function () { hint.y = clamp(+fields[2].value, height); render(); });
-        item.querySelector("button").addEventListener("click", function () { hints.splice(i, 1); render(); });
+          '<input type="color" class="form-control form-control-color" data-role="colour" aria-label="Colour of point ' + (i + 1) + '">' +
+          '<input type="number" class="form-control form-control-sm" data-role="x" min="0" max="' + (width - 1) + '" aria-label="Point ' + (i + 1) + ': x in pixels">' +
+          '<input type="number" class="form-control form-control-sm" data-role="y" min="0" max="' + (height - 1) + '" aria-label="Point ' + (i + 1) + ': y in pixels">' +
+          '<button type="button" class="btn btn-sm btn-outline-danger" data-role="remove" aria-label="Remove point ' + (i + 1) + '">Remove</button>' +
+          '<div class="hint-suggestions d-none" role="group" aria-label="Suggested colours for point ' + (i + 1) + '" data-suggestions></div>';
+        var colour = item.querySelector('[data-role="colour"]');
+        var xField = item.querySelector('[data-role="x"]');
+        var yField = item.querySelector('[data-role="y"]');
+        colour.value = hint.color; xField.value = hint.x; yField.value = hint.y;
+        var editing = false;
+        colour.addEventListener("input", function () {
+          if (!editing) { remember(); editing = true; updateButtons(); }
+          hint.color = colour.value; marker.style.background = hint.color; save();
+        });
+        colour.addEventListener("change", function () { editing = false; });
+        // Moving a point updates it in place: no redraw, so Tab carries on from this field.
+        function moved(field, key, max) {
+          remember();
+          hint[key] = clamp(+field.value, max);
+          field.value = hint[key];
+          place(marker, hint);
+          save();
+          updateButtons();
+          showSuggestions(item, hint, i);
+          fetchSuggestions(hint);
+        }
+        xField.addEventListener("change", function () { moved(xField, "x", width); });
+        yField.addEventListener("change", function () { moved(yField, "y", height); });
+        item.querySelector('[data-role="remove"]').addEventListener("click", function () {
+          remember();
+          hints.splice(i, 1);
+          render();
+          announce("Point " + (i + 1) + " removed. " + count());
+        });
         list.appendChild(item);
+        showSuggestions(item, hint, i);
       });
       empty.classList.toggle("d-none", hints.length > 0);
+      updateButtons();
       save();
+      restoreFocus(spot);
+    }
+    function place(marker, hint) {
+      marker.style.left = (100 * (hint.x + 0.5) / width) + "%";
+      marker.style.top = (100 * (hint.y + 0.5) / height) + "%";
+    }
+    function updateButtons() {
+      if (undoButton) undoButton.disabled = history.length === 0;
+      if (clearButton) clearButton.disabled = hints.length === 0;
     }
     function save() { input.value = JSON.stringify(hints); }
     function add(x, y) {
-      hints.push({ x: x, y: y, color: colourAt(x, y) });
+      remember();
+      var hint = { x: x, y: y, color: colourAt(x, y) };
+      hints.push(hint);
       render();
-      var last = list.querySelector("li:last-child input[type=color]");
+      fetchSuggestions(hint);
+      announce("Point " + hints.length + " added. " + count());
+      var last = list.querySelector('li:last-child [data-role="colour"]');
       if (last) last.focus();
     }
     img.addEventListener("click", function (event) {
@@ -306,7 +451,19 @@
     section.querySelector("[data-hint-add]").addEventListener("click", function () {
       add(Math.floor(width / 2), Math.floor(height / 2));
     });
+    if (undoButton) undoButton.addEventListener("click", undo);
+    if (clearButton) {
+      clearButton.addEventListener("click", function () {
+        if (!hints.length) return;
+        remember();
+        hints = [];
+        render();
+        announce("All colour points cleared. Undo brings them back.");
+        if (undoButton) undoButton.focus();
+      });
+    }
     render();
+    hints.forEach(fetchSuggestions);
   }
 
   function initAll(root) {
@@ -317,6 +474,7 @@
     if (root.id === "job-panel") initJobPanel(root);
     root.querySelectorAll("#job-panel").forEach(initJobPanel);
     root.querySelectorAll("[data-hints]").forEach(initHints);
+    root.querySelectorAll("[data-vividness]").forEach(initVividness);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,13 +1,16 @@
-"""python manage.py colorize INPUT [INPUT ...] --out-dir DIR [--model NAME] [--hints FILE] [--format png|jpg]
+"""python manage.py colorize INPUT [INPUT ...] --out-dir DIR [--model NAME] [--hints FILE] [--vividness V] [--format png|jpg]
 
 Writes DIR/<input stem>.<format> at the input's full size for each input, prints one line per
 file, carries on past a bad file and exits non-zero if any failed.
 """
 
+import argparse
 import json
+import math
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from colorize import imaging, pipeline, registry, runtime
@@ -33,6 +36,17 @@ def read_hints(path):
         raise CommandError(f"bad hints in {path}: {error} ({error.user_message})") from None
 
 
+def vividness(text):
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
+    return value
+
+
 class Command(BaseCommand):
     help = "Colorize photos from the command line with one of the installed models."
 
@@ -47,6 +61,13 @@ class Command(BaseCommand):
             default=None,
             metavar="FILE",
             help='JSON: {"photo.jpg": [{"x": 120, "y": 48, "color": "#a0522d"}]}',
+        )
+        parser.add_argument(
+            "--vividness",
+            type=vividness,
+            default=None,
+            metavar="V",
+            help=f"0 (the most conservative colours) to 1 (the most vivid); default {settings.COLORIZE_DEFAULT_VIVIDNESS}",
         )
         parser.add_argument("--format", default="png", choices=("png", "jpg", "jpeg"), help="output format (png)")
 
@@ -70,7 +91,9 @@ class Command(BaseCommand):
             started = time.perf_counter()
             try:
                 image = imaging.load_image(source, keep_gray=True)
-                result = pipeline.colorize(image, model=spec.name, hints=hints.get(source.name, ()))
+                result = pipeline.colorize(
+                    image, model=spec.name, hints=hints.get(source.name, ()), vividness=options["vividness"]
+                )
                 data = imaging.encode_image(result, extension, xmp=provenance)
                 partial = target.with_name(f".{target.name}.part")
                 partial.write_bytes(data)

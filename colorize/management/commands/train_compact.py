@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         defaults = TrainingConfig(dataset_root="", work_dir="", output="")
         parser.add_argument(
-            "--data", default=str(settings.SHARED_DATA_DIR / "datasets"), help="folder holding train/ and train-extra/"
+            "--data",
+            default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
+            help="folder holding train/ and train-extra/",
         )
         parser.add_argument(
             "--work-dir",
@@ -26,6 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--threads", type=int, default=defaults.threads)
+        parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+        parser.add_argument("--warmup", type=int, default=defaults.warmup, help="learning-rate warm-up steps")
+        parser.add_argument(
+            "--init-from",
+            default=defaults.init_from,
+            help="start from these weights (e.g. the previous compact model) instead of random ones",
+        )
+        parser.add_argument("--no-context", action="store_true", help="leave out the global-context branch (version 1)")
 
     def handle(self, *args, **options):
         logging.getLogger("colorize").setLevel(logging.INFO)
@@ -37,6 +47,10 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             seed=options["seed"],
             threads=options["threads"],
+            learning_rate=options["learning_rate"],
+            warmup=options["warmup"],
+            init_from=options["init_from"],
+            context=not options["no_context"],
         )
         model = train(config)
         export_weights(model, config.output)

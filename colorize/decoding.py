@@ -1,0 +1,166 @@
+"""From a predicted colour distribution to colours, in numpy: vividness and suggested colours.
+
+The distribution networks (ECCV16, compact) predict, at every position of a coarse grid, a
+probability for each of K ab bins; their ONNX graphs stop at those scores (``logits``) and hand
+over the bins' ab, the model's colour prior (the log of its own mean prediction over training
+photos) and its calibrated annealed-mean temperature. Here:
+
+- :func:`decode` turns scores into ab with a vividness: the prior taken out with a strength
+  ``s`` (``log p - s * log prior``, Zhang et al.'s class rebalancing done at inference; 0 keeps
+  the prediction as trained, where the most likely colours are the common, greyish ones), then
+  the annealed mean at temperature ``T`` (``softmax(. / T)`` weighted by the bins' ab);
+- :func:`suggestions` finds the few most likely distinct colours (the modes of the
+  distribution) over a small grid of cells, for the hint tool's suggested colours.
+
+:meth:`colorize.networks.compact.CompactColorizer.decode` is the PyTorch reference of
+:func:`decode` (the parity tests hold one to the other). No torch, no Django here.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from colorize import colour
+
+Float32 = npt.NDArray[np.float32]
+AB_SCALE = 110.0
+GRID_STEP = 10.0
+GRID_LIMIT = 110.0
+
+
+def grid_bins() -> Float32:
+    """(529, 2) normalised ab of a 23x23 grid of bins 10 apart, a-major (compact's and
+    SIGGRAPH17's classification bins)."""
+    axis = np.arange(-GRID_LIMIT, GRID_LIMIT + 1, GRID_STEP)
+    a, b = np.meshgrid(axis, axis, indexing="ij")
+    return (np.stack((a.ravel(), b.ravel()), axis=1) / AB_SCALE).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Vividness:
+    """How a vividness ``v`` in [0, 1] decodes a model's distribution: the prior correction's
+    strength goes linearly from ``strength[0]`` (v = 0) to ``strength[1]`` (v = 1); the
+    temperature geometrically from ``temperature[0]`` to ``temperature[1]`` (None: the
+    model's own calibrated temperature at every v)."""
+
+    strength: tuple[float, float] = (0.0, 0.0)
+    temperature: tuple[float, float] | None = None
+
+    def at(self, vividness: float, model_temperature: float) -> tuple[float, float]:
+        """(strength, temperature) for ``vividness`` (clipped to [0, 1])."""
+        v = min(1.0, max(0.0, float(vividness)))
+        strength = self.strength[0] + v * (self.strength[1] - self.strength[0])
+        if self.temperature is None:
+            return strength, float(model_temperature)
+        low, high = self.temperature
+        return strength, float(math.exp(math.log(low) + v * (math.log(high) - math.log(low))))
+
+
+def log_softmax(scores: npt.NDArray[np.floating], axis: int = 1) -> Float32:
+    shifted = scores - scores.max(axis=axis, keepdims=True)
+    return (shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))).astype(np.float32, copy=False)
+
+
+def softmax(scores: npt.NDArray[np.floating], axis: int = 1) -> Float32:
+    shifted = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted.astype(np.float32, copy=False)
+
+
+def corrected(logits: Float32, log_prior: Float32, strength: float) -> Float32:
+    """log p - strength * log prior (1xKxhxw): the distribution with the prior taken out."""
+    log_p = log_softmax(np.asarray(logits, dtype=np.float32))
+    if strength:
+        log_p = log_p - np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
+    return log_p
+
+
+def decode(logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float, temperature: float) -> Float32:
+    """Normalised ab (1x2xhxw): the annealed mean of the prior-corrected distribution."""
+    probabilities = softmax(corrected(logits, log_prior, strength) / np.float32(temperature))
+    return np.einsum("nkhw,kc->nchw", probabilities, np.asarray(bin_ab, dtype=np.float32)).astype(np.float32)
+
+
+# --- Suggested colours -----------------------------------------------------------------------
+
+
+# A mode weaker than this (its neighbourhood's probability mass) is not worth suggesting.
+MIN_MODE_MASS = 0.03
+
+
+def _neighbour_index(bin_ab: Float32) -> npt.NDArray[np.intp]:
+    """(K, 8): for each bin, its neighbours on the 10-unit grid (the 8-neighbourhood), padded
+    with K (an index past the end) where a bin has fewer."""
+    ab = np.asarray(bin_ab, dtype=np.float64) * AB_SCALE
+    distance = np.abs(ab[:, None, :] - ab[None, :, :]).max(axis=-1)
+    near = (distance > 0.5) & (distance < GRID_STEP * 1.5)
+    index = np.full((len(ab), 8), len(ab), dtype=np.intp)
+    for bin_index, row in enumerate(near):
+        found = np.flatnonzero(row)[:8]
+        index[bin_index, : len(found)] = found
+    return index
+
+
+def modes(
+    probabilities: npt.NDArray[np.floating],
+    bin_ab: Float32,
+    count: int,
+    *,
+    min_mass: float = MIN_MODE_MASS,
+) -> list[list[tuple[Float32, float]]]:
+    """The ``count`` strongest modes of distributions over the bins, (K, N) -> N lists: a mode
+    is a bin whose probability is at least each neighbour's, scored by the mass of it and its
+    neighbours, at the mass-weighted mean ab of that neighbourhood (normalised). Strongest
+    first; modes under ``min_mass``, and a mode within one bin of a stronger one, are left out."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    bins, columns = probabilities.shape
+    neighbours = _neighbour_index(bin_ab)
+    padded = np.concatenate((probabilities, np.full((1, columns), -1.0)))
+    around = padded[neighbours]  # (K, 8, N)
+    peak = probabilities >= around.max(axis=1)
+    weights = np.concatenate((probabilities[:, None], np.maximum(around, 0.0)), axis=1)  # (K, 9, N)
+    ab = np.concatenate((np.asarray(bin_ab, dtype=np.float64), np.zeros((1, 2))))
+    member_ab = ab[np.concatenate((np.arange(bins)[:, None], neighbours), axis=1)]  # (K, 9, 2)
+    mass = weights.sum(axis=1)  # (K, N)
+    mean_ab = np.einsum("kmn,kmc->knc", weights, member_ab) / np.maximum(mass, 1e-12)[..., None]
+    found = []
+    for column in range(columns):
+        candidates = np.flatnonzero(peak[:, column] & (mass[:, column] >= min_mass))
+        chosen: list[tuple[Float32, float]] = []
+        for candidate in candidates[np.argsort(-mass[candidates, column], kind="stable")]:
+            centre = mean_ab[candidate, column].astype(np.float32)
+            if all(np.abs(centre - other).max() * AB_SCALE >= GRID_STEP for other, _ in chosen):
+                chosen.append((centre, float(mass[candidate, column])))
+            if len(chosen) == count:
+                break
+        found.append(chosen)
+    return found
+
+
+def _hex(lightness: float, ab_norm: Float32) -> str:
+    lab = np.array([lightness, *(np.asarray(ab_norm, dtype=np.float64) * AB_SCALE)])
+    red, green, blue = np.round(colour.lab_to_rgb(lab) * 255).astype(int)
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def suggestions(
+    probabilities: Float32, bin_ab: Float32, lightness: Float32, *, cells: int = 16, count: int = 4
+) -> dict[str, object]:
+    """Suggested colours over a ``cells`` x ``cells`` grid: for each cell (row-major), up to
+    ``count`` modes of the cell's mean distribution as ``[colour, probability]``, the colour
+    shown at the cell's mean lightness. ``probabilities`` is 1xKxhxw (h, w multiples of
+    ``cells``), ``lightness`` the network's input L (in L units) at any multiple of h, w."""
+    _, bins, height, width = probabilities.shape
+    pooled = probabilities[0].reshape(bins, cells, height // cells, cells, width // cells).mean(axis=(2, 4))
+    l_rows, l_columns = lightness.shape[-2:]
+    light = (
+        np.asarray(lightness, dtype=np.float64).reshape(cells, l_rows // cells, cells, l_columns // cells).mean((1, 3))
+    )
+    found = modes(pooled.reshape(bins, cells * cells), bin_ab, count)
+    grid = [
+        [[_hex(light.flat[index], ab), round(mass, 3)] for ab, mass in cell_modes]
+        for index, cell_modes in enumerate(found)
+    ]
+    return {"rows": cells, "columns": cells, "cells": grid}

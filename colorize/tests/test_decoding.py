@@ -1,0 +1,94 @@
+"""colorize.decoding: vividness on a predicted distribution, and suggested colours."""
+
+import numpy as np
+import pytest
+import torch
+
+from colorize import decoding
+from colorize.decoding import Vividness
+from colorize.networks.compact import CompactColorizer
+
+BINS = decoding.grid_bins()
+
+
+def logits_peaked_at(*peaks, size=4, spread=20.0):
+    """1xKxsizexsize scores: a mixture of Gaussian bumps at (a, b, weight) in ab units."""
+    ab = BINS * 110
+    scores = np.full(len(BINS), -30.0)
+    for a, b, weight in peaks:
+        scores = np.logaddexp(scores, np.log(weight) - ((ab - [a, b]) ** 2).sum(1) / (2 * spread**2))
+    return np.broadcast_to(scores[None, :, None, None], (1, len(BINS), size, size)).astype(np.float32).copy()
+
+
+def test_the_grid_bins_are_the_compact_networks():
+    assert np.array_equal(BINS, CompactColorizer((8, 8, 8, 8)).bin_centres.numpy())
+
+
+def test_decode_matches_the_pytorch_reference():
+    torch.manual_seed(0)
+    network = CompactColorizer((8, 8, 8, 8)).eval()
+    network.log_prior.copy_(torch.log_softmax(torch.randn(529) * 2, dim=0))
+    logits = torch.randn(1, 529, 5, 6) * 3
+    for strength, temperature in ((0.0, 1.0), (0.7, 0.5), (1.3, 2.0)):
+        expected = network.decode(logits, strength, temperature).numpy()
+        got = decoding.decode(logits.numpy(), BINS, network.log_prior.numpy(), strength, temperature)
+        assert np.abs(got - expected).max() < 1e-5
+
+
+def test_taking_the_prior_out_makes_colours_more_saturated():
+    """A prediction that leans to grey because grey is common: the correction undoes that."""
+    logits = logits_peaked_at((0, 0, 0.6), (40, 50, 0.4))
+    log_prior = decoding.log_softmax(logits_peaked_at((0, 0, 1.0), spread=15)[:, :, 0, 0])[0]
+    chroma = [np.linalg.norm(decoding.decode(logits, BINS, log_prior, s, 1.0)[0, :, 0, 0]) * 110 for s in (0, 0.5, 1)]
+    assert chroma[0] < chroma[1] < chroma[2]
+
+
+def test_a_uniform_prior_leaves_only_the_temperature():
+    logits = logits_peaked_at((20, 30, 1.0))
+    uniform = np.full(len(BINS), -np.log(len(BINS)), np.float32)
+    assert np.allclose(
+        decoding.decode(logits, BINS, uniform, 1.0, 1.0), decoding.decode(logits, BINS, uniform, 0.0, 1.0), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "vividness", "expected"),
+    [
+        (Vividness(strength=(0.0, 1.0)), 0.25, (0.25, 0.7)),  # the model's own temperature
+        (Vividness(temperature=(1.0, 0.25)), 0.5, (0.0, 0.5)),  # geometric: sqrt(1 * 0.25)
+        (Vividness(strength=(0.2, 0.8), temperature=(1.0, 0.5)), 1.0, (0.8, 0.5)),
+        (Vividness(strength=(0.0, 1.0)), 7.0, (1.0, 0.7)),  # clipped to [0, 1]
+    ],
+)
+def test_vividness_maps_onto_strength_and_temperature(rule, vividness, expected):
+    assert rule.at(vividness, 0.7) == pytest.approx(expected)
+
+
+def test_modes_are_the_distinct_peaks_strongest_first():
+    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.2), (50, 30, 0.5), (-40, -60, 0.3), spread=6))[
+        0, :, 0, 0
+    ]
+    (found,) = decoding.modes(probabilities[:, None], BINS, 4)
+    assert len(found) == 3
+    assert [tuple(np.round(ab * 110)) for ab, _ in found] == [(50, 30), (-40, -60), (0, 0)]
+    assert [round(mass, 1) for _, mass in found] == [0.5, 0.3, 0.2]
+
+
+def test_weak_modes_are_not_suggested():
+    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.99), (60, 60, 0.01), spread=6))[0, :, 0, 0]
+    (found,) = decoding.modes(probabilities[:, None], BINS, 4)
+    assert len(found) == 1
+
+
+def test_suggestions_cover_a_grid_of_cells_with_colours_at_their_lightness():
+    probabilities = decoding.softmax(logits_peaked_at((50, 30, 0.6), (-40, -60, 0.4), size=8, spread=6))
+    lightness = np.full((32, 32), 30.0)
+    lightness[16:, :] = 80.0
+    grid = decoding.suggestions(probabilities, BINS, lightness, cells=4, count=3)
+    assert (grid["rows"], grid["columns"], len(grid["cells"])) == (4, 4, 16)
+    top, bottom = grid["cells"][0], grid["cells"][15]
+    assert [mass for _, mass in top] == pytest.approx([0.6, 0.4], abs=0.01)
+    for colour, _ in top + bottom:
+        assert colour.startswith("#") and len(colour) == 7
+    # The same ab at a brighter cell is a lighter colour.
+    assert int(bottom[0][0][1:3], 16) > int(top[0][0][1:3], 16)
