@@ -41,8 +41,8 @@ class JobCreateSerializer(serializers.Serializer):
         allow_null=True,
         min_value=0.0,
         max_value=1.0,
-        help_text="How vivid the colours are, 0 to 1. Accepted and checked; not yet used (every job "
-        "gets the model's own colours until the site's colour controls land).",
+        help_text="How vivid the colours are, from 0 (the most conservative) to 1 (the most vivid); "
+        "the site's default when left out.",
         error_messages={
             "invalid": "vividness must be a number from 0 to 1.",
             "min_value": "vividness must be a number from 0 to 1.",

@@ -58,8 +58,8 @@ def api_job_create(
     vividness: float | None = None,
 ) -> ColorizationJob:
     """A job from a validated upload, owned by ``api_key``, queued once this commits (with its
-    owner recorded, so the worker never sees a job without one). ``vividness`` is accepted and
-    ignored until jobs record one."""
+    owner recorded, so the worker never sees a job without one). ``vividness`` (0..1) defaults
+    to settings.COLORIZE_DEFAULT_VIVIDNESS."""
     job = web.job_create(
         image=upload.image,
         display_name=upload.filename,
@@ -67,6 +67,7 @@ def api_job_create(
         uploaded_bytes=upload.size,
         hints=hints,
         client=api_key.queue_client,
+        vividness=vividness,
     )
     ApiJob.objects.create(key=api_key, job=job)
     return job

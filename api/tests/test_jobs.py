@@ -152,8 +152,9 @@ def test_an_unknown_model_is_refused(api, engine_model):
     assert response.json()["message"].startswith("'dall-e' is not an installed model; installed: ")
 
 
-def test_vividness_is_accepted(api, engine_model):
+def test_vividness_is_accepted_and_stored_on_the_job(api, engine_model):
     assert api.post(JOBS, {"image": photo(), "vividness": "0.3"}, format="multipart").status_code == 201
+    assert ColorizationJob.objects.get().vividness == 0.3
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "inf", "very"])

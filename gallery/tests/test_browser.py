@@ -278,18 +278,19 @@ def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
 ):
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     upload(page, old_photo, gallery=False)
-    page.get_by_label("Model").select_option(hint_model)
+    if page.locator("select[name=model]").count():  # a list only with more than one model installed
+        page.get_by_label("Model").select_option(hint_model)
     page.get_by_role("button", name="Colorize").click()
     page.locator("[data-hint-canvas]").wait_for(state="visible", timeout=120_000)
     job = ColorizationJob.objects.get()
     image = page.locator("[data-hint-canvas] img")
-    assert image.get_attribute("src") == job.result_url  # the current result, not the grey original
+    assert image.get_attribute("src") == job.result_preview_url  # the current result, not the grey original
 
     toggle = page.locator("[data-hint-toggle]")
     page.get_by_role("button", name="Show the original").click()
-    assert image.get_attribute("src") == job.original_url and toggle.get_attribute("aria-pressed") == "true"
+    assert image.get_attribute("src") == job.original_preview_url and toggle.get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="Show the result").click()
-    assert image.get_attribute("src") == job.result_url
+    assert image.get_attribute("src") == job.result_preview_url
 
     # Suggested colours for a clicked point, from the worker's run; one click picks one.
     image.scroll_into_view_if_needed()

@@ -31,13 +31,13 @@ def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_mo
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 1
     job = web.job_create(image=photo(), display_name="long.png", model_name=engine_model)
     release = threading.Event()
-    real_colorize = worker.pipeline.colorize
+    real_colorize = worker.pipeline.colorize_detailed
 
     def slow_colorize(*args, **kwargs):  # the real network, after a long wait
         assert release.wait(60)
         return real_colorize(*args, **kwargs)
 
-    monkeypatch.setattr(worker.pipeline, "colorize", slow_colorize)
+    monkeypatch.setattr(worker.pipeline, "colorize_detailed", slow_colorize)
 
     def run():
         try:
