@@ -320,8 +320,8 @@ def test_a_bad_vividness_post_changes_nothing(client, value):
 def test_the_hint_tool_shows_the_result_with_a_toggle_undo_and_clear(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     html = client.get(job.get_absolute_url()).content.decode()
-    assert f'src="{job.result_url}" alt="The colorized photo: click to add a colour point"' in html
-    assert f'data-original-src="{job.original_url}"' in html
+    assert f'src="{job.result_preview_url}" alt="The colorized photo: click to add a colour point"' in html
+    assert f'data-original-src="{job.original_preview_url}"' in html
     assert "data-hint-toggle" in html and "data-hint-undo" in html and "data-hint-clear" in html
     assert reverse("gallery:job_suggestions", args=[job.public_id]) in html
 
