@@ -93,36 +93,24 @@ def test_a_vividness_outside_0_to_1_is_refused(engine_weights, photos, tmp_path,
         call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path), "--vividness", value)
 
 
+def colorize_street_with_hints(photos, out_dir, model, hints_file):
+    call_command(
+        "colorize", str(photos / "street.jpg"), "--out-dir", str(out_dir), "--model", model, "--hints", str(hints_file)
+    )
+
+
 def test_bad_hints_file_is_a_clear_error(engine_weights, photos, tmp_path):
     hints = tmp_path / "hints.json"
     hints.write_text("{not json")
     with pytest.raises(CommandError, match="not valid JSON"):
-        call_command(
-            "colorize",
-            str(photos / "street.jpg"),
-            "--out-dir",
-            str(tmp_path),
-            "--model",
-            "siggraph17",
-            "--hints",
-            str(hints),
-        )
+        colorize_street_with_hints(photos, tmp_path, "siggraph17", hints)
 
 
 def test_hints_for_a_model_without_hints_are_refused(engine_weights, photos, tmp_path):
     hints = tmp_path / "hints.json"
     hints.write_text(json.dumps({"street.jpg": [{"x": 1, "y": 1, "color": "#a0522d"}]}))
     with pytest.raises(CommandError, match="does not take colour hints"):
-        call_command(
-            "colorize",
-            str(photos / "street.jpg"),
-            "--out-dir",
-            str(tmp_path),
-            "--model",
-            "eccv16",
-            "--hints",
-            str(hints),
-        )
+        colorize_street_with_hints(photos, tmp_path, "eccv16", hints)
 
 
 def test_says_clearly_when_no_model_is_installed(no_weights, photos, tmp_path):

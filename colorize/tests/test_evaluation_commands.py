@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from django.conf import settings
 from django.core.management import call_command
 from PIL import Image
 
@@ -14,7 +15,7 @@ from colorize import colour, registry
 from colorize.hints import hint_ab
 from colorize.training.hint_locality import max_chroma, saturated_colour
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "samples"
+SAMPLES = Path(settings.SHARED_DATA_DIR) / "datasets" / "samples"
 
 
 @pytest.fixture

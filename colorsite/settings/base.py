@@ -248,7 +248,8 @@ RECAPTCHA_VERSION = env.str("RECAPTCHA_VERSION", default="v2").strip().lower()  
 RECAPTCHA_REQUIRED_SCORE = env.float("RECAPTCHA_REQUIRED_SCORE", default=0.5)
 SILENCED_SYSTEM_CHECKS = [*_cache_checks_silenced]
 
-# HTTPS switches, off by default for a local run; production turns them on.
+# Behind a proxy? Off for a local run; production turns it on, with the HTTPS-only switches
+# (secure cookies, the redirect, HSTS), which are production's alone.
 BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
 if BEHIND_PROXY:
     # Behind a TLS-terminating proxy or load balancer (Elastic Beanstalk), trust its header.
@@ -258,9 +259,6 @@ if BEHIND_PROXY:
 # saw; anything further left was written by the client and is ignored. 0: the header is
 # ignored, the client is the connection's address (REMOTE_ADDR).
 PROXY_HOPS = env.int("DJANGO_PROXY_HOPS", default=2 if BEHIND_PROXY else 0)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 
 # Content-Security-Policy (Django's own middleware): scripts only from this site, Google's
 # reCAPTCHA, or an inline <script> carrying the response's nonce; no 'unsafe-inline' for them.

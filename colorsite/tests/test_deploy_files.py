@@ -42,9 +42,20 @@ def test_elastic_beanstalk_runs_production_settings_and_checks_healthz():
 
 def test_the_weights_hook_is_the_same_for_code_and_configuration_deployments():
     assert HOOKS[0].read_bytes() == HOOKS[1].read_bytes()
-    for hook in HOOKS:
+    for hook in [*HOOKS, BASE_DIR / "scripts" / "eb-fetch-weights"]:
         assert os.access(hook, os.X_OK), hook
         assert subprocess.run(["bash", "-n", hook]).returncode == 0
+
+
+def test_the_weights_hook_runs_the_shared_script_from_the_deployed_version(tmp_path):
+    """The hook finds scripts/eb-fetch-weights beside itself, whatever the working folder; off
+    the worker tier (here: no Elastic Beanstalk at all) that script has nothing to do."""
+    for hook in HOOKS:
+        run = subprocess.run(
+            ["bash", hook], cwd=tmp_path, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=30
+        )
+        assert run.returncode == 0, run.stderr
+        assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
 
 
 def test_the_cache_table_is_made_wherever_migrate_runs():

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 from PIL import Image
+from playwright.sync_api import expect
 
 from gallery.models import ColorizationJob
 from gallery.services import moderation, web
@@ -248,13 +249,19 @@ def sample_job(name):
     return web.job_create(image=image, display_name=titles[name], model_name=model_name, gallery_requested=True)
 
 
-def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
+def page_with_the_hint_tool(browser, live_server, hint_model, photo):
+    """A desktop page on which ``photo`` was colorized by ``hint_model``, its hint tool shown."""
     page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    upload(page, old_photo, gallery=False)
+    upload(page, photo, gallery=False)
     if page.locator("select[name=model]").count():  # a list only with more than one model installed
         page.get_by_label("Model").select_option(hint_model)
     page.get_by_role("button", name="Colorize").click()
     page.locator("[data-hint-canvas]").wait_for(state="visible", timeout=120_000)
+    return page
+
+
+def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
+    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
     first = ColorizationJob.objects.get()
 
     canvas = page.locator("[data-hint-canvas] img")
@@ -276,12 +283,7 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
 def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
     browser, live_server, worker, hint_model, recaptcha_passes, old_photo
 ):
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    upload(page, old_photo, gallery=False)
-    if page.locator("select[name=model]").count():  # a list only with more than one model installed
-        page.get_by_label("Model").select_option(hint_model)
-    page.get_by_role("button", name="Colorize").click()
-    page.locator("[data-hint-canvas]").wait_for(state="visible", timeout=120_000)
+    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
     job = ColorizationJob.objects.get()
     image = page.locator("[data-hint-canvas] img")
     assert image.get_attribute("src") == job.result_preview_url  # the current result, not the grey original
@@ -320,11 +322,11 @@ def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
     # The keyboard focus stays where it was when the list is redrawn.
     page.get_by_label("Point 2: x in pixels").fill("40")
     page.get_by_label("Point 2: x in pixels").press("Tab")  # change -> redraw; Tab moved on to y
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Point 2: y in pixels"
+    expect(page.get_by_label("Point 2: y in pixels")).to_be_focused()
     page.get_by_role("button", name="Remove point 1").focus()
     page.keyboard.press("Enter")
     assert page.locator(".hint-marker").count() == 2
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove point 1"  # the next one
+    expect(page.get_by_role("button", name="Remove point 1")).to_be_focused()  # the next one
 
     # Undo brings the removed point back; clear empties the list and undo undoes that too.
     page.get_by_role("button", name="Undo").click()

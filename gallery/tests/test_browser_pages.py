@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 from PIL import Image
+from playwright.sync_api import expect
 
 from gallery.models import ColorizationJob
 from gallery.services import moderation, web
@@ -231,8 +232,9 @@ def test_after_an_error_the_summary_has_the_focus(browser, live_server, engine_m
     page.get_by_label("Photos").set_input_files(str(fake))
     page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
     page.get_by_role("button", name="Colorize").click()
-    page.locator("[data-error-summary]").wait_for()
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    # The summary takes the focus once the page's script has run (DOMContentLoaded), which can
+    # be a moment after the element itself is parsed: expect() waits for it.
+    expect(page.locator("[data-error-summary]")).to_be_focused()
     assert "choose your photo or photos again" in page.locator("[data-error-summary]").text_content()
     assert_accessible(page)
 

@@ -195,13 +195,18 @@ def backends(application_name):
         return cursor.fetchone()[0]
 
 
-def test_worker_survives_its_database_connections_being_killed(workers, engine_model):
-    if connection.vendor != "postgresql":
-        pytest.skip("pg_terminate_backend needs PostgreSQL (the SQLite outage has its own test)")
+def started_worker(workers):
     worker = workers()
     wait_for(
         lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker
     )
+    return worker
+
+
+def test_worker_survives_its_database_connections_being_killed(workers, engine_model):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL (the SQLite outage has its own test)")
+    worker = started_worker(workers)
     wait_for(lambda: backends(worker.name) > 0, timeout=120, what="the worker to connect", worker=worker)
 
     # An outage while it waits for work: every connection it has is cut, twice.
@@ -243,10 +248,7 @@ def test_worker_survives_its_database_connections_being_killed(workers, engine_m
 def test_worker_survives_a_locked_sqlite_database(workers, engine_model):
     if connection.vendor != "sqlite":
         pytest.skip("locking the database file is SQLite's outage (PostgreSQL's has its own test)")
-    worker = workers()
-    wait_for(
-        lambda: "Starting worker" in worker.output(), timeout=120, what="the worker's loop to start", worker=worker
-    )
+    worker = started_worker(workers)
     time.sleep(1)
     locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")  # longer than the worker's 5 s busy timeout

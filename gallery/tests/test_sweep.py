@@ -25,6 +25,20 @@ Review = ColorizationJob.Review
 # --- Heartbeats --------------------------------------------------------------------------------
 
 
+def minutes_ago(minutes):
+    return timezone.now() - timedelta(minutes=minutes)
+
+
+def job_whose_task_was_left_running(engine_model, capture_on_commit, **job_fields):
+    """A job enqueued for real whose task row a worker claimed five minutes ago and then died."""
+    with capture_on_commit(execute=True):
+        job = web.job_create(image=photo(), display_name="x.png", model_name=engine_model)
+    job.refresh_from_db()
+    DBTaskResult.objects.filter(id=job.task_id).update(status="RUNNING", started_at=minutes_ago(5))
+    ColorizationJob.objects.filter(pk=job.pk).update(**job_fields)
+    return job
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_model, monkeypatch):
     settings.GALLERY_HEARTBEAT_SECONDS = 0.1
@@ -70,13 +84,13 @@ def test_a_running_job_whose_heartbeat_stopped_is_requeued_and_its_task_row_ends
     settings, engine_model, django_capture_on_commit_callbacks
 ):
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
-    with django_capture_on_commit_callbacks(execute=True):
-        job = web.job_create(image=photo(), display_name="x.png", model_name=engine_model)
-    job.refresh_from_db()
-    long_ago = timezone.now() - timedelta(minutes=5)
-    DBTaskResult.objects.filter(id=job.task_id).update(status="RUNNING", started_at=long_ago)
-    ColorizationJob.objects.filter(pk=job.pk).update(
-        status=Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago
+    job = job_whose_task_was_left_running(
+        engine_model,
+        django_capture_on_commit_callbacks,
+        status=Status.RUNNING,
+        attempts=1,
+        started_at=minutes_ago(5),
+        heartbeat_at=minutes_ago(5),
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep.jobs_requeue_stale() == (1, 0)
@@ -104,12 +118,7 @@ def test_a_queued_job_whose_task_row_was_left_running_is_enqueued_again(
 ):
     """The worker died between claiming the task and claiming the job."""
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
-    with django_capture_on_commit_callbacks(execute=True):
-        job = web.job_create(image=photo(), display_name="x.png", model_name=engine_model)
-    job.refresh_from_db()
-    long_ago = timezone.now() - timedelta(minutes=5)
-    DBTaskResult.objects.filter(id=job.task_id).update(status="RUNNING", started_at=long_ago)
-    ColorizationJob.objects.filter(pk=job.pk).update(queued_at=long_ago)
+    job = job_whose_task_was_left_running(engine_model, django_capture_on_commit_callbacks, queued_at=minutes_ago(5))
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep.jobs_requeue_stale() == (1, 0)
     assert DBTaskResult.objects.get(id=job.task_id).status == "FAILED"

@@ -143,11 +143,10 @@
     });
   }
 
-  // --- A batch's live list ------------------------------------------------------------------
-  function initBatch(root) {
-    var url = root.getAttribute("data-batch-status-url");
-    if (!url || root.getAttribute("data-finished") === "true") return;
-    var delay = 1500;
+  // --- Polling a status URL ---------------------------------------------------------------
+  // Calls onData with each JSON answer until it returns true (finished); waits a little longer
+  // between polls each time (up to maxDelay), and maxDelay after a failed one.
+  function pollStatus(url, delay, maxDelay, onData) {
     function poll() {
       fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
         .then(function (response) {
@@ -155,20 +154,27 @@
           return response.json();
         })
         .then(function (data) {
-          var holder = document.createElement("div");
-          holder.innerHTML = data.html;
-          var old = root.querySelector("[data-batch-jobs]");
-          if (old && holder.firstElementChild) old.replaceWith(holder.firstElementChild);
-          if (data.finished) {
-            root.setAttribute("data-finished", "true");
-            return;
-          }
-          delay = Math.min(delay * 1.2, 5000);
+          if (onData(data)) return;
+          delay = Math.min(delay * 1.2, maxDelay);
           setTimeout(poll, delay);
         })
-        .catch(function () { setTimeout(poll, 5000); });
+        .catch(function () { setTimeout(poll, maxDelay); });
     }
     setTimeout(poll, delay);
+  }
+
+  // --- A batch's live list ------------------------------------------------------------------
+  function initBatch(root) {
+    var url = root.getAttribute("data-batch-status-url");
+    if (!url || root.getAttribute("data-finished") === "true") return;
+    pollStatus(url, 1500, 5000, function (data) {
+      var holder = document.createElement("div");
+      holder.innerHTML = data.html;
+      var old = root.querySelector("[data-batch-jobs]");
+      if (old && holder.firstElementChild) old.replaceWith(holder.firstElementChild);
+      if (data.finished) root.setAttribute("data-finished", "true");
+      return data.finished;
+    });
   }
 
   // --- Before/after slider ----------------------------------------------------------------
@@ -194,39 +200,28 @@
     var ticker = setInterval(function () {
       if (elapsed) elapsed.textContent = Math.floor(base + (Date.now() - since) / 1000);
     }, 250);
-    var delay = 700;
-    function poll() {
-      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
-        .then(function (response) {
-          if (!response.ok) throw new Error("status " + response.status);
-          return response.json();
-        })
-        .then(function (data) {
-          base = data.waited; since = Date.now();
-          if (data.finished && data.html) {
-            clearInterval(ticker);
-            var holder = document.createElement("div");
-            holder.innerHTML = data.html;
-            var fresh = holder.firstElementChild;
-            panel.replaceWith(fresh);
-            initAll(fresh);
-            var announce = document.querySelector("[data-announce]");
-            if (announce) {
-              announce.textContent = data.status === "succeeded"
-                ? "Your photo is ready: compare, download or steer the colours below."
-                : "We could not colorize this photo. The reason and a way to try again are below.";
-            }
-            return;
-          }
-          if (label && data.status === "running") label.textContent = "Colorizing your photo…";
-          var progress = panel.querySelector("[data-progress]");
-          if (progress && typeof data.progress_html === "string") progress.innerHTML = data.progress_html;
-          delay = Math.min(delay * 1.2, 3000);
-          setTimeout(poll, delay);
-        })
-        .catch(function () { setTimeout(poll, 3000); });
-    }
-    setTimeout(poll, delay);
+    pollStatus(url, 700, 3000, function (data) {
+      base = data.waited; since = Date.now();
+      if (data.finished && data.html) {
+        clearInterval(ticker);
+        var holder = document.createElement("div");
+        holder.innerHTML = data.html;
+        var fresh = holder.firstElementChild;
+        panel.replaceWith(fresh);
+        initAll(fresh);
+        var announce = document.querySelector("[data-announce]");
+        if (announce) {
+          announce.textContent = data.status === "succeeded"
+            ? "Your photo is ready: compare, download or steer the colours below."
+            : "We could not colorize this photo. The reason and a way to try again are below.";
+        }
+        return true;
+      }
+      if (label && data.status === "running") label.textContent = "Colorizing your photo…";
+      var progress = panel.querySelector("[data-progress]");
+      if (progress && typeof data.progress_html === "string") progress.innerHTML = data.progress_html;
+      return false;
+    });
   }
 
   // --- Vividness slider: show its value next to its label ----------------------------------

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 import torch
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from colorize import weights
+from colorize.management.arguments import add_training_data_arguments
 from colorize.networks import build_network
 from colorize.registry import get_spec
 from colorize.training.calibrate import choose_temperature, holdout_images, sweep
@@ -22,15 +22,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--weights", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--output", default=None, help="write the calibrated file here (default: in place)")
-        parser.add_argument(
-            "--data",
-            default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
-            help="folder holding train/ (the prior is measured on its photos)",
-        )
-        parser.add_argument(
-            "--work-dir",
-            default=str(settings.DATA_DIR / "training"),
-            help="holds holdout.json, the photos held out of training",
+        add_training_data_arguments(
+            parser,
+            data_help="folder holding train/ (the prior is measured on its photos)",
+            work_dir_help="holds holdout.json, the photos held out of training",
         )
         parser.add_argument("--prior-photos", type=int, default=1000, help="train/ photos to measure the prior on")
         parser.add_argument("--no-temperature", action="store_true", help="keep the file's temperature")

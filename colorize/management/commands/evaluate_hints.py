@@ -1,15 +1,14 @@
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from colorize import registry
 from colorize.hints import Anchoring
+from colorize.management.arguments import add_photo_set_arguments, add_vividness_arguments, model_under_test
 from colorize.registry import default_model_name
-from colorize.training.evaluate import photo_paths, use_vividness_rule, use_weights
+from colorize.training.evaluate import photo_paths
 from colorize.training.hint_locality import evaluate_hints, format_summary
 
 
@@ -20,22 +19,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("folder", nargs="?", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "val"))
-        parser.add_argument("--model", default=None, help="registry name; the default model if omitted")
+        add_photo_set_arguments(parser)
+        add_vividness_arguments(parser)
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
-        parser.add_argument(
-            "--weights",
-            default=None,
-            help="evaluate this weight file (a PyTorch state_dict, e.g. a training candidate) as --model",
-        )
-        parser.add_argument(
-            "--vividness-rule",
-            default=None,
-            help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)",
-        )
-        parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
-        parser.add_argument("--vividness", type=float, default=None, help="the default vividness if omitted")
         parser.add_argument("--no-ten-hints", action="store_true", help="skip the 10-hint PSNR")
         parser.add_argument("--json", default=None, help="also write the summary and per-photo values here")
         parser.add_argument(
@@ -72,12 +58,7 @@ class Command(BaseCommand):
             )  # this process only
             self.stdout.write(f"anchoring: {anchoring}")
         self.stdout.write(f"hints on {model}: {len(paths)} photos from {source}, seed {options['seed']}")
-        with tempfile.TemporaryDirectory(prefix="evaluate-") as directory:
-            if options["weights"]:
-                use_weights(model, options["weights"], directory)
-                self.stdout.write(f"weights: {options['weights']}")
-            if options["vividness_rule"]:
-                self.stdout.write(f"vividness rule: {use_vividness_rule(model, options['vividness_rule'])}")
+        with model_under_test({**options, "model": model}, self.stdout):
             results, summary = evaluate_hints(
                 paths,
                 model,

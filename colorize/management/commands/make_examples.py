@@ -34,10 +34,10 @@ HINTS = [(0.703, 0.432, "#2a3f6e"), (0.469, 0.923, "#4f7a32"), (0.516, 0.098, "#
 
 
 class Command(BaseCommand):
-    help = "Make the before/after example strips of the README and the model card from ../shared/datasets/bw."
+    help = "Make the before/after example strips of the README and the model card from the shared bw/ photos."
 
     def add_arguments(self, parser):
-        parser.add_argument("--photos", default=str(settings.BASE_DIR.parent / "shared" / "datasets" / "bw"))
+        parser.add_argument("--photos", default=str(settings.SHARED_DATA_DIR / "datasets" / "bw"))
         parser.add_argument("--out", default=str(settings.BASE_DIR / "docs" / "colours"))
         parser.add_argument(
             "--before-commit",

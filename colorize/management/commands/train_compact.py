@@ -1,9 +1,9 @@
 import logging
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from colorize import weights
+from colorize.management.arguments import add_training_data_arguments
 from colorize.registry import get_spec
 from colorize.training.train import TrainingConfig, export_weights, train
 
@@ -13,15 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         defaults = TrainingConfig(dataset_root="", work_dir="", output="")
-        parser.add_argument(
-            "--data",
-            default=str(settings.BASE_DIR.parent / "shared" / "datasets"),
-            help="folder holding train/ and train-extra/",
-        )
-        parser.add_argument(
-            "--work-dir",
-            default=str(settings.DATA_DIR / "training"),
-            help="where the photo cache and the checkpoint live; rerun to resume",
+        add_training_data_arguments(
+            parser,
+            data_help="folder holding train/ and train-extra/",
+            work_dir_help="where the photo cache and the checkpoint live; rerun to resume",
         )
         parser.add_argument("--output", default=str(weights.source_path(get_spec("compact"))))
         parser.add_argument("--steps", type=int, default=defaults.steps)

@@ -1,0 +1,64 @@
+"""The options the measuring and training commands share, defined once.
+
+The shared photo sets are found through ``settings.SHARED_DATA_DIR`` (``COLORSITE_SHARED_DIR``),
+never a hard-coded ``../shared``.
+"""
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
+
+from colorize.registry import default_model_name
+from colorize.training.evaluate import use_vividness_rule, use_weights
+
+
+def shared_datasets(name: str = "") -> str:
+    return str(settings.SHARED_DATA_DIR / "datasets" / name)
+
+
+def add_photo_set_arguments(parser: CommandParser, *, default_model: str | None = None) -> None:
+    """A folder of colour photos (val/ by default), the model to run on it, and a candidate
+    weight file to run instead of the installed one."""
+    parser.add_argument("folder", nargs="?", default=shared_datasets("val"))
+    parser.add_argument("--model", default=default_model, help="registry name; the default model if omitted")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    parser.add_argument("--max-side", type=int, default=None, help="shrink larger photos first (faster)")
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="run this weight file (a PyTorch state_dict, e.g. a training candidate) as --model",
+    )
+
+
+def add_vividness_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--vividness", type=float, default=None, help="the default vividness if omitted")
+    parser.add_argument(
+        "--vividness-rule",
+        default=None,
+        help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)",
+    )
+
+
+@contextmanager
+def model_under_test(options: dict[str, Any], stdout: OutputWrapper) -> Iterator[str]:
+    """The registry name to run, with ``--weights`` and ``--vividness-rule`` applied for this
+    process only while the block runs (a converted candidate lives in a temporary folder)."""
+    model = options["model"] or default_model_name()
+    if not model:
+        raise CommandError("No model is installed: run `python manage.py fetch_weights` first.")
+    with tempfile.TemporaryDirectory(prefix="evaluate-") as directory:
+        if options["weights"]:
+            use_weights(model, options["weights"], directory)
+            stdout.write(f"weights: {options['weights']}")
+        if options.get("vividness_rule"):
+            stdout.write(f"vividness rule: {use_vividness_rule(model, options['vividness_rule'])}")
+        yield model
+
+
+def add_training_data_arguments(parser: CommandParser, *, data_help: str, work_dir_help: str) -> None:
+    parser.add_argument("--data", default=shared_datasets(), help=data_help)
+    parser.add_argument("--work-dir", default=str(settings.DATA_DIR / "training"), help=work_dir_help)
