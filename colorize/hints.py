@@ -171,12 +171,16 @@ class Anchoring:
     The clicked colour's own correction falls off as a Gaussian of that distance with
     ``spatial_sigma`` (a fraction of the grid's side); what the network itself changed for the
     hints is kept within ``reach_sigma`` the same way (None: everywhere, as the network made it).
+    A vivid decoding of the model's own guesses (``guessed`` in :func:`anchor`) gives way to the
+    plain one within ``calm_sigma`` of the hints: where a person put colours, those colours
+    decide, not the vividness.
     """
 
     spatial_sigma: float = 0.2
     lightness_cost: float = 0.5
     colour_cost: float = 0.2
     reach_sigma: float | None = None
+    calm_sigma: float = 0.6
     grid: int = 64
 
 
@@ -241,25 +245,35 @@ def geodesic_distances(
     return distance
 
 
+def _falloff(distance: npt.NDArray[np.float32], sigma: float, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """The largest over the hints of ``exp(-d^2 / 2 sigma^2)``, at the output's resolution."""
+    weights = np.exp(-np.square(distance) / np.float32(2 * sigma**2)).astype(np.float32)
+    largest: npt.NDArray[np.float32] = _resize(weights, shape).max(axis=0)
+    return largest
+
+
 def anchor(
     hinted: npt.NDArray[np.float32],
     plain: npt.NDArray[np.float32],
     l_norm: npt.NDArray[np.float32],
     points: Sequence[tuple[float, float, npt.NDArray[np.float32]]],
     settings_: Anchoring,
+    guessed: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.float32]:
     """Keep the hints' colours where they were put: normalised ab (1x2xhxw) from the network's
-    prediction with the hints (``hinted``) and without them (``plain``).
+    prediction with the hints (``hinted``) and without them (``plain``), both decoded plainly
+    (vividness 0); ``guessed`` is the prediction without hints at the job's vividness (None:
+    ``plain``).
 
     A network that sees hints follows them loosely and also changes colours far away. Here each
     hint reaches only as far as its edge-aware (geodesic) neighbourhood: its weight
     ``w = exp(-d^2 / 2 sigma^2)`` of the geodesic distance ``d`` (lightness and the plain
-    prediction's colour edges are walls). Where the hints reach (their largest weight ``m``) the
-    result is the network's hinted prediction, elsewhere the plain one (``plain + m (hinted -
-    plain)``); then what still separates each hint's own cell from its colour is added, spread
-    by the same weights (``sum w_i r_i / max(1, sum w_i)``), so the click shows its colour.
-    ``points`` are (row fraction, column fraction, ab) from :func:`grid_points`. Nothing here
-    is learned.
+    prediction's colour edges are walls). The result starts from the guessed colours, which
+    give way to the plain ones near the hints (``calm_sigma``); what the hints changed in the
+    network's prediction (``hinted - plain``) is added where the hints reach (``reach_sigma``);
+    then what still separates each hint's own cell from its colour is added, spread by the
+    weights (``sum w_i r_i / max(1, sum w_i)``), so the click shows its colour. ``points`` are
+    (row fraction, column fraction, ab) from :func:`grid_points`. Nothing here is learned.
     """
     if not points:
         return hinted
@@ -269,19 +283,20 @@ def anchor(
     features = np.concatenate((lightness, plain_cells)).astype(np.float32)
     costs = (settings_.lightness_cost, settings_.colour_cost, settings_.colour_cost)
     seeds = [(min(int(r * size[0]), size[0] - 1), min(int(c * size[1]), size[1] - 1)) for r, c, _ in points]
-    sigma = settings_.spatial_sigma * max(size)
-    reach_sigma = None if settings_.reach_sigma is None else settings_.reach_sigma * max(size)
-    distance = geodesic_distances(seeds, features, costs, limit=4 * max(sigma, reach_sigma or 0))
-    weights = np.exp(-np.square(distance) / np.float32(2 * sigma**2)).astype(np.float32)  # (P, h, w)
-    full = _resize(weights, hinted.shape[2:])
-    if reach_sigma is None:
-        result = hinted[0]
-    else:
-        reach = _resize(
-            np.exp(-np.square(distance) / np.float32(2 * reach_sigma**2)).astype(np.float32), hinted.shape[2:]
-        )
-        result = plain[0] + reach.max(axis=0) * (hinted[0] - plain[0])
-    out_rows, out_columns = hinted.shape[2:]
+    side = max(size)
+    sigmas = [settings_.spatial_sigma, settings_.calm_sigma, settings_.reach_sigma or 0.0]
+    distance = geodesic_distances(seeds, features, costs, limit=4 * side * max(sigmas))
+    out_shape = (hinted.shape[2], hinted.shape[3])
+    result = plain[0]
+    if guessed is not None:
+        result = guessed[0] + _falloff(distance, settings_.calm_sigma * side, out_shape) * (plain[0] - guessed[0])
+    effect = hinted[0] - plain[0]
+    if settings_.reach_sigma is not None:
+        effect = _falloff(distance, settings_.reach_sigma * side, out_shape) * effect
+    result = result + effect
+    weights = np.exp(-np.square(distance) / np.float32(2 * (settings_.spatial_sigma * side) ** 2)).astype(np.float32)
+    full = _resize(weights, out_shape)  # (P, h, w)
+    out_rows, out_columns = out_shape
     residuals = np.stack(
         [
             ab - result[:, min(int(r * out_rows), out_rows - 1), min(int(c * out_columns), out_columns - 1)]

@@ -227,12 +227,19 @@ def predict(
     inputs = {"l_norm": l_norm}
     if spec.takes_hints:
         inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, spec.input_size)
-    prediction = _decode(spec, runtime.run(spec, inputs), vividness, distribution)
+    hinted_outputs = runtime.run(spec, inputs)
+    prediction = _decode(spec, hinted_outputs, vividness, distribution)
     if spec.anchoring is not None and hints:
         empty = {**inputs, "hint_ab": np.zeros_like(inputs["hint_ab"]), "hint_mask": np.zeros_like(inputs["hint_mask"])}
-        plain = _decode(spec, runtime.run(spec, empty), vividness, False).ab_norm
+        plain_outputs = runtime.run(spec, empty)
+        # Vividness is for the colours the model guesses: what the hints change, and the colours
+        # near them, come from the plain decoding (vividness 0; a vivid one would amplify the
+        # network's small far-away shifts into new colours).
+        hinted = _decode(spec, hinted_outputs, 0.0, False).ab_norm
+        plain = _decode(spec, plain_outputs, 0.0, False).ab_norm
+        guessed = _decode(spec, plain_outputs, vividness, False).ab_norm
         points = hint_inputs.grid_points(hints, image_size)
-        prediction.ab_norm = hint_inputs.anchor(prediction.ab_norm, plain, l_norm, points, spec.anchoring)
+        prediction.ab_norm = hint_inputs.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
     return prediction
 
 

@@ -115,3 +115,13 @@ def test_geodesic_distances_walk_around_a_wall():
     distance = geodesic_distances([(0, 0)], features, costs=(1.0,), limit=100)[0]
     assert distance[0, 2] == pytest.approx(2.0)
     assert distance[0, 8] > 12  # around the wall, not through it (8 straight)
+
+
+def test_the_vivid_guess_gives_way_to_the_plain_colours_near_a_click_and_stays_far_from_it():
+    plain = prediction((0.05, 0.1))
+    guessed = prediction((0.2, 0.4))  # the same guess, decoded vividly
+    out = anchor(plain.copy(), plain, flat_lightness(), point(8, 8), Anchoring(calm_sigma=0.15), guessed)
+    assert np.allclose(out[0, :, 60, 60], guessed[0, :, 60, 60], atol=1e-3)  # far away: the job's vividness
+    near = out[0, :, 10, 10]
+    assert np.linalg.norm(near - BLUE) < np.linalg.norm(guessed[0, :, 10, 10] - BLUE)
+    assert np.allclose(out[0, :, 8, 8], BLUE, atol=1e-3)  # and the click shows its colour

@@ -33,7 +33,7 @@ def pytorch_result(spec, state, image, hints, vividness):
     base = image.convert("L")
     l_norm = pipeline.network_input(base, spec.input_size)
 
-    def run(hint_ab, mask):
+    def run(hint_ab, mask, vividness):
         tensors = [torch.from_numpy(x) for x in (l_norm, hint_ab, mask)]
         with torch.inference_mode():
             if spec.network == "compact":
@@ -44,10 +44,13 @@ def pytorch_result(spec, state, image, hints, vividness):
             return network(*tensors).numpy()
 
     hint_ab, mask = hinting.network_inputs(hints, image.size, spec.input_size)
-    ab_norm = run(hint_ab, mask)
+    ab_norm = run(hint_ab, mask, vividness)
     if spec.anchoring is not None and hints:
-        plain = run(np.zeros_like(hint_ab), np.zeros_like(mask))
-        ab_norm = hinting.anchor(ab_norm, plain, l_norm, hinting.grid_points(hints, image.size), spec.anchoring)
+        # The hints' effect and the colours near them at vividness 0, the guesses at the job's.
+        no_hints = (np.zeros_like(hint_ab), np.zeros_like(mask))
+        hinted, plain, guessed = run(hint_ab, mask, 0.0), run(*no_hints, 0.0), run(*no_hints, vividness)
+        points = hinting.grid_points(hints, image.size)
+        ab_norm = hinting.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
     if spec.output_stride > 1 and spec.network != "eccv16":
         ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
     return pipeline.recombine(base, ab_norm * 110.0)

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--anchoring",
             default=None,
-            help="try other anchoring constants: SIGMA,LIGHTNESS_COST,COLOUR_COST[,REACH_SIGMA]; 'none' for none",
+            help="try other anchoring constants: SIGMA,LIGHTNESS_COST,COLOUR_COST[,REACH_SIGMA[,CALM_SIGMA]] "
+            "(a REACH_SIGMA of 0: everywhere); 'none' for none",
         )
 
     def handle(self, *args, **options):
@@ -46,12 +47,13 @@ class Command(BaseCommand):
         if options["anchoring"]:
             anchoring = None
             if options["anchoring"] != "none":
-                sigma, lightness, colour, *reach = (float(v) for v in options["anchoring"].split(","))
+                sigma, lightness, colour, *more = (float(v) for v in options["anchoring"].split(","))
                 anchoring = Anchoring(
                     spatial_sigma=sigma,
                     lightness_cost=lightness,
                     colour_cost=colour,
-                    reach_sigma=reach[0] if reach else None,
+                    reach_sigma=more[0] if more and more[0] > 0 else None,
+                    calm_sigma=more[1] if len(more) > 1 else Anchoring.calm_sigma,
                 )
             registry.MODELS[str(model)] = replace(
                 registry.get_spec(str(model)), anchoring=anchoring
