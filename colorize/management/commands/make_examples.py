@@ -112,11 +112,8 @@ class Command(BaseCommand):
                 cwd=checkout,
                 capture_output=True,
                 text=True,
-                env={
-                    "PATH": "/usr/bin:/bin",
-                    "DJANGO_SETTINGS_MODULE": "colorsite.settings.local",
-                    "COLORSITE_DATA_DIR": str(out.parent / f"{out.name}-data"),
-                },
+                # Each checkout's manage.py picks its own settings module (older ones had one file).
+                env={"PATH": "/usr/bin:/bin", "COLORSITE_DATA_DIR": str(out.parent / f"{out.name}-data")},
             )
             if result.returncode:
                 raise CommandError(f"colorizing in {checkout} failed:\n{result.stdout}\n{result.stderr}")
