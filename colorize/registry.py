@@ -52,17 +52,17 @@ MODELS = {
             network="compact",
             title="Compact (built in)",
             description="The project's own small, fast colorizer; takes colour hints. Ships with the site.",
-            runtime_file="compact-v2.onnx",
-            source_file="compact-v2.pt",
-            sha256="de113f9299a494af8c09aeaf0cf54621d4d2ae74fff429d82119c37ac4bc7a78",
+            runtime_file="compact-v3.onnx",
+            source_file="compact-v3.pt",
+            sha256="b553c726474cf1122440c0331270041d30cb862364dd7ddd89bbc9bad753f8f1",
             takes_hints=True,
             output_stride=4,
             # Its global context carries one click's colour across the picture: what the network
             # changed for the hints is kept within a reach (chosen on val/ with evaluate_hints).
             anchoring=Anchoring(reach_sigma=1.5),
             # Chosen on val/ (compact.md): 0 is the plain mean (the decoding the model was trained for),
-            # 0.5 takes a quarter of the prior out at T = 0.5, 1 half of it at T = 0.25.
-            vividness=Vividness(strength=(0.0, 0.5), temperature=(1.0, 0.25)),
+            # 0.5 takes a fifth of the prior out at T = 0.57, 1 two fifths of it at T = 0.33.
+            vividness=Vividness(strength=(0.0, 0.4), temperature=(1.0, 0.33)),
             bundled=True,
             licence="trained by this project on research-only data: non-commercial use (see compact.md)",
         ),
