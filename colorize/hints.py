@@ -276,7 +276,7 @@ def anchor(
     (row fraction, column fraction, ab) from :func:`grid_points`. Nothing here is learned.
     """
     if not points:
-        return hinted
+        return hinted if guessed is None else guessed
     size = (min(settings_.grid, hinted.shape[2]), min(settings_.grid, hinted.shape[3]))
     lightness = _cell_means(l_norm[0], size) * 100.0  # L units
     plain_cells = _resize(plain[0], size) * AB_SCALE  # ab units

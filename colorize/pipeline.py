@@ -198,19 +198,27 @@ class Prediction:
     bin_ab: Float32 | None = None
 
 
-def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float, distribution: bool) -> Prediction:
+def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float) -> Float32:
+    """Normalised ab at ``vividness`` (a model that regresses ab directly has one answer)."""
+    if "logits" not in outputs:
+        return outputs["ab_norm"]
+    rule = spec.vividness or decoding.Vividness()
+    strength, temperature = rule.at(vividness, float(outputs["decode_temperature"]))
+    return decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
+
+
+def _distribution(
+    spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float
+) -> tuple[Float32, Float32] | tuple[None, None]:
+    """(probabilities, bins' ab) the colours come from, or (None, None) for a model without one."""
     if "logits" in outputs:
-        rule = spec.vividness or decoding.Vividness()
-        strength, temperature = rule.at(vividness, float(outputs["decode_temperature"]))
-        ab_norm = decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
-        if not distribution:
-            return Prediction(ab_norm)
         # The suggested colours: the distribution with the prior taken out as for the colours.
+        strength, _ = (spec.vividness or decoding.Vividness()).at(vividness, float(outputs["decode_temperature"]))
         probabilities = decoding.softmax(decoding.corrected(outputs["logits"], outputs["bin_log_prior"], strength))
-        return Prediction(ab_norm, probabilities, outputs["bin_ab"])
-    if distribution and "class_logits" in outputs:  # SIGGRAPH17's classification branch
-        return Prediction(outputs["ab_norm"], decoding.softmax(outputs["class_logits"]), decoding.grid_bins())
-    return Prediction(outputs["ab_norm"])
+        return probabilities, outputs["bin_ab"]
+    if "class_logits" in outputs:  # SIGGRAPH17's classification branch
+        return decoding.softmax(outputs["class_logits"]), decoding.grid_bins()
+    return None, None
 
 
 def predict(
@@ -228,19 +236,22 @@ def predict(
     if spec.takes_hints:
         inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, spec.input_size)
     hinted_outputs = runtime.run(spec, inputs)
-    prediction = _decode(spec, hinted_outputs, vividness, distribution)
     if spec.anchoring is not None and hints:
         empty = {**inputs, "hint_ab": np.zeros_like(inputs["hint_ab"]), "hint_mask": np.zeros_like(inputs["hint_mask"])}
         plain_outputs = runtime.run(spec, empty)
         # Vividness is for the colours the model guesses: what the hints change, and the colours
         # near them, come from the plain decoding (vividness 0; a vivid one would amplify the
         # network's small far-away shifts into new colours).
-        hinted = _decode(spec, hinted_outputs, 0.0, False).ab_norm
-        plain = _decode(spec, plain_outputs, 0.0, False).ab_norm
-        guessed = _decode(spec, plain_outputs, vividness, False).ab_norm
+        hinted = _decode(spec, hinted_outputs, 0.0)
+        plain = _decode(spec, plain_outputs, 0.0)
+        guessed = _decode(spec, plain_outputs, vividness)
         points = hint_inputs.grid_points(hints, image_size)
-        prediction.ab_norm = hint_inputs.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
-    return prediction
+        ab_norm = hint_inputs.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
+    else:
+        ab_norm = _decode(spec, hinted_outputs, vividness)
+    if not distribution:
+        return Prediction(ab_norm)
+    return Prediction(ab_norm, *_distribution(spec, hinted_outputs, vividness))
 
 
 def predict_ab(

@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand
 from colorize import registry
 from colorize.hints import Anchoring
 from colorize.management.arguments import add_photo_set_arguments, add_vividness_arguments, model_under_test
-from colorize.registry import default_model_name
 from colorize.training.evaluate import photo_paths
 from colorize.training.hint_locality import evaluate_hints, format_summary
 
@@ -38,29 +37,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        model = options["model"] or default_model_name()
         if options["photo_list"]:
             paths = [Path(p) for p in json.loads(Path(options["photo_list"]).read_text())][: options["limit"]]
             source = options["photo_list"]
         else:
             paths, source = photo_paths(options["folder"], options["limit"]), options["folder"]
-        if options["anchoring"]:
-            anchoring = None
-            if options["anchoring"] != "none":
-                sigma, lightness, colour, *more = (float(v) for v in options["anchoring"].split(","))
-                anchoring = Anchoring(
-                    spatial_sigma=sigma,
-                    lightness_cost=lightness,
-                    colour_cost=colour,
-                    reach_sigma=more[0] if more and more[0] > 0 else None,
-                    calm_sigma=more[1] if len(more) > 1 else Anchoring.calm_sigma,
-                )
-            registry.MODELS[str(model)] = replace(
-                registry.get_spec(str(model)), anchoring=anchoring
-            )  # this process only
-            self.stdout.write(f"anchoring: {anchoring}")
-        self.stdout.write(f"hints on {model}: {len(paths)} photos from {source}, seed {options['seed']}")
-        with model_under_test({**options, "model": model}, self.stdout):
+        with model_under_test(options, self.stdout) as model:
+            if options["anchoring"]:
+                anchoring = parse_anchoring(options["anchoring"])
+                registry.MODELS[model] = replace(registry.get_spec(model), anchoring=anchoring)  # this process only
+                self.stdout.write(f"anchoring: {anchoring}")
+            self.stdout.write(f"hints on {model}: {len(paths)} photos from {source}, seed {options['seed']}")
             results, summary = evaluate_hints(
                 paths,
                 model,
@@ -73,3 +60,18 @@ class Command(BaseCommand):
         if options["json"]:
             with open(options["json"], "w") as handle:
                 json.dump({"summary": summary, "photos": [vars(r) for r in results]}, handle, indent=1)
+
+
+def parse_anchoring(text: str) -> Anchoring | None:
+    """'SIGMA,LIGHTNESS_COST,COLOUR_COST[,REACH_SIGMA[,CALM_SIGMA]]' (a REACH_SIGMA of 0:
+    everywhere), or 'none' for no anchoring."""
+    if text == "none":
+        return None
+    sigma, lightness, colour, *more = (float(v) for v in text.split(","))
+    return Anchoring(
+        spatial_sigma=sigma,
+        lightness_cost=lightness,
+        colour_cost=colour,
+        reach_sigma=more[0] if more and more[0] > 0 else None,
+        calm_sigma=more[1] if len(more) > 1 else Anchoring.calm_sigma,
+    )
