@@ -9,6 +9,7 @@ from torch import nn
 
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
+from colorize.onnx_graphs import compact_has_context, compact_widths
 
 NETWORKS: dict[str, Callable[[], nn.Module]] = {
     "compact": partial(CompactColorizer, widths=(24, 48, 96, 192)),
@@ -19,8 +20,10 @@ NETWORKS: dict[str, Callable[[], nn.Module]] = {
 
 def build_network(name: str, state=None) -> nn.Module:
     """A fresh (randomly initialised) network for the registry model ``name``; given the
-    ``state`` it will load, the compact network has what that file has (the global context,
-    the colour prior: compact-v1 has neither)."""
+    ``state`` it will load, the compact network has what that file has (its widths, the global
+    context, the colour prior: compact-v1 has neither)."""
     if name == "compact" and state is not None:
-        return NETWORKS[name](context=any(key.startswith("context.") for key in state), prior="log_prior" in state)
+        return NETWORKS[name](
+            widths=compact_widths(state), context=compact_has_context(state), prior="log_prior" in state
+        )
     return NETWORKS[name]()

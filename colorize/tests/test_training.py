@@ -1,15 +1,18 @@
 """The compact model's training pieces, run for real on a tiny copy of the sample photos."""
 
+import io
 import shutil
 
 import numpy as np
 import pytest
 import torch
 
+from colorize.colour import rgb_to_lab
 from colorize.networks.compact import CompactColorizer
+from colorize.training.colour import rgb_to_lab as tensor_rgb_to_lab
 from colorize.training.hints import ground_truth_hints, simulate_hints
 from colorize.training.metrics import ciede2000, colourfulness, psnr
-from colorize.training.train import TrainingConfig, soft_targets, train
+from colorize.training.train import TrainingConfig, augment, soft_targets, train
 
 
 @pytest.fixture
@@ -41,16 +44,53 @@ def tiny_config(root, steps):
 
 def test_simulated_hint_carries_the_mean_colour_of_its_patch():
     ab = torch.rand(1, 2, 16, 16) - 0.5
-    hint_ab, mask = simulate_hints(ab, np.random.default_rng(3), no_hint_probability=0.0, max_patch=1)
+    hint_ab, mask = simulate_hints(ab, torch.Generator().manual_seed(3), no_hint_probability=0.0, max_patch=1)
     marked = mask[0, 0].bool()
     assert marked.any()
     assert torch.allclose(hint_ab[0][:, marked], ab[0][:, marked])
     assert torch.all(hint_ab[0][:, ~marked] == 0)
 
 
+def test_a_simulated_patch_carries_the_mean_colour_of_the_pixels_it_covers():
+    ab = torch.rand(1, 2, 12, 12) - 0.5
+    hint_ab, mask = simulate_hints(
+        ab, torch.Generator().manual_seed(5), no_hint_probability=0.0, geometric_p=0.99, max_points=1, max_patch=5
+    )
+    marked = mask[0, 0].bool()
+    rows, cols = torch.nonzero(marked, as_tuple=True)
+    patch = ab[0][:, rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    assert marked.sum() == patch.shape[1] * patch.shape[2] and patch.shape[1] == patch.shape[2]
+    assert torch.allclose(hint_ab[0][:, marked], patch.mean(dim=(1, 2))[:, None].expand(-1, int(marked.sum())))
+
+
+def test_hint_counts_vary_and_about_half_the_photos_get_none():
+    ab = torch.rand(400, 2, 16, 16)
+    _, mask = simulate_hints(ab, torch.Generator().manual_seed(1))
+    hinted = mask.flatten(1).sum(1) > 0
+    assert 0.4 < hinted.float().mean() < 0.6
+    assert len(set(mask[hinted].flatten(1).sum(1).tolist())) > 10
+
+
+def test_tensor_lab_matches_the_engines_lab():
+    rgb = np.random.default_rng(2).random((3, 5, 7, 3))
+    expected = rgb_to_lab(rgb)
+    got = tensor_rgb_to_lab(torch.from_numpy(rgb).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    assert np.abs(got - expected).max() < 1e-6
+
+
+def test_augment_crops_resizes_and_flips_the_batch():
+    stripes = np.zeros((64, 40, 40, 3), dtype=np.uint8)
+    stripes[:, :, :20, 0] = 255  # red on the left half, black on the right
+    out = augment(torch.from_numpy(stripes), torch.Generator().manual_seed(0), crop=16)
+    assert out.shape == (64, 3, 16, 16) and out.min() >= 0 and out.max() <= 1
+    left_is_red = out[:, 0, :, :4].mean(dim=(1, 2)) > out[:, 0, :, -4:].mean(dim=(1, 2))
+    assert 0 < left_is_red.sum() < 64  # some flipped, some not
+    assert torch.all(out[:, 1:] == 0)
+
+
 def test_no_hint_probability_one_gives_empty_hints():
     ab = torch.rand(4, 2, 16, 16)
-    hint_ab, mask = simulate_hints(ab, np.random.default_rng(0), no_hint_probability=1.0)
+    hint_ab, mask = simulate_hints(ab, torch.Generator().manual_seed(0), no_hint_probability=1.0)
     assert mask.sum() == 0 and hint_ab.abs().sum() == 0
 
 
@@ -84,6 +124,19 @@ def test_training_is_reproducible_from_the_seed(tiny_dataset, tmp_path):
     shutil.rmtree(tiny_dataset / "work")
     second = train(tiny_config(tiny_dataset, steps=2)).state_dict()
     assert all(torch.allclose(first[key].float(), second[key].float()) for key in first)
+
+
+def test_training_keeps_candidate_weights_and_logs_the_held_out_loss(tiny_dataset, caplog):
+    config = tiny_config(tiny_dataset, steps=4)
+    config.keep_every = 2
+    with caplog.at_level("INFO", logger="colorize.training.train"):
+        train(config)
+    kept = sorted(p.name for p in (tiny_dataset / "work").glob("weights-*.pt"))
+    assert kept == ["weights-2.pt", "weights-4.pt"]
+    assert (
+        torch.load(tiny_dataset / "work" / "weights-4.pt", weights_only=True)["classify.weight"].dtype == torch.float16
+    )
+    assert sum("held-out loss" in record.message for record in caplog.records) == 2
 
 
 def test_psnr_of_identical_images_is_infinite_and_of_known_error_is_exact():
@@ -161,3 +214,46 @@ def test_a_compact_v1_file_given_a_prior_predicts_the_same_at_strength_0():
     l_norm = torch.rand(1, 1, 32, 32) - 0.5
     with torch.inference_mode():
         assert torch.equal(old(l_norm), new(l_norm))
+
+
+def test_the_train_command_writes_weights_of_the_widths_asked_for(tiny_dataset):
+    from django.core.management import call_command
+
+    output = tiny_dataset / "candidate.pt"
+    call_command(
+        "train_compact",
+        data=str(tiny_dataset / "data"),
+        work_dir=str(tiny_dataset / "work"),
+        output=str(output),
+        steps=1,
+        batch_size=2,
+        threads=1,
+        widths="8,16,16,16",
+        keep_every=1,
+        stdout=io.StringIO(),
+    )
+    state = torch.load(output, weights_only=True)
+    assert state["stem.0.weight"].shape[0] == 8 and state["down16.0.weight"].shape[0] == 16
+    assert (tiny_dataset / "work" / "weights-1.pt").exists()
+
+
+def test_the_gpu_pack_holds_every_training_photo_as_a_cache_sized_webp(tiny_dataset, tmp_path):
+    import subprocess
+    import sys
+    import tarfile
+
+    from django.conf import settings
+    from PIL import Image
+
+    script = settings.BASE_DIR / "scripts" / "train-compact-gpu"
+    subprocess.run(
+        [sys.executable, script, "pack", tiny_dataset / "data", tmp_path / "pack"], check=True, cwd=settings.BASE_DIR
+    )
+    members = {}
+    for part in (1, 2):
+        with tarfile.open(tmp_path / "pack" / f"photos-{part}.tar") as archive:
+            for member in archive.getmembers():
+                members[member.name] = Image.open(io.BytesIO(archive.extractfile(member).read())).size
+    photos = sorted(p.relative_to(tiny_dataset / "data") for p in (tiny_dataset / "data").rglob("*.*"))
+    assert sorted(members) == sorted(str(p.with_suffix(".webp")) for p in photos)
+    assert set(members.values()) == {(144, 144)}

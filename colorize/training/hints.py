@@ -4,8 +4,11 @@ A hint is a small square patch whose colour is the ground truth averaged over th
 the number of points is geometric and their positions are drawn around the image centre.
 """
 
+import math
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 def _point(rng, height, width):
@@ -15,20 +18,59 @@ def _point(rng, height, width):
     return y, x
 
 
-def simulate_hints(ab_norm, rng, *, no_hint_probability=0.5, geometric_p=1 / 8, max_points=60, max_patch=5):
-    """Hint maps for a batch: ab_norm (N, 2, H, W) -> (hint_ab (N, 2, H, W), mask (N, 1, H, W))."""
+def simulate_hints(ab_norm, generator, *, no_hint_probability=0.5, geometric_p=1 / 8, max_points=60, max_patch=5):
+    """Hint maps for a batch: ab_norm (N, 2, H, W) -> (hint_ab (N, 2, H, W), mask (N, 1, H, W)).
+
+    Drawn with ``generator`` on ab_norm's device, for the whole batch at once (a GPU would
+    otherwise wait on one small copy per point). Where two patches overlap, the hint there is
+    the mean of their colours.
+    """
     batch, _, height, width = ab_norm.shape
-    hint_ab = torch.zeros_like(ab_norm)
-    mask = torch.zeros((batch, 1, height, width), dtype=ab_norm.dtype)
-    for index in range(batch):
-        count = 0 if rng.random() < no_hint_probability else min(int(rng.geometric(geometric_p)), max_points)
-        for _ in range(count):
-            size = int(rng.integers(1, max_patch + 1))
-            y, x = _point(rng, height - size + 1, width - size + 1)
-            patch = (slice(y, y + size), slice(x, x + size))
-            hint_ab[index, :, patch[0], patch[1]] = ab_norm[index, :, patch[0], patch[1]].mean(dim=(1, 2), keepdim=True)
-            mask[index, :, patch[0], patch[1]] = 1.0
-    return hint_ab, mask
+    device = ab_norm.device
+
+    def uniform(*shape):
+        return torch.rand(shape, generator=generator, device=device)
+
+    # Geometric on 1, 2, ... by inversion, then capped; some photos get no hint at all.
+    counts = (torch.log1p(-uniform(batch)) / math.log1p(-geometric_p)).floor().long() + 1
+    counts = counts.clamp(max=max_points).masked_fill(uniform(batch) < no_hint_probability, 0)
+    active = torch.arange(max_points, device=device) < counts[:, None]
+    sizes = torch.randint(1, max_patch + 1, (batch, max_points), generator=generator, device=device)
+    span_y, span_x = height - sizes + 1, width - sizes + 1
+    # Around the centre (sigma = a quarter of the side), clipped: the SIGGRAPH17 paper's draw.
+    ys = (span_y / 2 + span_y / 4 * torch.randn(sizes.shape, generator=generator, device=device)).clamp(
+        torch.zeros_like(span_y), span_y - 1
+    )
+    xs = (span_x / 2 + span_x / 4 * torch.randn(sizes.shape, generator=generator, device=device)).clamp(
+        torch.zeros_like(span_x), span_x - 1
+    )
+    ys, xs = ys.long(), xs.long()
+
+    covered = torch.zeros((batch, 1, height, width), dtype=ab_norm.dtype, device=device)
+    colour_sum = torch.zeros_like(ab_norm)
+    for size in range(1, max_patch + 1):
+        n, point = torch.nonzero(active & (sizes == size), as_tuple=True)
+        if not len(n):
+            continue
+        y, x = ys[n, point], xs[n, point]
+        # The patch's mean colour, read at its top-left corner from a size x size box filter.
+        means = F.avg_pool2d(ab_norm, size, stride=1)[n, :, y, x]
+        corners = torch.zeros_like(covered).index_put_(
+            (n, torch.zeros_like(n), y, x), torch.ones_like(y, dtype=ab_norm.dtype), accumulate=True
+        )
+        colours = torch.zeros_like(ab_norm)
+        for channel in range(2):
+            colours.index_put_((n, torch.full_like(n, channel), y, x), means[:, channel], accumulate=True)
+        # Spread each corner over its patch: a box sum over the size x size window ending there.
+        covered += _box_sum(corners, size)
+        colour_sum += _box_sum(colours, size)
+    mask = (covered > 0).to(ab_norm.dtype)
+    return colour_sum / covered.clamp_min(1), mask
+
+
+def _box_sum(corners, size):
+    padded = F.pad(corners, (size - 1, 0, size - 1, 0))
+    return F.avg_pool2d(padded, size, stride=1, divisor_override=1)
 
 
 def ground_truth_hints(rgb, count, rng, *, patch_fraction=1 / 64):

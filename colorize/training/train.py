@@ -1,8 +1,9 @@
 """Training loop for the compact colorizer: seeded, checkpointed, resumable.
 
-Works at a small square resolution on CPU: every photo is decoded once into a uint8 cache;
-each step takes a weighted random batch, a random crop and flip, simulates user hints and
-minimises a class-rebalanced, soft-encoded cross-entropy over ab bins (Zhang et al. 2016).
+Works at a small square resolution, on the CPU or a GPU (``device``): every photo is decoded
+once into a uint8 cache, which sits on the device; each step takes a weighted random batch, a
+random crop and flip, simulates user hints and minimises a class-rebalanced, soft-encoded
+cross-entropy over ab bins (Zhang et al. 2016), all on the device.
 """
 
 import json
@@ -17,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from colorize.colour import rgb_to_lab
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import AB_SCALE, L_CENTER, L_SCALE
 from colorize.training import data
+from colorize.training.colour import rgb_to_lab
 from colorize.training.hints import simulate_hints
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ class TrainingConfig:
     # ones; layers it lacks (the context branch) keep their initialisation. Ignored on resume.
     init_from: str = ""
     warmup: int = 100
+    # "cpu", or "cuda" where a GPU is lent (bfloat16 autocast there).
+    device: str = "cpu"
+    # Also keep the weights every so many steps (weights-<step>.pt in the work folder), with the
+    # held-out photos' loss logged, to compare candidates from one run. 0: only the last.
+    keep_every: int = 0
 
 
 def training_photos(dataset_root):
@@ -67,28 +73,40 @@ def split_holdout(paths, dataset_root, count, seed):
     return [i for i in range(len(paths)) if i not in held], sorted(held)
 
 
-def to_lab_norm(rgb_uint8):
-    """(N, H, W, 3) uint8 -> (l_norm (N, 1, H, W), ab_norm (N, 2, H, W))."""
-    lab = torch.from_numpy(rgb_to_lab(np.asarray(rgb_uint8) / 255.0).astype(np.float32)).permute(0, 3, 1, 2)
+def lab_norm(rgb):
+    """(N, 3, H, W) sRGB in [0, 1], on any device -> (l_norm (N, 1, H, W), ab_norm (N, 2, H, W))."""
+    lab = rgb_to_lab(rgb)
     return (lab[:, :1] - L_CENTER) / L_SCALE, lab[:, 1:] / AB_SCALE
 
 
-def augment(batch, rng, crop):
-    """Random crop (of a random size, resized to ``crop``) and horizontal flip of uint8 images."""
-    out = np.empty((len(batch), crop, crop, 3), dtype=np.uint8)
-    side = batch.shape[1]
-    for index, image in enumerate(batch):
-        size = int(rng.integers(int(side * 0.75), side + 1))
-        y, x = rng.integers(0, side - size + 1, size=2)
-        patch = torch.from_numpy(np.ascontiguousarray(image[y : y + size, x : x + size])).permute(2, 0, 1)[None]
-        if size != crop:
-            patch = F.interpolate(
-                patch.float(), size=(crop, crop), mode="bilinear", antialias=True, align_corners=False
-            )
-            patch = patch.round().clamp(0, 255).byte()
-        pixels = patch[0].permute(1, 2, 0).numpy()
-        out[index] = pixels[:, ::-1] if rng.random() < 0.5 else pixels
-    return out
+def to_lab_norm(rgb_uint8):
+    """(N, H, W, 3) uint8 array -> (l_norm (N, 1, H, W), ab_norm (N, 2, H, W)) on the CPU."""
+    return lab_norm(torch.from_numpy(np.ascontiguousarray(rgb_uint8)).permute(0, 3, 1, 2).float() / 255)
+
+
+def augment(batch, generator, crop):
+    """Random crop (of 75-100% of the side, resized to ``crop``) and horizontal flip of a uint8
+    batch (N, S, S, 3) -> sRGB in [0, 1] (N, 3, crop, crop), on the batch's device, in one
+    resampling for the whole batch."""
+    count, side = batch.shape[:2]
+    device = batch.device
+
+    def uniform():
+        return torch.rand(count, generator=generator, device=device)
+
+    size = (side * (0.75 + 0.25 * uniform())).floor().clamp(max=side)
+    y, x = (side - size + 1) * uniform(), (side - size + 1) * uniform()
+    y, x = y.floor(), x.floor()
+    flip = torch.where(uniform() < 0.5, -1.0, 1.0)
+    # Output coordinate o in [-1, 1] samples the input at scale * o + shift (align_corners=False).
+    theta = torch.zeros((count, 2, 3), device=device)
+    theta[:, 0, 0] = flip * size / side
+    theta[:, 0, 2] = (2 * x + size) / side - 1
+    theta[:, 1, 1] = size / side
+    theta[:, 1, 2] = (2 * y + size) / side - 1
+    grid = F.affine_grid(theta, [count, 3, crop, crop], align_corners=False)
+    images = batch.permute(0, 3, 1, 2).float() / 255
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
 
 
 def soft_targets(ab_norm, centres, sigma):
@@ -120,6 +138,7 @@ def _lr(step, config):
 def train(config):
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
+    device = torch.device(config.device)
     work_dir = Path(config.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -135,40 +154,39 @@ def train(config):
     probabilities /= probabilities.sum()
 
     model = CompactColorizer(tuple(config.widths), context=config.context)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99), weight_decay=1e-5)
     rng = np.random.default_rng(config.seed)
-    centres = model.bin_centres
-    bin_weights = rebalancing_weights(images, centres, config.soft_sigma, config.rebalance_mix, rng)
+    bin_weights = rebalancing_weights(images, model.bin_centres, config.soft_sigma, config.rebalance_mix, rng)
     start = 0
     checkpoint = work_dir / "checkpoint.pt"
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False) if checkpoint.exists() else None
+    if state:
         model.load_state_dict(state["model"])
+    elif config.init_from:
+        _initialise(model, config)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99), weight_decay=1e-5)
+    generator = torch.Generator(device).manual_seed(config.seed)
+    if state:
         optimizer.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+        generator.set_state(state["generator"])
         start = state["step"]
         logger.info("resumed from step %d", start)
-    elif config.init_from:
-        initial = torch.load(config.init_from, map_location="cpu", weights_only=True)
-        initial = {key: value.float() if value.is_floating_point() else value for key, value in initial.items()}
-        missing, unexpected = model.load_state_dict(initial, strict=False)
-        if unexpected:
-            raise ValueError(f"{config.init_from} is not a compact model of widths {config.widths}: {unexpected[:5]}")
-        logger.info("initialised from %s (new: %s)", config.init_from, ", ".join(missing) or "nothing")
 
+    pixels = torch.from_numpy(np.array(images)).to(device)
+    holdout_pixels = pixels[torch.as_tensor(holdout_index, device=device)]
+    bin_weights = bin_weights.to(device)
     model.train()
     progress = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training", mininterval=10)
     running = None
     began = time.monotonic()
     for step in progress:
-        chosen = rng.choice(train_index, size=config.batch_size, p=probabilities)
-        l_norm, ab_norm = to_lab_norm(augment(images[np.sort(chosen)], rng, config.crop))
-        hint_ab, mask = simulate_hints(ab_norm, rng)
-        logits = model.logits(l_norm, hint_ab, mask)
-        target = soft_targets(F.avg_pool2d(ab_norm, 4), centres, config.soft_sigma)
-        pixel_weight = bin_weights[target.argmax(dim=1)]
-        loss = (-(target * F.log_softmax(logits, dim=1)).sum(dim=1) * pixel_weight).mean()
+        chosen = torch.as_tensor(
+            np.sort(rng.choice(train_index, size=config.batch_size, p=probabilities)), device=device
+        )
+        l_norm, ab_norm = lab_norm(augment(pixels[chosen], generator, config.crop))
+        hint_ab, mask = simulate_hints(ab_norm, generator)
+        loss = _loss(model, l_norm, ab_norm, hint_ab, mask, config, bin_weights)
 
         for group in optimizer.param_groups:
             group["lr"] = _lr(step, config)
@@ -181,16 +199,53 @@ def train(config):
             loss=f"{running:.3f}", img_s=f"{(step + 1 - start) * config.batch_size / (time.monotonic() - began):.0f}"
         )
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            save_checkpoint(checkpoint, model, optimizer, rng, step + 1, config)
+            save_checkpoint(checkpoint, model, optimizer, rng, generator, step + 1, config)
+        if config.keep_every and (step + 1) % config.keep_every == 0:
+            export_weights(model, work_dir / f"weights-{step + 1}.pt")
+            logger.info("step %d: held-out loss %.4f", step + 1, holdout_loss(model, holdout_pixels, config))
+            model.train()
     return model
 
 
-def save_checkpoint(path, model, optimizer, rng, step, config):
+def _initialise(model, config):
+    initial = torch.load(config.init_from, map_location="cpu", weights_only=True)
+    initial = {key: value.float() if value.is_floating_point() else value for key, value in initial.items()}
+    missing, unexpected = model.load_state_dict(initial, strict=False)
+    if unexpected:
+        raise ValueError(f"{config.init_from} is not a compact model of widths {config.widths}: {unexpected[:5]}")
+    logger.info("initialised from %s (new: %s)", config.init_from, ", ".join(missing) or "nothing")
+
+
+def _loss(model, l_norm, ab_norm, hint_ab, mask, config, bin_weights=None):
+    """Soft-encoded cross-entropy over the ab bins at the network's quarter resolution."""
+    with torch.autocast(l_norm.device.type, dtype=torch.bfloat16, enabled=l_norm.device.type == "cuda"):
+        logits = model.logits(l_norm, hint_ab, mask)
+    target = soft_targets(F.avg_pool2d(ab_norm, 4), model.bin_centres, config.soft_sigma)
+    per_pixel = -(target * F.log_softmax(logits.float(), dim=1)).sum(dim=1)
+    if bin_weights is not None:
+        per_pixel = per_pixel * bin_weights[target.argmax(dim=1)]
+    return per_pixel.mean()
+
+
+@torch.no_grad()
+def holdout_loss(model, holdout_pixels, config, batch=50):
+    """The loss on the held-out training photos, whole and without hints (a candidate's check)."""
+    model.eval()
+    losses = []
+    for chunk in holdout_pixels.split(batch):
+        rgb = F.interpolate(chunk.permute(0, 3, 1, 2).float() / 255, size=(config.crop, config.crop), mode="area")
+        l_norm, ab_norm = lab_norm(rgb)
+        empty = torch.zeros_like(l_norm)
+        losses.append(_loss(model, l_norm, ab_norm, empty.expand(-1, 2, -1, -1), empty, config) * len(chunk))
+    return (sum(losses) / len(holdout_pixels)).item()
+
+
+def save_checkpoint(path, model, optimizer, rng, generator, step, config):
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "rng": rng.bit_generator.state,
-        "torch_rng": torch.get_rng_state(),
+        "generator": generator.get_state(),
         "step": step,
         "config": asdict(config),
     }
@@ -200,8 +255,9 @@ def save_checkpoint(path, model, optimizer, rng, step, config):
 
 
 def export_weights(model, output):
-    """The shipped file: a plain float16 state_dict (the loader casts back to float32)."""
+    """The shipped file: a plain float16 state_dict on the CPU (the loader casts back to float32)."""
     state = {key: value.half() if value.is_floating_point() else value for key, value in model.state_dict().items()}
+    state = {key: value.cpu() for key, value in state.items()}
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".partial")

@@ -31,6 +31,13 @@ class Command(BaseCommand):
             help="start from these weights (e.g. the previous compact model) instead of random ones",
         )
         parser.add_argument("--no-context", action="store_true", help="leave out the global-context branch (version 1)")
+        parser.add_argument(
+            "--widths", default=",".join(map(str, defaults.widths)), help="the four widths of the network"
+        )
+        parser.add_argument("--device", default=defaults.device, help='"cpu", or "cuda" on a GPU machine')
+        parser.add_argument(
+            "--keep-every", type=int, default=defaults.keep_every, help="also keep the weights every N steps"
+        )
 
     def handle(self, *args, **options):
         logging.getLogger("colorize").setLevel(logging.INFO)
@@ -46,6 +53,9 @@ class Command(BaseCommand):
             warmup=options["warmup"],
             init_from=options["init_from"],
             context=not options["no_context"],
+            widths=tuple(int(width) for width in options["widths"].split(",")),
+            device=options["device"],
+            keep_every=options["keep_every"],
         )
         model = train(config)
         export_weights(model, config.output)
