@@ -129,12 +129,13 @@ def test_training_is_reproducible_from_the_seed(tiny_dataset, tmp_path):
 def test_training_keeps_candidate_weights_and_logs_the_held_out_loss(tiny_dataset, caplog):
     config = tiny_config(tiny_dataset, steps=4)
     config.keep_every = 2
+    config.keep_dir = str(tiny_dataset / "kept")
     with caplog.at_level("INFO", logger="colorize.training.train"):
         train(config)
-    kept = sorted(p.name for p in (tiny_dataset / "work").glob("weights-*.pt"))
+    kept = sorted(p.name for p in (tiny_dataset / "kept").glob("weights-*.pt"))
     assert kept == ["weights-2.pt", "weights-4.pt"]
     assert (
-        torch.load(tiny_dataset / "work" / "weights-4.pt", weights_only=True)["classify.weight"].dtype == torch.float16
+        torch.load(tiny_dataset / "kept" / "weights-4.pt", weights_only=True)["classify.weight"].dtype == torch.float16
     )
     assert sum("held-out loss" in record.message for record in caplog.records) == 2
 

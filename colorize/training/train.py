@@ -58,6 +58,8 @@ class TrainingConfig:
     # Also keep the weights every so many steps (weights-<step>.pt in the work folder), with the
     # held-out photos' loss logged, to compare candidates from one run. 0: only the last.
     keep_every: int = 0
+    # Where those go (default: the work folder); somewhere they survive the run being cut off.
+    keep_dir: str = ""
 
 
 def training_photos(dataset_root):
@@ -201,7 +203,7 @@ def train(config):
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
             save_checkpoint(checkpoint, model, optimizer, rng, generator, step + 1, config)
         if config.keep_every and (step + 1) % config.keep_every == 0:
-            export_weights(model, work_dir / f"weights-{step + 1}.pt")
+            export_weights(model, Path(config.keep_dir or work_dir) / f"weights-{step + 1}.pt")
             logger.info("step %d: held-out loss %.4f", step + 1, holdout_loss(model, holdout_pixels, config))
             model.train()
     return model
