@@ -245,10 +245,15 @@ def geodesic_distances(
     return distance
 
 
+def _gaussian(distance: npt.NDArray[np.float32], sigma: float) -> npt.NDArray[np.float32]:
+    """Each hint's weight ``exp(-d^2 / 2 sigma^2)`` of its distance, (P, h, w)."""
+    weights: npt.NDArray[np.float32] = np.exp(-np.square(distance) / np.float32(2 * sigma**2)).astype(np.float32)
+    return weights
+
+
 def _falloff(distance: npt.NDArray[np.float32], sigma: float, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
-    """The largest over the hints of ``exp(-d^2 / 2 sigma^2)``, at the output's resolution."""
-    weights = np.exp(-np.square(distance) / np.float32(2 * sigma**2)).astype(np.float32)
-    largest: npt.NDArray[np.float32] = _resize(weights, shape).max(axis=0)
+    """The largest over the hints of their weight, at the output's resolution."""
+    largest: npt.NDArray[np.float32] = _resize(_gaussian(distance, sigma), shape).max(axis=0)
     return largest
 
 
@@ -294,8 +299,7 @@ def anchor(
     if settings_.reach_sigma is not None:
         effect = _falloff(distance, settings_.reach_sigma * side, out_shape) * effect
     result = result + effect
-    weights = np.exp(-np.square(distance) / np.float32(2 * (settings_.spatial_sigma * side) ** 2)).astype(np.float32)
-    full = _resize(weights, out_shape)  # (P, h, w)
+    full = _resize(_gaussian(distance, settings_.spatial_sigma * side), out_shape)  # (P, h, w)
     out_rows, out_columns = out_shape
     residuals = np.stack(
         [

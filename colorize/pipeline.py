@@ -198,12 +198,19 @@ class Prediction:
     bin_ab: Float32 | None = None
 
 
+def _strength_and_temperature(
+    spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float
+) -> tuple[float, float]:
+    """The decoding's prior strength and temperature at ``vividness``, by the model's rule."""
+    rule = spec.vividness or decoding.Vividness()
+    return rule.at(vividness, float(outputs["decode_temperature"]))
+
+
 def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float) -> Float32:
     """Normalised ab at ``vividness`` (a model that regresses ab directly has one answer)."""
     if "logits" not in outputs:
         return outputs["ab_norm"]
-    rule = spec.vividness or decoding.Vividness()
-    strength, temperature = rule.at(vividness, float(outputs["decode_temperature"]))
+    strength, temperature = _strength_and_temperature(spec, outputs, vividness)
     return decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
 
 
@@ -213,7 +220,7 @@ def _distribution(
     """(probabilities, bins' ab) the colours come from, or (None, None) for a model without one."""
     if "logits" in outputs:
         # The suggested colours: the distribution with the prior taken out as for the colours.
-        strength, _ = (spec.vividness or decoding.Vividness()).at(vividness, float(outputs["decode_temperature"]))
+        strength, _ = _strength_and_temperature(spec, outputs, vividness)
         probabilities = decoding.softmax(decoding.corrected(outputs["logits"], outputs["bin_log_prior"], strength))
         return probabilities, outputs["bin_ab"]
     if "class_logits" in outputs:  # SIGGRAPH17's classification branch

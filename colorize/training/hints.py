@@ -36,15 +36,8 @@ def simulate_hints(ab_norm, generator, *, no_hint_probability=0.5, geometric_p=1
     counts = counts.clamp(max=max_points).masked_fill(uniform(batch) < no_hint_probability, 0)
     active = torch.arange(max_points, device=device) < counts[:, None]
     sizes = torch.randint(1, max_patch + 1, (batch, max_points), generator=generator, device=device)
-    span_y, span_x = height - sizes + 1, width - sizes + 1
-    # Around the centre (sigma = a quarter of the side), clipped: the SIGGRAPH17 paper's draw.
-    ys = (span_y / 2 + span_y / 4 * torch.randn(sizes.shape, generator=generator, device=device)).clamp(
-        torch.zeros_like(span_y), span_y - 1
-    )
-    xs = (span_x / 2 + span_x / 4 * torch.randn(sizes.shape, generator=generator, device=device)).clamp(
-        torch.zeros_like(span_x), span_x - 1
-    )
-    ys, xs = ys.long(), xs.long()
+    ys = _around_centre(height - sizes + 1, generator)
+    xs = _around_centre(width - sizes + 1, generator)
 
     covered = torch.zeros((batch, 1, height, width), dtype=ab_norm.dtype, device=device)
     colour_sum = torch.zeros_like(ab_norm)
@@ -55,17 +48,22 @@ def simulate_hints(ab_norm, generator, *, no_hint_probability=0.5, geometric_p=1
         y, x = ys[n, point], xs[n, point]
         # The patch's mean colour, read at its top-left corner from a size x size box filter.
         means = F.avg_pool2d(ab_norm, size, stride=1)[n, :, y, x]
-        corners = torch.zeros_like(covered).index_put_(
-            (n, torch.zeros_like(n), y, x), torch.ones_like(y, dtype=ab_norm.dtype), accumulate=True
-        )
+        corners = torch.zeros_like(covered)
+        corners[:, 0].index_put_((n, y, x), torch.ones_like(y, dtype=ab_norm.dtype), accumulate=True)
         colours = torch.zeros_like(ab_norm)
-        for channel in range(2):
-            colours.index_put_((n, torch.full_like(n, channel), y, x), means[:, channel], accumulate=True)
+        colours.permute(0, 2, 3, 1).index_put_((n, y, x), means, accumulate=True)
         # Spread each corner over its patch: a box sum over the size x size window ending there.
         covered += _box_sum(corners, size)
         colour_sum += _box_sum(colours, size)
     mask = (covered > 0).to(ab_norm.dtype)
     return colour_sum / covered.clamp_min(1), mask
+
+
+def _around_centre(span, generator):
+    """Positions in 0..span-1 from a Gaussian around the centre (sigma = a quarter of the span),
+    clipped: the SIGGRAPH17 paper's draw, as :func:`_point` makes it with numpy."""
+    draw = span / 2 + span / 4 * torch.randn(span.shape, generator=generator, device=span.device)
+    return draw.clamp(torch.zeros_like(span), span - 1).long()
 
 
 def _box_sum(corners, size):

@@ -258,8 +258,9 @@ def save_checkpoint(path, model, optimizer, rng, generator, step, config):
 
 def export_weights(model, output):
     """The shipped file: a plain float16 state_dict on the CPU (the loader casts back to float32)."""
-    state = {key: value.half() if value.is_floating_point() else value for key, value in model.state_dict().items()}
-    state = {key: value.cpu() for key, value in state.items()}
+    state = {
+        key: (value.half() if value.is_floating_point() else value).cpu() for key, value in model.state_dict().items()
+    }
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".partial")
