@@ -119,6 +119,19 @@ def test_training_checkpoints_and_resumes_where_it_stopped(tiny_dataset):
     assert torch.load(checkpoint, weights_only=False)["step"] == 3
 
 
+def test_training_resumes_a_checkpoint_written_before_the_generator_was_kept(tiny_dataset, caplog):
+    train(tiny_config(tiny_dataset, steps=2))
+    checkpoint = tiny_dataset / "work" / "checkpoint.pt"
+    state = torch.load(checkpoint, weights_only=False)
+    state["torch_rng"] = torch.get_rng_state()
+    del state["generator"]
+    torch.save(state, checkpoint)
+    with caplog.at_level("WARNING", logger="colorize.training.train"):
+        train(tiny_config(tiny_dataset, steps=3))
+    assert torch.load(checkpoint, weights_only=False)["step"] == 3
+    assert any("no batch generator state" in record.message for record in caplog.records)
+
+
 def test_training_is_reproducible_from_the_seed(tiny_dataset, tmp_path):
     first = train(tiny_config(tiny_dataset, steps=2)).state_dict()
     shutil.rmtree(tiny_dataset / "work")

@@ -171,8 +171,8 @@ def train(config):
     if state:
         optimizer.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
-        generator.set_state(state["generator"])
         start = state["step"]
+        _restore_generator(generator, state, config.seed + start)
         logger.info("resumed from step %d", start)
 
     pixels = torch.from_numpy(np.array(images)).to(device)
@@ -207,6 +207,17 @@ def train(config):
             logger.info("step %d: held-out loss %.4f", step + 1, holdout_loss(model, holdout_pixels, config))
             model.train()
     return model
+
+
+def _restore_generator(generator, state, fallback_seed):
+    """The batch generator where the checkpoint left it. A checkpoint from before the batch
+    pipeline moved to torch (it kept "torch_rng" only) resumes the model and optimizer with
+    the generator freshly seeded: the crops and hints from there on differ from an unbroken run."""
+    if "generator" in state:
+        generator.set_state(state["generator"])
+        return
+    logger.warning("the checkpoint has no batch generator state (an older run): reseeding it with %d", fallback_seed)
+    generator.manual_seed(fallback_seed)
 
 
 def _initialise(model, config):
