@@ -283,16 +283,27 @@ def job_recolorize(request, public_id):
 
 
 @require_POST
+@limit_job_requests
 def job_vividness(request, public_id):
     """Colorize a finished job again, as it was but at another vividness: a new job."""
     job = _job_or_404(public_id)
-    form = VividnessForm(request.POST)
-    if job.status != job.Status.SUCCEEDED or not form.is_valid():
-        messages.error(request, "Please choose a vividness from 0 to 1 for a finished photo.")
+    if job.status != job.Status.SUCCEEDED:
+        messages.info(request, "This photo is not colorized yet: choose another vividness once it is.")
         return redirect(job)
-    new_job = web.job_rerun_vividness(job=job, vividness=form.cleaned_data["vividness"])
-    more = form.cleaned_data["vividness"] > job.vividness
-    messages.success(request, f"Colorizing again with {'more' if more else 'less'} vivid colours.")
+    form = VividnessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Please choose a vividness from 0 to 1 ({' '.join(form.errors['vividness'])})")
+        return _private(render(request, "gallery/job_detail.html", _job_context(request, job), status=400))
+    client = client_key(request)
+    try:
+        web.queue_room_check(client=client)
+    except web.QueueFull as error:
+        return _busy(request, error)
+    vividness = form.cleaned_data["vividness"]
+    new_job = web.job_rerun_vividness(job=job, vividness=vividness, client=client)
+    mine.remember(request, [new_job])
+    change = "more" if vividness > job.vividness else "less" if vividness < job.vividness else "the same"
+    messages.success(request, f"Colorizing again with {change} vivid colours.")
     return redirect(new_job)
 
 

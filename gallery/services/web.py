@@ -137,9 +137,10 @@ def job_recolorize(
     )
 
 
-def job_rerun_vividness(*, job: ColorizationJob, vividness: float) -> ColorizationJob:
-    """A new job like ``job`` (same model, same colour points) at another vividness."""
-    return job_recolorize(job=job, hints=parse_hints(job.hints), vividness=vividness)
+def job_rerun_vividness(*, job: ColorizationJob, vividness: float, client: str = "") -> ColorizationJob:
+    """A new job like ``job`` (same model, same colour points) at another vividness, counted
+    against ``client``'s jobs on the way."""
+    return job_recolorize(job=job, hints=parse_hints(job.hints), vividness=vividness, client=client)
 
 
 @transaction.atomic

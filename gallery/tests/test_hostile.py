@@ -421,6 +421,25 @@ def test_hint_reruns_and_uploads_share_one_limit(client, settings, hint_model, r
     assert uploads == [302] * 3 and hints == [302, 302, 302, 429]
 
 
+def test_vividness_reruns_count_against_the_same_limit(client, settings, hint_model, shared_cache):
+    settings.GALLERY_RATE_LIMIT = "3/10m"
+    settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    url = reverse("gallery:job_vividness", args=[job.public_id])
+    statuses = [client.post(url, {"vividness": "0.75"}).status_code for _ in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert ColorizationJob.objects.count() == 4
+
+
+def test_vividness_reruns_count_against_the_clients_queue_cap(client, settings, hint_model):
+    settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    url = reverse("gallery:job_vividness", args=[job.public_id])
+    statuses = [client.post(url, {"vividness": "0.75"}).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert ColorizationJob.objects.count() == 3
+
+
 def test_spoofed_forwarded_for_does_not_escape_the_limit_when_not_behind_a_proxy(
     client, settings, engine_model, recaptcha_passes
 ):

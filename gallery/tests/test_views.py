@@ -306,12 +306,33 @@ def test_vividness_post_colorizes_again_as_a_new_job(client):
     assert child.status == Status.QUEUED
 
 
-@pytest.mark.parametrize("value", ["2", "", "x"])
-def test_a_bad_vividness_post_changes_nothing(client, value):
+@pytest.mark.parametrize("value", ["2", "-1", "", "x", "nan", "inf", "1e400", "0.5.5"])
+def test_a_bad_vividness_post_is_a_400_that_changes_nothing(client, value):
     job = ColorizationJobFactory(succeeded=True, model_name="compact")
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": value})
-    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert response.status_code == 400
+    assert "Please choose a vividness from 0 to 1" in response.content.decode()
     assert ColorizationJob.objects.count() == 1
+
+
+def test_a_vividness_post_for_an_unfinished_job_says_so_and_changes_nothing(client):
+    job = ColorizationJobFactory(model_name="compact")
+    response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"}, follow=True)
+    assert "not colorized yet" in response.content.decode()
+    assert ColorizationJob.objects.count() == 1
+
+
+def test_a_vividness_rerun_is_listed_in_my_photos(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
+    child = ColorizationJob.objects.exclude(pk=job.pk).get()
+    assert child.get_absolute_url() in client.get(reverse("gallery:my_photos")).content.decode()
+
+
+def test_a_vividness_rerun_at_the_same_value_does_not_claim_a_change(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.5"}, follow=True)
+    assert "Colorizing again with the same vivid colours." in response.content.decode()
 
 
 # --- The hint tool and its suggested colours --------------------------------------------------
