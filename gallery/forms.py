@@ -1,5 +1,6 @@
 """Thin forms for the job pages. The upload form itself lives in colorize.forms."""
 
+import json
 from typing import cast
 
 from django import forms
@@ -137,6 +138,10 @@ class HintsForm(forms.Form):
         self.job = job
         cast(forms.ChoiceField, self.fields["model"]).choices = model_choices(takes_hints=True)
         self.fields["model"].initial = job.model_name
+        # The job's own points come back into the tool, so new ones refine its result.
+        self.fields["hints"].initial = json.dumps(job.hints or [])
+        # The job's own points come back into the tool, so new ones refine its result.
+        self.fields["hints"].initial = json.dumps(job.hints or [])
 
     def clean_hints(self) -> tuple[Hint, ...]:
         try:

@@ -313,7 +313,9 @@ def job_suggestions(request, public_id):
     """The colours the model found likely at ?x=&y= (original pixels), from what the worker
     kept when it ran the job: {"colours": [{"color": "#rrggbb", "probability": p}, ...]}. No
     model runs here."""
-    job = _job_or_404(public_id)
+    job = selectors.job_get(public_id=public_id)
+    if job is None:
+        return _private(JsonResponse({"error": "there is no such photo"}, status=404))
     try:
         x, y = float(request.GET["x"]), float(request.GET["y"])
     except (KeyError, ValueError):

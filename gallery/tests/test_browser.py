@@ -338,6 +338,24 @@ def test_the_hint_tool_shows_the_result_undoes_clears_keeps_focus_and_suggests(
     assert page.get_by_label("Point 2: x in pixels").input_value() == "40"
 
 
+def test_the_hint_tool_keeps_the_focus_and_the_point_when_undone_to_the_start_or_a_field_is_emptied(
+    browser, live_server, worker, hint_model, recaptcha_passes, old_photo
+):
+    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
+    page.get_by_role("button", name="Add a point in the middle").click()
+    x_field = page.get_by_label("Point 1: x in pixels")
+    middle = x_field.input_value()
+    x_field.fill("")
+    x_field.press("Tab")
+    assert x_field.input_value() == middle  # not moved to 0
+
+    undo = page.get_by_role("button", name="Undo")
+    undo.focus()
+    page.keyboard.press("Enter")  # back to no points: Undo disables itself
+    assert undo.is_disabled() and page.locator(".hint-marker").count() == 0
+    expect(page.get_by_role("button", name="Add a point in the middle")).to_be_focused()
+
+
 def test_vividness_from_the_upload_to_a_more_vivid_run(
     browser, live_server, worker, engine_model, recaptcha_passes, old_photo
 ):

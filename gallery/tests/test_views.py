@@ -3,6 +3,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -388,4 +389,11 @@ def test_suggestions_of_an_unknown_job_are_a_404(client):
     import uuid
 
     response = client.get(reverse("gallery:job_suggestions", args=[uuid.uuid4()]), {"x": 1, "y": 1})
-    assert response.status_code == 404
+    assert response.status_code == 404 and response.json() == {"error": "there is no such photo"}
+
+
+def test_a_hinted_jobs_page_starts_the_hint_tool_with_its_points(client, hint_model):
+    points = [{"x": 5, "y": 6, "color": "#336699"}]
+    job = ColorizationJobFactory(succeeded=True, model_name=hint_model, hints=points)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert f'name="hints" value="{escape(json.dumps(points))}"' in html

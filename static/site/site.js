@@ -249,6 +249,7 @@
     var toggle = section.querySelector("[data-hint-toggle]");
     var undoButton = section.querySelector("[data-hint-undo]");
     var clearButton = section.querySelector("[data-hint-clear]");
+    var addButton = section.querySelector("[data-hint-add]");
     var suggestionsUrl = canvas.getAttribute("data-suggestions-url");
     var hints = [];
     var history = [];
@@ -274,8 +275,9 @@
     sample.onload = function () {
       var c = document.createElement("canvas");
       c.width = width; c.height = height;
-      c.getContext("2d").drawImage(sample, 0, 0, width, height);
-      sampler = c.getContext("2d", { willReadFrequently: true });
+      var context = c.getContext("2d", { willReadFrequently: true });
+      context.drawImage(sample, 0, 0, width, height);
+      sampler = context;
     };
     sample.src = canvas.getAttribute("data-result-src");
     function colourAt(x, y) {
@@ -292,9 +294,12 @@
     }
     function undo() {
       if (!history.length) return;
+      var fromButton = document.activeElement === undoButton;
       hints = JSON.parse(history.pop());
       render();
       announce("Undone. " + count());
+      // A disabled button loses the focus to the page: hand it to the tool's first control.
+      if (fromButton && undoButton.disabled) addButton.focus();
     }
     function count() {
       return hints.length === 1 ? "1 colour point." : hints.length + " colour points.";
@@ -310,7 +315,7 @@
     function restoreFocus(spot) {
       if (!spot) return;
       var items = list.children;
-      if (!items.length) { (section.querySelector("[data-hint-add]") || img).focus(); return; }
+      if (!items.length) { addButton.focus(); return; }
       var item = items[Math.min(spot.index, items.length - 1)];
       var target = item.querySelector('[data-role="' + spot.role + '"]') || item.querySelector('[data-role="remove"]');
       if (target) target.focus();
@@ -394,6 +399,8 @@
         colour.addEventListener("change", function () { editing = false; });
         // Moving a point updates it in place: no redraw, so Tab carries on from this field.
         function moved(field, key, max) {
+          // An emptied or garbled field puts the point back where it was, not at 0.
+          if (field.value.trim() === "" || !isFinite(+field.value)) { field.value = hint[key]; return; }
           remember();
           hint[key] = clamp(+field.value, max);
           field.value = hint[key];
@@ -443,7 +450,7 @@
       add(clamp((event.clientX - box.left) / box.width * width, width),
           clamp((event.clientY - box.top) / box.height * height, height));
     });
-    section.querySelector("[data-hint-add]").addEventListener("click", function () {
+    addButton.addEventListener("click", function () {
       add(Math.floor(width / 2), Math.floor(height / 2));
     });
     if (undoButton) undoButton.addEventListener("click", undo);
