@@ -9,8 +9,8 @@ photos) and its calibrated annealed-mean temperature. Here:
   ``s`` (``log p - s * log prior``, Zhang et al.'s class rebalancing done at inference; 0 keeps
   the prediction as trained, where the most likely colours are the common, greyish ones), then
   the annealed mean at temperature ``T`` (``softmax(. / T)`` weighted by the bins' ab);
-- :func:`suggestions` finds the few most likely distinct colours (the modes of the
-  distribution) over a small grid of cells, for the hint tool's suggested colours.
+- :func:`suggestions` finds the few most likely distinct colours of the distribution over a
+  small grid of cells, for the hint tool's suggested colours.
 
 :meth:`colorize.networks.compact.CompactColorizer.decode` is the PyTorch reference of
 :func:`decode` (the parity tests hold one to the other). No torch, no Django here.
@@ -86,8 +86,10 @@ def decode(logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float
 # --- Suggested colours -----------------------------------------------------------------------
 
 
-# A mode weaker than this (its neighbourhood's probability mass) is not worth suggesting.
-MIN_MODE_MASS = 0.03
+# A colour whose neighbourhood holds less of the probability than this is not worth suggesting.
+MIN_COLOUR_MASS = 0.02
+# Suggested colours lie at least this far apart (ab units), so each swatch is a real choice.
+COLOUR_SPACING = 20.0
 
 
 def _neighbour_index(bin_ab: Float32) -> npt.NDArray[np.intp]:
@@ -103,38 +105,39 @@ def _neighbour_index(bin_ab: Float32) -> npt.NDArray[np.intp]:
     return index
 
 
-def modes(
+def likely_colours(
     probabilities: npt.NDArray[np.floating],
     bin_ab: Float32,
     count: int,
     *,
-    min_mass: float = MIN_MODE_MASS,
+    min_mass: float = MIN_COLOUR_MASS,
+    spacing: float = COLOUR_SPACING,
 ) -> list[list[tuple[Float32, float]]]:
-    """The ``count`` strongest modes of distributions over the bins, (K, N) -> N lists: a mode
-    is a bin whose probability is at least each neighbour's, scored by the mass of it and its
-    neighbours, at the mass-weighted mean ab of that neighbourhood (normalised). Strongest
-    first; modes under ``min_mass``, and a mode within one bin of a stronger one, are left out."""
+    """Up to ``count`` likely and distinct colours of each distribution over the bins, (K, N)
+    -> N lists of (normalised ab, mass). Each bin is scored by the mass of its 3x3
+    neighbourhood and stands for that neighbourhood's mass-weighted mean ab; the strongest are
+    taken first, each at least ``spacing`` ab units from those already taken, down to
+    ``min_mass``. The distribution's peaks come first, then the other colours it leaves room
+    for (the authors' desktop tool clustered samples of the distribution for the same end)."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     bins, columns = probabilities.shape
     neighbours = _neighbour_index(bin_ab)
-    padded = np.concatenate((probabilities, np.full((1, columns), -1.0)))
-    around = padded[neighbours]  # (K, 8, N)
-    peak = probabilities >= around.max(axis=1)
-    weights = np.concatenate((probabilities[:, None], np.maximum(around, 0.0)), axis=1)  # (K, 9, N)
+    padded = np.concatenate((probabilities, np.zeros((1, columns))))
+    weights = np.concatenate((probabilities[:, None], padded[neighbours]), axis=1)  # (K, 9, N)
     ab = np.concatenate((np.asarray(bin_ab, dtype=np.float64), np.zeros((1, 2))))
     member_ab = ab[np.concatenate((np.arange(bins)[:, None], neighbours), axis=1)]  # (K, 9, 2)
     mass = weights.sum(axis=1)  # (K, N)
     mean_ab = np.einsum("kmn,kmc->knc", weights, member_ab) / np.maximum(mass, 1e-12)[..., None]
+    limit = spacing / AB_SCALE
     found = []
     for column in range(columns):
-        candidates = np.flatnonzero(peak[:, column] & (mass[:, column] >= min_mass))
         chosen: list[tuple[Float32, float]] = []
-        for candidate in candidates[np.argsort(-mass[candidates, column], kind="stable")]:
-            centre = mean_ab[candidate, column].astype(np.float32)
-            if all(np.abs(centre - other).max() * AB_SCALE >= GRID_STEP for other, _ in chosen):
-                chosen.append((centre, float(mass[candidate, column])))
-            if len(chosen) == count:
+        for candidate in np.argsort(-mass[:, column], kind="stable"):
+            if mass[candidate, column] < min_mass or len(chosen) == count:
                 break
+            centre = mean_ab[candidate, column].astype(np.float32)
+            if all(np.hypot(*(centre - other)) >= limit for other, _ in chosen):
+                chosen.append((centre, float(mass[candidate, column])))
         found.append(chosen)
     return found
 
@@ -149,7 +152,7 @@ def suggestions(
     probabilities: Float32, bin_ab: Float32, lightness: Float32, *, cells: int = 16, count: int = 4
 ) -> dict[str, object]:
     """Suggested colours over a ``cells`` x ``cells`` grid: for each cell (row-major), up to
-    ``count`` modes of the cell's mean distribution as ``[colour, probability]``, the colour
+    ``count`` likely colours of the cell's mean distribution as ``[colour, probability]``, the colour
     shown at the cell's mean lightness. ``probabilities`` is 1xKxhxw (h, w multiples of
     ``cells``), ``lightness`` the network's input L (in L units) at any multiple of h, w."""
     _, bins, height, width = probabilities.shape
@@ -158,9 +161,9 @@ def suggestions(
     light = (
         np.asarray(lightness, dtype=np.float64).reshape(cells, l_rows // cells, cells, l_columns // cells).mean((1, 3))
     )
-    found = modes(pooled.reshape(bins, cells * cells), bin_ab, count)
+    found = likely_colours(pooled.reshape(bins, cells * cells), bin_ab, count)
     grid = [
-        [[_hex(light.flat[index], ab), round(mass, 3)] for ab, mass in cell_modes]
-        for index, cell_modes in enumerate(found)
+        [[_hex(light.flat[index], ab), round(mass, 3)] for ab, mass in cell_colours]
+        for index, cell_colours in enumerate(found)
     ]
     return {"rows": cells, "columns": cells, "cells": grid}

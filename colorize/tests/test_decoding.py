@@ -64,19 +64,28 @@ def test_vividness_maps_onto_strength_and_temperature(rule, vividness, expected)
     assert rule.at(vividness, 0.7) == pytest.approx(expected)
 
 
-def test_modes_are_the_distinct_peaks_strongest_first():
+def test_likely_colours_start_with_the_peaks_strongest_first():
     probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.2), (50, 30, 0.5), (-40, -60, 0.3), spread=6))[
         0, :, 0, 0
     ]
-    (found,) = decoding.modes(probabilities[:, None], BINS, 4)
-    assert len(found) == 3
+    (found,) = decoding.likely_colours(probabilities[:, None], BINS, 3)
     assert [tuple(np.round(ab * 110)) for ab, _ in found] == [(50, 30), (-40, -60), (0, 0)]
     assert [round(mass, 1) for _, mass in found] == [0.5, 0.3, 0.2]
 
 
-def test_weak_modes_are_not_suggested():
-    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.99), (60, 60, 0.01), spread=6))[0, :, 0, 0]
-    (found,) = decoding.modes(probabilities[:, None], BINS, 4)
+def test_a_broad_peak_also_offers_neighbouring_colours_a_spacing_apart():
+    probabilities = decoding.softmax(logits_peaked_at((30, 20, 1.0), spread=15))[0, :, 0, 0]
+    (found,) = decoding.likely_colours(probabilities[:, None], BINS, 4)
+    assert len(found) == 4
+    assert tuple(np.round(found[0][0] * 110)) == (30, 20)
+    centres = np.array([ab for ab, _ in found]) * 110
+    gaps = np.hypot(*(centres[:, None] - centres[None]).transpose(2, 0, 1))
+    assert gaps[~np.eye(4, dtype=bool)].min() >= decoding.COLOUR_SPACING - 1e-3
+
+
+def test_colours_with_too_little_mass_are_not_suggested():
+    probabilities = decoding.softmax(logits_peaked_at((0, 0, 0.995), (60, 60, 0.005), spread=4))[0, :, 0, 0]
+    (found,) = decoding.likely_colours(probabilities[:, None], BINS, 4)
     assert len(found) == 1
 
 
