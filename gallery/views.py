@@ -292,7 +292,8 @@ def job_vividness(request, public_id):
         return redirect(job)
     form = VividnessForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Please choose a vividness from 0 to 1 ({' '.join(form.errors['vividness'])})")
+        reasons = " ".join(str(reason) for reason in form.errors["vividness"])
+        messages.error(request, f"Please choose a vividness from 0 to 1 ({reasons})")
         return _private(render(request, "gallery/job_detail.html", _job_context(request, job), status=400))
     client = client_key(request)
     try:
