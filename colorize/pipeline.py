@@ -28,7 +28,17 @@ from colorize.errors import BadHints, ModelNotInstalled
 from colorize.hints import Hint
 from colorize.resample import bilinear_weights, lerp, resize_ab
 
-__all__ = ["Colorized", "Hint", "colorize", "colorize_detailed", "predict", "predict_ab", "recombine", "resolve_model"]
+__all__ = [
+    "Colorized",
+    "Hint",
+    "colorize",
+    "colorize_detailed",
+    "network_outputs",
+    "predict",
+    "predict_ab",
+    "recombine",
+    "resolve_model",
+]
 
 Float32 = npt.NDArray[np.float32]
 AB_SCALE = hint_inputs.AB_SCALE
@@ -228,6 +238,39 @@ def _distribution(
     return None, None
 
 
+def _network_inputs(
+    spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
+) -> dict[str, Float32]:
+    inputs = {"l_norm": l_norm}
+    if spec.takes_hints:
+        inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, l_norm.shape[-1])
+    return inputs
+
+
+def _downscaled(l_norm: Float32, size: int) -> Float32:
+    """The network's L input at ``size``, a divisor of its side: the mean of each block."""
+    factor = l_norm.shape[-1] // size
+    blocks = l_norm.reshape(1, 1, size, factor, size, factor)
+    return np.asarray(blocks.mean(axis=(3, 5)), dtype=np.float32)
+
+
+def network_outputs(
+    spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
+) -> dict[str, Float32]:
+    """The network's outputs for the photo's L (at the model's input size) and ``hints``. For a
+    model with extra input sizes, its ``logits`` are the mean log-probabilities of all views."""
+    outputs = runtime.run(spec, _network_inputs(spec, l_norm, hints, image_size))
+    if not spec.extra_input_sizes:
+        return outputs
+    log_probabilities = decoding.log_softmax(outputs["logits"])
+    height, width = log_probabilities.shape[2:]
+    for size in spec.extra_input_sizes:
+        view = runtime.run(spec, _network_inputs(spec, _downscaled(l_norm, size), hints, image_size))
+        log_probabilities += resize_ab(decoding.log_softmax(view["logits"]), height, width)
+    log_probabilities /= np.float32(1 + len(spec.extra_input_sizes))
+    return {**outputs, "logits": log_probabilities}
+
+
 def predict(
     spec: registry.ModelSpec,
     l_norm: Float32,
@@ -239,13 +282,9 @@ def predict(
 ) -> Prediction:
     """Run the network, decode with ``vividness`` and anchor the hints (at the network's output
     resolution, before any upsampling)."""
-    inputs = {"l_norm": l_norm}
-    if spec.takes_hints:
-        inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, spec.input_size)
-    hinted_outputs = runtime.run(spec, inputs)
+    hinted_outputs = network_outputs(spec, l_norm, hints, image_size)
     if spec.anchoring is not None and hints:
-        empty = {**inputs, "hint_ab": np.zeros_like(inputs["hint_ab"]), "hint_mask": np.zeros_like(inputs["hint_mask"])}
-        plain_outputs = runtime.run(spec, empty)
+        plain_outputs = network_outputs(spec, l_norm, (), image_size)
         # Vividness is for the colours the model guesses: what the hints change, and the colours
         # near them, come from the plain decoding (vividness 0; a vivid one would amplify the
         # network's small far-away shifts into new colours).

@@ -33,12 +33,24 @@ def pytorch_result(spec, state, image, hints, vividness):
     base = image.convert("L")
     l_norm = pipeline.network_input(base, spec.input_size)
 
+    def compact_logits(hint_points):
+        """The mean log-probabilities of the views at each input size, in torch."""
+        main = torch.from_numpy(l_norm)
+        views = []
+        for size in (spec.input_size, *spec.extra_input_sizes):
+            view = torch.nn.functional.avg_pool2d(main, spec.input_size // size)
+            hint_ab, mask = (torch.from_numpy(x) for x in hinting.network_inputs(hint_points, image.size, size))
+            views.append(torch.log_softmax(network.logits(view, hint_ab, mask), dim=1))
+        grid = views[0].shape[2:]
+        return torch.stack([torch.nn.functional.interpolate(v, size=grid, mode="bilinear") for v in views]).mean(0)
+
     def run(hint_ab, mask, vividness):
         tensors = [torch.from_numpy(x) for x in (l_norm, hint_ab, mask)]
         with torch.inference_mode():
             if spec.network == "compact":
                 strength, temperature = spec.vividness.at(vividness, float(network.temperature))
-                return network(*tensors, strength=strength, temperature=temperature).numpy()
+                hint_points = hints if mask.any() else ()
+                return network.decode(compact_logits(hint_points), strength, temperature).numpy()
             if spec.network == "eccv16":  # its forward upsamples x4 itself
                 return network(tensors[0], temperature=spec.vividness.at(vividness, 1.0)[1]).numpy()
             return network(*tensors).numpy()

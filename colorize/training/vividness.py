@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from colorize import decoding, pipeline, runtime
+from colorize import decoding, pipeline
 from colorize.resample import resize_ab
 from colorize.training.evaluate import grayscale_of, load_truth
 from colorize.training.metrics import colourfulness, psnr
@@ -26,14 +26,7 @@ def sweep(paths, model, pairs, *, max_side=None):
         gray = Image.fromarray(grayscale_of(truth))
         gray_psnr.append(psnr(np.asarray(gray.convert("RGB")), truth))
         truth_colour.append(colourfulness(truth))
-        l_norm = pipeline.network_input(gray, spec.input_size)
-        inputs = {"l_norm": l_norm}
-        if spec.takes_hints:
-            size = spec.input_size
-            inputs.update(
-                hint_ab=np.zeros((1, 2, size, size), np.float32), hint_mask=np.zeros((1, 1, size, size), np.float32)
-            )
-        outputs = runtime.run(spec, inputs)
+        outputs = pipeline.network_outputs(spec, pipeline.network_input(gray, spec.input_size), (), gray.size)
         for strength, temperature in pairs:
             ab = decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
             if spec.output_stride > 1:
