@@ -118,3 +118,12 @@ def test_make_examples_writes_one_strip_per_photo(tmp_path):
     assert "1908FamilyPhoto-hints.jpg" in strips and "migrant_mother.jpg" in strips and len(strips) == 7
     with Image.open(tmp_path / "migrant_mother.jpg") as strip:
         assert strip.width >= 2 * 96  # the grey photo and this checkout's colours
+
+
+def test_evaluate_suggestions_reports_how_often_a_suggestion_holds_the_true_colour(photos, capsys):
+    call_command("evaluate_suggestions", str(photos), "--model", "compact")
+    out = capsys.readouterr().out
+    assert "| cells | 768 |" in out  # 3 photos x 16 x 16 cells
+    per_cell = float(out.split("suggestions per cell (mean) | ")[1].split(" ")[0])
+    hit = float(out.split("within 10 ab of a suggestion | ")[1].split("%")[0])
+    assert 1.0 <= per_cell <= 4.0 and 0.0 < hit <= 100.0
