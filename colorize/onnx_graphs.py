@@ -240,7 +240,8 @@ class _Graph:
 
 
 def _image_input(name: str, channels: int) -> onnx.ValueInfoProto:
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels, "H", "W"])
+    """A [1, channels, H, W] input (0 channels: any number, K)."""
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels or "K", "H", "W"])
 
 
 def _every_other(g: _Graph, x: str) -> str:
@@ -466,6 +467,27 @@ def siggraph17(state: State, metadata: Mapping[str, str] | None = None) -> onnx.
 def compact(state: State, metadata: Mapping[str, str] | None = None) -> onnx.ModelProto:
     """Compact: the inputs of siggraph17 -> ``logits`` [1,529,H/4,W/4] and the decoding's constants."""
     return build("compact", state, metadata)
+
+
+def views_mean(factors: tuple[int, ...]) -> onnx.ModelProto:
+    """The mean of a distribution network's scores over views of one photo: ``main``
+    [1,K,H,W] and ``view0``, ``view1``, ... [1,K,H/f,W/f] for each factor f, each view upsampled
+    to the main grid (bilinear, half-pixel centres: PyTorch's interpolate with
+    align_corners=False) -> ``logits`` [1,K,H,W]. Scores are log-probabilities up to a constant
+    per position, which the decoding's softmax ignores, so their mean is the views' mean."""
+    g = _Graph()
+    inputs = [_image_input("main", 0)]
+    summed = ["main"]
+    for index, factor in enumerate(factors):
+        name = f"view{index}"
+        inputs.append(_image_input(name, 0))
+        scales = g.constant(f"scales{factor}", np.array([1, 1, factor, factor], np.float32))
+        summed.append(
+            g.op("Resize", [name, "", scales], f"up{index}", mode="linear", coordinate_transformation_mode="half_pixel")
+        )
+    total = g.op("Sum", summed, "sum")
+    mean = g.op("Mul", [total, g.constant("share", np.array(1 / len(summed), np.float32))], "mean")
+    return g.model(inputs, {"logits": (mean, [1, None, None, None])}, {}, None)
 
 
 NETWORKS: dict[str, Callable[..., onnx.ModelProto]] = {"eccv16": eccv16, "siggraph17": siggraph17, "compact": compact}

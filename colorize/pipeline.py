@@ -258,17 +258,16 @@ def network_outputs(
     spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
 ) -> dict[str, Float32]:
     """The network's outputs for the photo's L (at the model's input size) and ``hints``. For a
-    model with extra input sizes, its ``logits`` are the mean log-probabilities of all views."""
+    model with extra input sizes, its ``logits`` are the mean of all views' (in effect their
+    mean log-probabilities)."""
     outputs = runtime.run(spec, _network_inputs(spec, l_norm, hints, image_size))
     if not spec.extra_input_sizes:
         return outputs
-    log_probabilities = decoding.log_softmax(outputs["logits"])
-    height, width = log_probabilities.shape[2:]
-    for size in spec.extra_input_sizes:
-        view = runtime.run(spec, _network_inputs(spec, _downscaled(l_norm, size), hints, image_size))
-        log_probabilities += resize_ab(decoding.log_softmax(view["logits"]), height, width)
-    log_probabilities /= np.float32(1 + len(spec.extra_input_sizes))
-    return {**outputs, "logits": log_probabilities}
+    views = [
+        runtime.run(spec, _network_inputs(spec, _downscaled(l_norm, size), hints, image_size))["logits"]
+        for size in spec.extra_input_sizes
+    ]
+    return {**outputs, "logits": runtime.mean_of_views(outputs["logits"], views)}
 
 
 def predict(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import onnxruntime
 
 _sessions: dict[tuple[str, str, int, int], "onnxruntime.InferenceSession"] = {}
+_view_sessions: dict[tuple[int, ...], "onnxruntime.InferenceSession"] = {}
 _lock = threading.Lock()
 
 
@@ -107,3 +108,22 @@ def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str
         if not np.isfinite(value).all():
             raise ModelFailed(f"{spec.name} produced non-finite values ({name})")
     return outputs
+
+
+def mean_of_views(main: npt.NDArray[np.float32], views: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """The mean of a distribution network's scores over views of one photo (1xKxHxW, the views
+    at whole fractions of H and W, upsampled bilinearly): see onnx_graphs.views_mean."""
+    import onnxruntime
+
+    from colorize import onnx_graphs
+
+    factors = tuple(main.shape[-1] // view.shape[-1] for view in views)
+    with _lock:
+        session = _view_sessions.get(factors)
+        if session is None:
+            graph = onnx_graphs.views_mean(factors).SerializeToString()
+            session = onnxruntime.InferenceSession(graph, _session_options(), providers=["CPUExecutionProvider"])
+            _view_sessions[factors] = session
+    feeds = {"main": main, **{f"view{index}": view for index, view in enumerate(views)}}
+    (mean,) = session.run(["logits"], feeds)
+    return np.asarray(mean, dtype=np.float32)

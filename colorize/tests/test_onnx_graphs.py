@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from colorize import onnx_graphs
+from colorize import onnx_graphs, runtime
 from colorize.errors import ColorizeError, WrongLayout
 from colorize.networks.compact import CompactColorizer
 from colorize.networks.zhang import ECCV16, SIGGRAPH17
@@ -340,3 +340,17 @@ def test_the_graph_builder_imports_neither_torch_nor_django():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_views_mean_graph_upsamples_each_view_like_pytorch_and_averages():
+    rng = np.random.default_rng(0)
+    main = rng.standard_normal((1, 529, 16, 12)).astype(np.float32)
+    half, quarter = (rng.standard_normal((1, 529, 16 // f, 12 // f)).astype(np.float32) for f in (2, 4))
+    expected = (
+        torch.from_numpy(main)
+        + sum(
+            torch.nn.functional.interpolate(torch.from_numpy(v), size=(16, 12), mode="bilinear")
+            for v in (half, quarter)
+        )
+    ) / 3
+    assert np.abs(runtime.mean_of_views(main, [half, quarter]) - expected.numpy()).max() < 1e-5
