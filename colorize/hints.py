@@ -266,8 +266,8 @@ def anchor(
     guessed: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.float32]:
     """Keep the hints' colours where they were put: normalised ab (1x2xhxw) from the network's
-    prediction with the hints (``hinted``) and without them (``plain``), both decoded plainly
-    (vividness 0); ``guessed`` is the prediction without hints at the job's vividness (None:
+    prediction with the hints (``hinted``) and without them (``plain``), both decoded
+    cautiously (vividness 0); ``guessed`` is the prediction without hints at the job's vividness (None:
     ``plain``).
 
     A network that sees hints follows them loosely and also changes colours far away. Here each

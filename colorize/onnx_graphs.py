@@ -239,9 +239,9 @@ class _Graph:
         return model
 
 
-def _image_input(name: str, channels: int) -> onnx.ValueInfoProto:
-    """A [1, channels, H, W] input (0 channels: any number, K)."""
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels or "K", "H", "W"])
+def _image_input(name: str, channels: int, height: str = "H", width: str = "W") -> onnx.ValueInfoProto:
+    """A [1, channels, height, width] input (0 channels: any number, K)."""
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels or "K", height, width])
 
 
 def _every_other(g: _Graph, x: str) -> str:
@@ -480,7 +480,7 @@ def views_mean(factors: tuple[int, ...]) -> onnx.ModelProto:
     summed = ["main"]
     for index, factor in enumerate(factors):
         name = f"view{index}"
-        inputs.append(_image_input(name, 0))
+        inputs.append(_image_input(name, 0, f"H{index}", f"W{index}"))
         scales = g.constant(f"scales{factor}", np.array([1, 1, factor, factor], np.float32))
         summed.append(
             g.op("Resize", [name, "", scales], f"up{index}", mode="linear", coordinate_transformation_mode="half_pixel")

@@ -285,7 +285,7 @@ def predict(
     if spec.anchoring is not None and hints:
         plain_outputs = network_outputs(spec, l_norm, (), image_size)
         # Vividness is for the colours the model guesses: what the hints change, and the colours
-        # near them, come from the plain decoding (vividness 0; a vivid one would amplify the
+        # near them, come from the cautious decoding (vividness 0; a vivid one would amplify the
         # network's small far-away shifts into new colours).
         hinted = _decode(spec, hinted_outputs, 0.0)
         plain = _decode(spec, plain_outputs, 0.0)

@@ -47,6 +47,14 @@ class ModelSpec:
     bundled: bool = False
     licence: str = ""
 
+    def __post_init__(self) -> None:
+        for size in self.extra_input_sizes:
+            if self.input_size % size or size % self.output_stride:
+                raise ValueError(
+                    f"{self.name}: an extra input size must divide {self.input_size} and be a multiple of "
+                    f"the output stride {self.output_stride}, not {size}"
+                )
+
 
 MODELS = {
     spec.name: spec

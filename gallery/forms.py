@@ -140,8 +140,6 @@ class HintsForm(forms.Form):
         self.fields["model"].initial = job.model_name
         # The job's own points come back into the tool, so new ones refine its result.
         self.fields["hints"].initial = json.dumps(job.hints or [])
-        # The job's own points come back into the tool, so new ones refine its result.
-        self.fields["hints"].initial = json.dumps(job.hints or [])
 
     def clean_hints(self) -> tuple[Hint, ...]:
         try:

@@ -293,7 +293,7 @@ def job_vividness(request, public_id):
     form = VividnessForm(request.POST)
     if not form.is_valid():
         reasons = " ".join(str(reason) for reason in form.errors["vividness"])
-        messages.error(request, f"Please choose a vividness from 0 to 1 ({reasons})")
+        messages.error(request, f"Please choose a vividness from 0 to 1 ({reasons}).")
         return _private(render(request, "gallery/job_detail.html", _job_context(request, job), status=400))
     client = client_key(request)
     try:
@@ -301,10 +301,18 @@ def job_vividness(request, public_id):
     except web.QueueFull as error:
         return _busy(request, error)
     vividness = form.cleaned_data["vividness"]
-    new_job = web.job_rerun_vividness(job=job, vividness=vividness, client=client)
+    try:
+        new_job = web.job_rerun_vividness(job=job, vividness=vividness, client=client)
+    except ColorizeError as error:  # the stored original could not be read back
+        messages.error(request, error.user_message)
+        return _private(render(request, "gallery/job_detail.html", _job_context(request, job), status=400))
     mine.remember(request, [new_job])
-    change = "more" if vividness > job.vividness else "less" if vividness < job.vividness else "the same"
-    messages.success(request, f"Colorizing again with {change} vivid colours.")
+    if vividness == job.vividness:
+        messages.success(request, "Colorizing again at the same vividness.")
+    else:
+        messages.success(
+            request, f"Colorizing again with {'more' if vividness > job.vividness else 'less'} vivid colours."
+        )
     return redirect(new_job)
 
 

@@ -1,6 +1,7 @@
 """Which models are installed, the default model, and loading them once per process."""
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -88,3 +89,8 @@ def test_threads_follow_the_setting_or_the_cpus(settings, monkeypatch):
     settings.COLORIZE_THREADS = 0
     monkeypatch.setattr(runtime, "cpus", lambda: 4)
     assert runtime.threads() == 4
+
+
+def test_an_extra_input_size_must_divide_the_input_size():
+    with pytest.raises(ValueError, match="extra input size"):
+        replace(registry.get_spec("compact"), extra_input_sizes=(192,))

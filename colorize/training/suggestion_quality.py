@@ -32,6 +32,8 @@ def _true_cell_ab(truth: np.ndarray, size: int, cells: int) -> np.ndarray:
 
 def measure(paths, model, *, within=10.0, saturated=15.0, max_side=None):
     """{"cells", "suggestions per cell", "hit", "saturated cells", "hit where saturated"}."""
+    if not paths:
+        raise ValueError("no photos to measure the suggestions on")
     spec = registry.get_spec(model)
     counts, hits, colourful = [], [], []
     for path in tqdm(paths, desc="suggestions", unit="photo", mininterval=10):

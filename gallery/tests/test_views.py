@@ -333,7 +333,7 @@ def test_a_vividness_rerun_is_listed_in_my_photos(client):
 def test_a_vividness_rerun_at_the_same_value_does_not_claim_a_change(client):
     job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.5"}, follow=True)
-    assert "Colorizing again with the same vivid colours." in response.content.decode()
+    assert "Colorizing again at the same vividness." in response.content.decode()
 
 
 # --- The hint tool and its suggested colours --------------------------------------------------
@@ -397,3 +397,12 @@ def test_a_hinted_jobs_page_starts_the_hint_tool_with_its_points(client, hint_mo
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model, hints=points)
     html = client.get(job.get_absolute_url()).content.decode()
     assert f'name="hints" value="{escape(json.dumps(points))}"' in html
+
+
+def test_a_vividness_rerun_of_a_job_whose_original_cannot_be_read_is_a_400(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    with job.original.open("wb") as handle:
+        handle.write(b"this is not a picture any more")
+    response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
+    assert response.status_code == 400
+    assert ColorizationJob.objects.count() == 1

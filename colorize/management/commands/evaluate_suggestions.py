@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from colorize.management.arguments import add_photo_set_arguments, model_under_test
 from colorize.training.evaluate import photo_paths
@@ -17,6 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         paths = photo_paths(options["folder"], options["limit"])
+        if not paths:
+            raise CommandError(f"No photos in {options['folder']}.")
         with model_under_test(options, self.stdout) as model:
             self.stdout.write(f"suggested colours of {model} on {len(paths)} photos from {options['folder']}")
             summary = measure(paths, model, within=options["within"], max_side=options["max_side"])
