@@ -51,11 +51,16 @@ def _session_options() -> "onnxruntime.SessionOptions":
     return options
 
 
-def _new_session(spec: ModelSpec, path: str) -> "onnxruntime.InferenceSession":
+def _cpu_session(model: str | bytes) -> "onnxruntime.InferenceSession":
+    """An inference session on the CPU for an ONNX file's path or a serialised graph."""
     import onnxruntime
 
+    return onnxruntime.InferenceSession(model, _session_options(), providers=["CPUExecutionProvider"])
+
+
+def _new_session(spec: ModelSpec, path: str) -> "onnxruntime.InferenceSession":
     try:
-        return onnxruntime.InferenceSession(path, _session_options(), providers=["CPUExecutionProvider"])
+        return _cpu_session(path)
     except Exception as error:
         raise ModelNotInstalled(
             f"The model {spec.name!r} at {path} could not be loaded ({error}); {fetch_hint(spec)} again.",
@@ -113,16 +118,13 @@ def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str
 def mean_of_views(main: npt.NDArray[np.float32], views: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
     """The mean of a distribution network's scores over views of one photo (1xKxHxW, the views
     at whole fractions of H and W, upsampled bilinearly): see onnx_graphs.views_mean."""
-    import onnxruntime
-
     from colorize import onnx_graphs
 
     factors = tuple(main.shape[-1] // view.shape[-1] for view in views)
     with _lock:
         session = _view_sessions.get(factors)
         if session is None:
-            graph = onnx_graphs.views_mean(factors).SerializeToString()
-            session = onnxruntime.InferenceSession(graph, _session_options(), providers=["CPUExecutionProvider"])
+            session = _cpu_session(onnx_graphs.views_mean(factors).SerializeToString())
             _view_sessions[factors] = session
     feeds = {"main": main, **{f"view{index}": view for index, view in enumerate(views)}}
     (mean,) = session.run(["logits"], feeds)

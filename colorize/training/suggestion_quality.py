@@ -13,13 +13,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from colorize import colour, registry
+from colorize.hints import hint_ab
 from colorize.pipeline import colorize_detailed
 from colorize.training.evaluate import grayscale_of, load_truth
-
-
-def _swatch_ab(hex_colour: str) -> np.ndarray:
-    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
-    return colour.rgb_to_lab(rgb)[1:]
 
 
 def _true_cell_ab(truth: np.ndarray, size: int, cells: int) -> np.ndarray:
@@ -43,7 +39,7 @@ def measure(paths, model, *, within=10.0, saturated=15.0, max_side=None):
             raise ValueError(f"the model {model!r} suggests no colours")
         true_ab = _true_cell_ab(truth, spec.input_size, grid["rows"])
         for cell, target in zip(grid["cells"], true_ab, strict=True):
-            swatches = [_swatch_ab(hex_colour) for hex_colour, _ in cell]
+            swatches = [hint_ab(hex_colour) for hex_colour, _ in cell]
             nearest = min((float(np.hypot(*(ab - target))) for ab in swatches), default=float(np.hypot(*target)))
             counts.append(len(swatches))
             hits.append(nearest <= within)
