@@ -1,6 +1,7 @@
 """The compact model's training pieces, run for real on a tiny copy of the sample photos."""
 
 import io
+import json
 import shutil
 
 import numpy as np
@@ -12,7 +13,14 @@ from colorize.networks.compact import CompactColorizer
 from colorize.training.colour import rgb_to_lab as tensor_rgb_to_lab
 from colorize.training.hints import ground_truth_hints, simulate_hints
 from colorize.training.metrics import ciede2000, colourfulness, psnr
-from colorize.training.train import TrainingConfig, augment, soft_targets, train
+from colorize.training.train import (
+    TrainingConfig,
+    augment,
+    holdout_loss,
+    soft_targets,
+    train,
+    training_photos,
+)
 
 
 @pytest.fixture
@@ -88,6 +96,29 @@ def test_augment_crops_resizes_and_flips_the_batch():
     assert torch.all(out[:, 1:] == 0)
 
 
+def test_augment_crops_no_smaller_than_the_minimum_scale():
+    # A single white pixel in the corner of a black photo: a crop of at least 90% of the side
+    # always holds it, so every crop shows some white; at 10% most crops miss it.
+    corner = np.zeros((64, 40, 40, 3), dtype=np.uint8)
+    corner[:, 18:22, 18:22] = 255
+    wide = augment(torch.from_numpy(corner), torch.Generator().manual_seed(0), crop=16, min_scale=0.9)
+    narrow = augment(torch.from_numpy(corner), torch.Generator().manual_seed(0), crop=16, min_scale=0.1)
+    assert torch.all(wide.amax(dim=(1, 2, 3)) > 0)
+    assert (narrow.amax(dim=(1, 2, 3)) == 0).sum() > 16
+
+
+def test_exposure_jitter_makes_crops_lighter_and_darker_but_keeps_black_and_white():
+    grey = np.full((64, 8, 8, 3), 128, dtype=np.uint8)
+    grey[:, 0] = 0  # a black top row and a white bottom one (rows, as flips are horizontal)
+    grey[:, 7] = 255
+    out = augment(torch.from_numpy(grey), torch.Generator().manual_seed(0), crop=8, min_scale=1.0, exposure_jitter=0.4)
+    middle = out[:, :, 4, 4].mean(dim=1)
+    plain = 128 / 255
+    assert (middle > plain + 0.02).any() and (middle < plain - 0.02).any()
+    assert torch.all(middle > plain ** np.exp(0.4) - 1e-4) and torch.all(middle < plain ** np.exp(-0.4) + 1e-4)
+    assert torch.all(out[:, :, 0] == 0) and torch.allclose(out[:, :, 7], torch.ones(64, 3, 8))
+
+
 def test_no_hint_probability_one_gives_empty_hints():
     ab = torch.rand(4, 2, 16, 16)
     hint_ab, mask = simulate_hints(ab, torch.Generator().manual_seed(0), no_hint_probability=1.0)
@@ -151,6 +182,38 @@ def test_training_keeps_candidate_weights_and_logs_the_held_out_loss(tiny_datase
         torch.load(tiny_dataset / "kept" / "weights-4.pt", weights_only=True)["classify.weight"].dtype == torch.float16
     )
     assert sum("held-out loss" in record.message for record in caplog.records) == 2
+
+
+def test_keep_best_keeps_only_the_lowest_held_out_loss(tiny_dataset, caplog):
+    config = tiny_config(tiny_dataset, steps=6)
+    config.keep_every, config.keep_best, config.learning_rate = 2, True, 0.05
+    config.keep_dir = str(tiny_dataset / "kept")
+    with caplog.at_level("INFO", logger="colorize.training.train"):
+        train(config)
+    losses = [float(r.message.split("loss ")[1].split()[0]) for r in caplog.records if "held-out loss" in r.message]
+    assert len(losses) == 4  # the starting weights, then steps 2, 4 and 6
+    assert sorted(p.name for p in (tiny_dataset / "kept").iterdir()) == ["best.pt"]
+    best = torch.load(tiny_dataset / "kept" / "best.pt", weights_only=True)
+    candidate = CompactColorizer(config.widths)
+    candidate.load_state_dict({key: value.float() for key, value in best.items()})
+    pixels = torch.from_numpy(np.load(next((tiny_dataset / "work").glob("photos-*.npy"))))
+    held = json.loads((tiny_dataset / "work" / "holdout.json").read_text())
+    assert len(held) == 1
+    holdout_pixels = pixels[[i for i, path in enumerate(training_photos(config.dataset_root)) if str(path) in held]]
+    assert holdout_loss(candidate, holdout_pixels, config) == pytest.approx(min(losses), abs=2e-3)
+
+
+def test_keep_best_remembers_the_best_loss_across_a_resume(tiny_dataset, caplog):
+    config = tiny_config(tiny_dataset, steps=2)
+    config.keep_every, config.keep_best = 2, True
+    config.keep_dir = str(tiny_dataset / "kept")
+    train(config)
+    config.steps = 4
+    caplog.clear()
+    with caplog.at_level("INFO", logger="colorize.training.train"):
+        train(config)
+    measured = [r.message for r in caplog.records if "held-out loss" in r.message]
+    assert [message.split(":")[0] for message in measured] == ["step 4"]  # no new starting point
 
 
 def test_psnr_of_identical_images_is_infinite_and_of_known_error_is_exact():

@@ -37,6 +37,12 @@ class TrainingConfig:
     batch_size: int = 32
     crop: int = 128
     cache_size: int = 144
+    # The smallest crop, as a fraction of the cached photo's side (v1-v3: 0.75).
+    crop_min_scale: float = 0.75
+    # Exposure jitter: each crop's sRGB raised to a power between exp(-j) and exp(j), so the
+    # network sees each photo lighter and darker (0: none, v1-v3). Against learning a small set
+    # of photos by heart, and old photos' tones vary.
+    exposure_jitter: float = 0.0
     learning_rate: float = 1e-3
     seed: int = 0
     holdout: int = 200
@@ -60,6 +66,9 @@ class TrainingConfig:
     keep_every: int = 0
     # Where those go (default: the work folder); somewhere they survive the run being cut off.
     keep_dir: str = ""
+    # Early stopping: of the kept weights, keep only the one with the lowest held-out loss so
+    # far, as best.pt (the loss of the starting weights logged first, as the one to beat).
+    keep_best: bool = False
 
 
 def training_photos(dataset_root):
@@ -86,17 +95,18 @@ def to_lab_norm(rgb_uint8):
     return lab_norm(torch.from_numpy(np.ascontiguousarray(rgb_uint8)).permute(0, 3, 1, 2).float() / 255)
 
 
-def augment(batch, generator, crop):
-    """Random crop (of 75-100% of the side, resized to ``crop``) and horizontal flip of a uint8
-    batch (N, S, S, 3) -> sRGB in [0, 1] (N, 3, crop, crop), on the batch's device, in one
-    resampling for the whole batch."""
+def augment(batch, generator, crop, min_scale=0.75, exposure_jitter=0.0):
+    """Random crop (of ``min_scale``-100% of the side, resized to ``crop``), horizontal flip and
+    exposure change (sRGB to a power in exp(+-exposure_jitter)) of a uint8 batch (N, S, S, 3)
+    -> sRGB in [0, 1] (N, 3, crop, crop), on the batch's device, in one resampling for the
+    whole batch."""
     count, side = batch.shape[:2]
     device = batch.device
 
     def uniform():
         return torch.rand(count, generator=generator, device=device)
 
-    size = (side * (0.75 + 0.25 * uniform())).floor().clamp(max=side)
+    size = (side * (min_scale + (1 - min_scale) * uniform())).floor().clamp(min=1, max=side)
     y, x = (side - size + 1) * uniform(), (side - size + 1) * uniform()
     y, x = y.floor(), x.floor()
     flip = torch.where(uniform() < 0.5, -1.0, 1.0)
@@ -108,7 +118,11 @@ def augment(batch, generator, crop):
     theta[:, 1, 2] = (2 * y + size) / side - 1
     grid = F.affine_grid(theta, [count, 3, crop, crop], align_corners=False)
     images = batch.permute(0, 3, 1, 2).float() / 255
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
+    resampled = F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
+    if not exposure_jitter:
+        return resampled
+    power = torch.exp(exposure_jitter * (2 * uniform() - 1))
+    return resampled.pow(power[:, None, None, None])
 
 
 def soft_targets(ab_norm, centres, sigma):
@@ -178,6 +192,10 @@ def train(config):
     pixels = torch.from_numpy(np.array(images)).to(device)
     holdout_pixels = pixels[torch.as_tensor(holdout_index, device=device)]
     bin_weights = bin_weights.to(device)
+    best = _BestWeights(Path(config.keep_dir or work_dir) / "best.pt", model, holdout_pixels, config)
+    best.loss = state.get("best_loss", math.inf) if state else math.inf
+    if config.keep_best and math.isinf(best.loss):
+        best.offer(start)
     model.train()
     progress = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training", mininterval=10)
     running = None
@@ -186,7 +204,8 @@ def train(config):
         chosen = torch.as_tensor(
             np.sort(rng.choice(train_index, size=config.batch_size, p=probabilities)), device=device
         )
-        l_norm, ab_norm = lab_norm(augment(pixels[chosen], generator, config.crop))
+        crops = augment(pixels[chosen], generator, config.crop, config.crop_min_scale, config.exposure_jitter)
+        l_norm, ab_norm = lab_norm(crops)
         hint_ab, mask = simulate_hints(ab_norm, generator)
         loss = _loss(model, l_norm, ab_norm, hint_ab, mask, config, bin_weights)
 
@@ -200,13 +219,32 @@ def train(config):
         progress.set_postfix(
             loss=f"{running:.3f}", img_s=f"{(step + 1 - start) * config.batch_size / (time.monotonic() - began):.0f}"
         )
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            save_checkpoint(checkpoint, model, optimizer, rng, generator, step + 1, config)
         if config.keep_every and (step + 1) % config.keep_every == 0:
-            export_weights(model, Path(config.keep_dir or work_dir) / f"weights-{step + 1}.pt")
-            logger.info("step %d: held-out loss %.4f", step + 1, holdout_loss(model, holdout_pixels, config))
+            if config.keep_best:
+                best.offer(step + 1)
+            else:
+                export_weights(model, Path(config.keep_dir or work_dir) / f"weights-{step + 1}.pt")
+                logger.info("step %d: held-out loss %.4f", step + 1, holdout_loss(model, holdout_pixels, config))
             model.train()
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+            save_checkpoint(checkpoint, model, optimizer, rng, generator, step + 1, config, best.loss)
     return model
+
+
+class _BestWeights:
+    """The weights with the lowest held-out loss seen in this run (early stopping)."""
+
+    def __init__(self, path, model, holdout_pixels, config):
+        self.path, self.model, self.holdout_pixels, self.config = path, model, holdout_pixels, config
+        self.loss = math.inf
+
+    def offer(self, step):
+        loss = holdout_loss(self.model, self.holdout_pixels, self.config)
+        improved = loss < self.loss
+        logger.info("step %d: held-out loss %.4f%s", step, loss, " (best so far, kept)" if improved else "")
+        if improved:
+            self.loss = loss
+            export_weights(self.model, self.path)
 
 
 def _restore_generator(generator, state, fallback_seed):
@@ -253,8 +291,9 @@ def holdout_loss(model, holdout_pixels, config, batch=50):
     return (sum(losses) / len(holdout_pixels)).item()
 
 
-def save_checkpoint(path, model, optimizer, rng, generator, step, config):
+def save_checkpoint(path, model, optimizer, rng, generator, step, config, best_loss=math.inf):
     state = {
+        "best_loss": best_loss,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "rng": rng.bit_generator.state,

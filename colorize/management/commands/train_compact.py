@@ -38,6 +38,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep-every", type=int, default=defaults.keep_every, help="also keep the weights every N steps"
         )
+        parser.add_argument(
+            "--keep-best",
+            action="store_true",
+            help="of those, keep only the one with the lowest held-out loss, as best.pt (early stopping)",
+        )
+        parser.add_argument(
+            "--crop-min-scale",
+            type=float,
+            default=defaults.crop_min_scale,
+            help="the smallest random crop, as a fraction of the photo's side",
+        )
+        parser.add_argument(
+            "--exposure-jitter",
+            type=float,
+            default=defaults.exposure_jitter,
+            help="each crop's sRGB raised to a random power in exp(+-J); 0: none",
+        )
 
     def handle(self, *args, **options):
         logging.getLogger("colorize").setLevel(logging.INFO)
@@ -56,6 +73,9 @@ class Command(BaseCommand):
             widths=tuple(int(width) for width in options["widths"].split(",")),
             device=options["device"],
             keep_every=options["keep_every"],
+            keep_best=options["keep_best"],
+            crop_min_scale=options["crop_min_scale"],
+            exposure_jitter=options["exposure_jitter"],
         )
         model = train(config)
         export_weights(model, config.output)
