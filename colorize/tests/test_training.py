@@ -142,6 +142,14 @@ def test_soft_targets_are_distributions_peaked_at_the_nearest_bin():
     assert torch.allclose(centres[target.flatten().argmax()] * 110, torch.tensor([30.0, -20.0]))
 
 
+def test_soft_targets_are_the_gaussian_over_all_bins():
+    centres = CompactColorizer((8, 8, 8, 8)).bin_centres
+    ab_norm = (torch.rand(2, 2, 3, 4, generator=torch.Generator().manual_seed(0)) * 2 - 1) * 1.2
+    distance = ((ab_norm[:, None] - centres[None, :, :, None, None]) * 110).pow(2).sum(2)
+    dense = torch.softmax(-distance / (2 * 5.0**2), dim=1)
+    assert torch.allclose(soft_targets(ab_norm, centres, sigma=5.0), dense, atol=1e-6)
+
+
 def test_training_checkpoints_and_resumes_where_it_stopped(tiny_dataset):
     train(tiny_config(tiny_dataset, steps=2))
     checkpoint = tiny_dataset / "work" / "checkpoint.pt"

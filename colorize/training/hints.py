@@ -39,24 +39,29 @@ def simulate_hints(ab_norm, generator, *, no_hint_probability=0.5, geometric_p=1
     ys = _around_centre(height - sizes + 1, generator)
     xs = _around_centre(width - sizes + 1, generator)
 
-    covered = torch.zeros((batch, 1, height, width), dtype=ab_norm.dtype, device=device)
-    colour_sum = torch.zeros_like(ab_norm)
-    for size in range(1, max_patch + 1):
-        n, point = torch.nonzero(active & (sizes == size), as_tuple=True)
-        if not len(n):
-            continue
-        y, x = ys[n, point], xs[n, point]
-        # The patch's mean colour, read at its top-left corner from a size x size box filter.
-        means = F.avg_pool2d(ab_norm, size, stride=1)[n, :, y, x]
-        corners = torch.zeros_like(covered)
-        corners[:, 0].index_put_((n, y, x), torch.ones_like(y, dtype=ab_norm.dtype), accumulate=True)
-        colours = torch.zeros_like(ab_norm)
-        colours.permute(0, 2, 3, 1).index_put_((n, y, x), means, accumulate=True)
-        # Spread each corner over its patch: a box sum over the size x size window ending there.
-        covered += _box_sum(corners, size)
-        colour_sum += _box_sum(colours, size)
-    mask = (covered > 0).to(ab_norm.dtype)
-    return colour_sum / covered.clamp_min(1), mask
+    n, point = torch.nonzero(active, as_tuple=True)
+    y, x, size = ys[n, point], xs[n, point], sizes[n, point]
+    # Every patch size at once, in float64 so that sums of many pixels stay exact: each patch's
+    # mean colour from a summed-area table of the photo, and the patches spread over their
+    # pixels by a 2-D difference array and its running sums. (A box filter per patch size was
+    # most of the time these hints took on a CPU.)
+    table = F.pad(ab_norm.double().cumsum(2).cumsum(3), (1, 0, 1, 0))
+    means = (
+        table[n, :, y + size, x + size] - table[n, :, y, x + size] - table[n, :, y + size, x] + table[n, :, y, x]
+    ) / (size[:, None] ** 2)
+    patches = torch.cat((torch.ones_like(means[:, :1]), means), dim=1)  # (points, count + colour)
+    difference = torch.zeros((batch, height + 1, width + 1, 3), dtype=torch.float64, device=device)
+    for sign, (corner_y, corner_x) in (
+        (1, (y, x)),
+        (-1, (y + size, x)),
+        (-1, (y, x + size)),
+        (1, (y + size, x + size)),
+    ):
+        difference.index_put_((n, corner_y, corner_x), sign * patches, accumulate=True)
+    sums = difference.cumsum(1).cumsum(2)[:, :height, :width].permute(0, 3, 1, 2)
+    covered, colour_sum = sums[:, :1], sums[:, 1:]
+    mask = (covered > 0.5).to(ab_norm.dtype)
+    return (colour_sum / covered.clamp_min(1) * mask).to(ab_norm.dtype), mask
 
 
 def _around_centre(span, generator):
@@ -64,11 +69,6 @@ def _around_centre(span, generator):
     clipped: the SIGGRAPH17 paper's draw, as :func:`_point` makes it with numpy."""
     draw = span / 2 + span / 4 * torch.randn(span.shape, generator=generator, device=span.device)
     return draw.clamp(torch.zeros_like(span), span - 1).long()
-
-
-def _box_sum(corners, size):
-    padded = F.pad(corners, (size - 1, 0, size - 1, 0))
-    return F.avg_pool2d(padded, size, stride=1, divisor_override=1)
 
 
 def ground_truth_hints(rgb, count, rng, *, patch_fraction=1 / 64):

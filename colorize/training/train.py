@@ -126,9 +126,16 @@ def augment(batch, generator, crop, min_scale=0.75, exposure_jitter=0.0):
 
 
 def soft_targets(ab_norm, centres, sigma):
-    """Gaussian soft-encoding of each pixel's ab over the bins: (N, 2, h, w) -> (N, K, h, w)."""
-    distance = ((ab_norm[:, None] - centres[None, :, :, None, None]) * AB_SCALE).pow(2).sum(2)
-    return torch.softmax(-distance / (2 * sigma**2), dim=1)
+    """Gaussian soft-encoding of each pixel's ab over the bins: (N, 2, h, w) -> (N, K, h, w).
+
+    The bins are a full square grid (a-major), so the 2-D Gaussian and its normalisation split
+    into one along a times one along b: a third of a CPU training step before, now a product.
+    """
+    side = math.isqrt(len(centres))
+    axis = centres[:side, 1]  # the grid's values along either axis
+    offsets = (ab_norm[:, :, None] - axis[None, None, :, None, None]) * AB_SCALE
+    per_axis = torch.softmax(-offsets.pow(2) / (2 * sigma**2), dim=2)  # (N, 2, side, h, w)
+    return (per_axis[:, 0, :, None] * per_axis[:, 1, None, :]).flatten(1, 2)
 
 
 def rebalancing_weights(images, centres, sigma, mix, rng, sample=2000):
