@@ -133,6 +133,8 @@ def soft_targets(ab_norm, centres, sigma):
     """
     side = math.isqrt(len(centres))
     axis = centres[:side, 1]  # the grid's values along either axis
+    if side * side != len(centres) or not torch.equal(centres[::side, 0], axis):
+        raise ValueError("soft_targets needs the bins of a full square a-major grid (ab_bin_centres)")
     offsets = (ab_norm[:, :, None] - axis[None, None, :, None, None]) * AB_SCALE
     per_axis = torch.softmax(-offsets.pow(2) / (2 * sigma**2), dim=2)  # (N, 2, side, h, w)
     return (per_axis[:, 0, :, None] * per_axis[:, 1, None, :]).flatten(1, 2)
