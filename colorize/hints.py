@@ -174,6 +174,13 @@ class Anchoring:
     A vivid decoding of the model's own guesses (``guessed`` in :func:`anchor`) gives way to the
     plain one within ``calm_sigma`` of the hints: where a person put colours, those colours
     decide, not the vividness.
+
+    ``likely_mass`` (low, high), for a model that predicts a distribution: a hint whose colour
+    the prediction without hints already found likely at the click (its probability within
+    ``likely_radius`` ab of the colour, :func:`plausibility`) keeps the network's response
+    everywhere, as with no reach; one below ``low`` keeps it within the reach only; linear in
+    between. The network learned its picture-wide response from true colours only, so it is
+    worth keeping for a colour it finds plausible and is guesswork for one it does not.
     """
 
     spatial_sigma: float = 0.2
@@ -181,7 +188,38 @@ class Anchoring:
     colour_cost: float = 0.2
     reach_sigma: float | None = None
     calm_sigma: float = 0.6
+    likely_mass: tuple[float, float] | None = None
+    likely_radius: float = 15.0
     grid: int = 64
+
+    def trust(self, plausibilities: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+        """Per hint, from 0 (within the reach only) to 1 (everywhere): its plausibility placed
+        between ``likely_mass``'s bounds."""
+        if self.likely_mass is None:
+            return np.zeros(len(plausibilities), dtype=np.float32)
+        low, high = self.likely_mass
+        trusted: npt.NDArray[np.float32] = np.clip((plausibilities - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        return trusted
+
+
+def plausibility(
+    logits: npt.NDArray[np.float32],
+    bin_ab: npt.NDArray[np.float32],
+    points: Sequence[tuple[float, float, npt.NDArray[np.float32]]],
+    radius: float,
+) -> npt.NDArray[np.float64]:
+    """Per hint (as :func:`grid_points` gives them): the probability the predicted distribution
+    (``logits`` 1xKxhxw over the bins' normalised ab ``bin_ab``, Kx2) puts within ``radius`` ab
+    of the hint's colour at its cell."""
+    _, _, rows, columns = logits.shape
+    bins = np.asarray(bin_ab, dtype=np.float64) * AB_SCALE
+    found = []
+    for row, column, ab in points:
+        scores = logits[0, :, min(int(row * rows), rows - 1), min(int(column * columns), columns - 1)]
+        probabilities = np.exp(scores.astype(np.float64) - scores.max())
+        near = np.linalg.norm(bins - np.asarray(ab, dtype=np.float64) * AB_SCALE, axis=1) <= radius
+        found.append(probabilities[near].sum() / probabilities.sum())
+    return np.array(found, dtype=np.float64)
 
 
 def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
@@ -264,6 +302,7 @@ def anchor(
     points: Sequence[tuple[float, float, npt.NDArray[np.float32]]],
     settings_: Anchoring,
     guessed: npt.NDArray[np.float32] | None = None,
+    plausibilities: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float32]:
     """Keep the hints' colours where they were put: normalised ab (1x2xhxw) from the network's
     prediction with the hints (``hinted``) and without them (``plain``), both decoded
@@ -275,7 +314,8 @@ def anchor(
     ``w = exp(-d^2 / 2 sigma^2)`` of the geodesic distance ``d`` (lightness and the plain
     prediction's colour edges are walls). The result starts from the guessed colours, which
     give way to the plain ones near the hints (``calm_sigma``); what the hints changed in the
-    network's prediction (``hinted - plain``) is added where the hints reach (``reach_sigma``);
+    network's prediction (``hinted - plain``) is added where the hints reach (``reach_sigma``;
+    everywhere for a hint as likely as ``likely_mass`` asks, given its ``plausibilities``);
     then what still separates each hint's own cell from its colour is added, spread by the
     weights (``sum w_i r_i / max(1, sum w_i)``), so the click shows its colour. ``points`` are
     (row fraction, column fraction, ab) from :func:`grid_points`. Nothing here is learned.
@@ -297,7 +337,11 @@ def anchor(
         result = guessed[0] + _falloff(distance, settings_.calm_sigma * side, out_shape) * (plain[0] - guessed[0])
     effect = hinted[0] - plain[0]
     if settings_.reach_sigma is not None:
-        effect = _falloff(distance, settings_.reach_sigma * side, out_shape) * effect
+        reached = _gaussian(distance, settings_.reach_sigma * side)  # (P, h, w)
+        if plausibilities is not None:
+            trust = settings_.trust(plausibilities)[:, None, None]
+            reached = reached + trust * (1.0 - reached)
+        effect = _resize(reached, out_shape).max(axis=0) * effect
     result = result + effect
     full = _resize(_gaussian(distance, settings_.spatial_sigma * side), out_shape)  # (P, h, w)
     out_rows, out_columns = out_shape

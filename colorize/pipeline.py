@@ -270,6 +270,18 @@ def network_outputs(
     return {**outputs, "logits": runtime.mean_of_views(outputs["logits"], views)}
 
 
+def _plausibilities(
+    spec: registry.ModelSpec,
+    outputs: dict[str, Float32],
+    points: Sequence[tuple[float, float, Float32]],
+) -> npt.NDArray[np.float64] | None:
+    """How likely the prediction without hints found each hint's colour, where the model's
+    anchoring asks (hint_inputs.Anchoring.likely_mass) and it predicts a distribution."""
+    if spec.anchoring is None or spec.anchoring.likely_mass is None or "logits" not in outputs:
+        return None
+    return hint_inputs.plausibility(outputs["logits"], outputs["bin_ab"], points, spec.anchoring.likely_radius)
+
+
 def predict(
     spec: registry.ModelSpec,
     l_norm: Float32,
@@ -291,7 +303,9 @@ def predict(
         plain = _decode(spec, plain_outputs, 0.0)
         guessed = _decode(spec, plain_outputs, vividness)
         points = hint_inputs.grid_points(hints, image_size)
-        ab_norm = hint_inputs.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
+        ab_norm = hint_inputs.anchor(
+            hinted, plain, l_norm, points, spec.anchoring, guessed, _plausibilities(spec, plain_outputs, points)
+        )
     else:
         ab_norm = _decode(spec, hinted_outputs, vividness)
     if not distribution:

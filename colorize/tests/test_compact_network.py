@@ -6,7 +6,7 @@ loosely, changed the whole picture) and check what the anchoring makes of it."""
 import numpy as np
 import pytest
 
-from colorize.hints import Anchoring, Hint, anchor, geodesic_distances, grid_points
+from colorize.hints import Anchoring, Hint, anchor, geodesic_distances, grid_points, plausibility
 
 SIZE = 64  # the compact model's output grid
 ANCHORING = Anchoring()
@@ -55,6 +55,43 @@ def test_without_a_reach_the_networks_own_response_is_kept():
     hinted = plain + np.float32(0.05)
     out = anchor(hinted, plain, flat_lightness(), point(8, 8), Anchoring(reach_sigma=None))
     assert np.allclose(out[0, :, 60, 60], hinted[0, :, 60, 60], atol=1e-4)
+
+
+def _far_change(plausibilities):
+    """The largest change, in ab, far from one click of a network that tints the whole picture."""
+    plain = prediction()
+    hinted = plain + np.float32(0.3)
+    settings_ = Anchoring(reach_sigma=0.15, likely_mass=(0.1, 0.5))
+    out = anchor(hinted, plain, flat_lightness(), point(8, 8), settings_, plausibilities=plausibilities)
+    return np.linalg.norm(out[0, :, 60, 60] - plain[0, :, 60, 60]) * 110
+
+
+def test_a_colour_the_model_found_likely_keeps_the_networks_response_beyond_the_reach():
+    assert _far_change(np.array([0.6])) == pytest.approx(0.3 * np.sqrt(2) * 110, abs=0.01)
+
+
+def test_a_colour_the_model_found_unlikely_keeps_it_within_the_reach():
+    assert _far_change(np.array([0.05])) < 0.5
+
+
+def test_between_the_bounds_the_response_is_kept_in_part():
+    assert 0.4 * 46.67 < _far_change(np.array([0.3])) < 0.6 * 46.67
+
+
+def grid_logits(peak_ab, spread=5.0):
+    """Log-probabilities of a Gaussian around ``peak_ab`` (ab units) over a 23x23 grid of bins."""
+    axis = np.arange(-110, 111, 10, dtype=np.float32)
+    bins = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+    scores = -np.sum((bins - np.asarray(peak_ab, dtype=np.float32)) ** 2, axis=1) / (2 * spread**2)
+    logits = np.broadcast_to(scores[None, :, None, None], (1, len(bins), 4, 4)).astype(np.float32)
+    return logits, bins / 110
+
+
+def test_plausibility_is_the_probability_near_the_hint_colour():
+    logits, bins = grid_logits((20, 40))
+    near, far = plausibility(logits, bins, [(0.5, 0.5, np.array([20, 38]) / 110), (0.1, 0.9, BLUE)], radius=15)
+    assert near > 0.9
+    assert far < 1e-6
 
 
 def test_the_correction_itself_stays_near_the_click():

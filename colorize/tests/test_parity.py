@@ -62,7 +62,14 @@ def pytorch_result(spec, state, image, hints, vividness):
         no_hints = (np.zeros_like(hint_ab), np.zeros_like(mask))
         hinted, plain, guessed = run(hint_ab, mask, 0.0), run(*no_hints, 0.0), run(*no_hints, vividness)
         points = hinting.grid_points(hints, image.size)
-        ab_norm = hinting.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed)
+        plausibilities = None
+        if spec.network == "compact":
+            with torch.inference_mode():
+                logits = compact_logits(()).numpy()
+            plausibilities = hinting.plausibility(
+                logits, network.bin_centres.numpy(), points, spec.anchoring.likely_radius
+            )
+        ab_norm = hinting.anchor(hinted, plain, l_norm, points, spec.anchoring, guessed, plausibilities)
     if spec.output_stride > 1 and spec.network != "eccv16":
         ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
     return pipeline.recombine(base, ab_norm * 110.0)
