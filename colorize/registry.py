@@ -64,9 +64,9 @@ MODELS = {
             network="compact",
             title="Compact (built in)",
             description="The project's own small, fast colorizer; takes colour hints. Ships with the site.",
-            runtime_file="compact-v4.onnx",
-            source_file="compact-v4.pt",
-            sha256="7ebb3dae80e287f3c0321895613b7ed35c1c9a53d4dd32b3c502a2a0291ec12c",
+            runtime_file="compact-v5.onnx",
+            source_file="compact-v5.pt",
+            sha256="1aee45c32fe0821974f0a0ba756839f55a604ed91605d5f236509f6b8ec944f6",
             takes_hints=True,
             output_stride=4,
             # Trained on 128-pixel crops: from the photo at 128 as well as at 256 it predicts
@@ -77,10 +77,11 @@ MODELS = {
             # 0.85 keeps v3's 10-hint accuracy with the two views, whose 1.5 moved 4.8% of the
             # far pixels), and everywhere for a colour it found likely there (from 10% of its
             # probability within 15 ab of the colour to 50%: 10 hints +3.61 -> +4.01 dB on val/,
-            # one random click's far pixels 1.15% -> 1.21%, compact.md).
+            # one random click's far pixels 1.15% -> 1.21% with v4, compact.md).
             anchoring=Anchoring(reach_sigma=0.85, likely_mass=(0.1, 0.5)),
-            # Chosen on val/ for v3 and kept for v4 (compact.md, the two views' mean): 0 takes a fifth of the prior out
-            # at the plain mean's T = 1, the default 0.5 half of it at T = 0.43, 1 four fifths at 0.185.
+            # Chosen on val/ for v3 and kept for v4 and v5 (compact.md, the two views' mean): 0 takes
+            # a fifth of the prior out at the plain mean's T = 1, the default 0.5 half of it at
+            # T = 0.43, 1 four fifths at 0.185.
             vividness=Vividness(strength=(0.2, 0.8), temperature=(1.0, 0.185)),
             bundled=True,
             licence="trained by this project on research-only data: non-commercial use (see compact.md)",
