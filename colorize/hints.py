@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 
-from colorize import colour
+from colorize import colour, decoding
 from colorize.errors import BadHints
 from colorize.resample import resize_ab  # bilinear, the same as the final upsampling
 
@@ -212,14 +212,13 @@ def plausibility(
     (``logits`` 1xKxhxw over the bins' normalised ab ``bin_ab``, Kx2) puts within ``radius`` ab
     of the hint's colour at its cell."""
     _, _, rows, columns = logits.shape
-    bins = np.asarray(bin_ab, dtype=np.float64) * AB_SCALE
-    found = []
-    for row, column, ab in points:
-        scores = logits[0, :, min(int(row * rows), rows - 1), min(int(column * columns), columns - 1)]
-        probabilities = np.exp(scores.astype(np.float64) - scores.max())
-        near = np.linalg.norm(bins - np.asarray(ab, dtype=np.float64) * AB_SCALE, axis=1) <= radius
-        found.append(probabilities[near].sum() / probabilities.sum())
-    return np.array(found, dtype=np.float64)
+    cells = [(min(int(row * rows), rows - 1), min(int(column * columns), columns - 1)) for row, column, _ in points]
+    probabilities = decoding.softmax(np.stack([logits[0, :, row, column] for row, column in cells]))  # (P, K)
+    colours = np.stack([np.asarray(ab, dtype=np.float64) for *_, ab in points]) * AB_SCALE  # (P, 2)
+    bins = np.asarray(bin_ab, dtype=np.float64) * AB_SCALE  # (K, 2)
+    near = np.linalg.norm(bins[None] - colours[:, None], axis=2) <= radius  # (P, K)
+    found: npt.NDArray[np.float64] = (probabilities * near).sum(axis=1, dtype=np.float64)
+    return found
 
 
 def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
