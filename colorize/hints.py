@@ -211,14 +211,20 @@ def plausibility(
     """Per hint (as :func:`grid_points` gives them): the probability the predicted distribution
     (``logits`` 1xKxhxw over the bins' normalised ab ``bin_ab``, Kx2) puts within ``radius`` ab
     of the hint's colour at its cell."""
-    _, _, rows, columns = logits.shape
-    cells = [(min(int(row * rows), rows - 1), min(int(column * columns), columns - 1)) for row, column, _ in points]
+    cells = [_cell(row, column, logits.shape[2:]) for row, column, _ in points]
     probabilities = decoding.softmax(np.stack([logits[0, :, row, column] for row, column in cells]))  # (P, K)
     colours = np.stack([np.asarray(ab, dtype=np.float64) for *_, ab in points]) * AB_SCALE  # (P, 2)
     bins = np.asarray(bin_ab, dtype=np.float64) * AB_SCALE  # (K, 2)
     near = np.linalg.norm(bins[None] - colours[:, None], axis=2) <= radius  # (P, K)
     found: npt.NDArray[np.float64] = (probabilities * near).sum(axis=1, dtype=np.float64)
     return found
+
+
+def _cell(row: float, column: float, shape: Sequence[int]) -> tuple[int, int]:
+    """The cell of a ``shape`` (rows, columns) grid holding the point at these fractions of
+    the picture's height and width."""
+    rows, columns = shape[0], shape[1]
+    return min(int(row * rows), rows - 1), min(int(column * columns), columns - 1)
 
 
 def _cell_means(values: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
@@ -288,9 +294,18 @@ def _gaussian(distance: npt.NDArray[np.float32], sigma: float) -> npt.NDArray[np
     return weights
 
 
-def _falloff(distance: npt.NDArray[np.float32], sigma: float, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
-    """The largest over the hints of their weight, at the output's resolution."""
-    largest: npt.NDArray[np.float32] = _resize(_gaussian(distance, sigma), shape).max(axis=0)
+def _falloff(
+    distance: npt.NDArray[np.float32],
+    sigma: float,
+    shape: tuple[int, int],
+    trust: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """The largest over the hints of their weight, at the output's resolution; a hint's
+    ``trust`` (0..1 each) lifts its weight towards 1 everywhere."""
+    weights = _gaussian(distance, sigma)
+    if trust is not None:
+        weights = weights + trust[:, None, None] * (1.0 - weights)
+    largest: npt.NDArray[np.float32] = _resize(weights, shape).max(axis=0)
     return largest
 
 
@@ -326,7 +341,7 @@ def anchor(
     plain_cells = _resize(plain[0], size) * AB_SCALE  # ab units
     features = np.concatenate((lightness, plain_cells)).astype(np.float32)
     costs = (settings_.lightness_cost, settings_.colour_cost, settings_.colour_cost)
-    seeds = [(min(int(r * size[0]), size[0] - 1), min(int(c * size[1]), size[1] - 1)) for r, c, _ in points]
+    seeds = [_cell(r, c, size) for r, c, _ in points]
     side = max(size)
     sigmas = [settings_.spatial_sigma, settings_.calm_sigma, settings_.reach_sigma or 0.0]
     distance = geodesic_distances(seeds, features, costs, limit=4 * side * max(sigmas))
@@ -336,20 +351,11 @@ def anchor(
         result = guessed[0] + _falloff(distance, settings_.calm_sigma * side, out_shape) * (plain[0] - guessed[0])
     effect = hinted[0] - plain[0]
     if settings_.reach_sigma is not None:
-        reached = _gaussian(distance, settings_.reach_sigma * side)  # (P, h, w)
-        if plausibilities is not None:
-            trust = settings_.trust(plausibilities)[:, None, None]
-            reached = reached + trust * (1.0 - reached)
-        effect = _resize(reached, out_shape).max(axis=0) * effect
+        trust = None if plausibilities is None else settings_.trust(plausibilities)
+        effect = _falloff(distance, settings_.reach_sigma * side, out_shape, trust) * effect
     result = result + effect
     full = _resize(_gaussian(distance, settings_.spatial_sigma * side), out_shape)  # (P, h, w)
-    out_rows, out_columns = out_shape
-    residuals = np.stack(
-        [
-            ab - result[:, min(int(r * out_rows), out_rows - 1), min(int(c * out_columns), out_columns - 1)]
-            for r, c, ab in points
-        ]
-    )  # (P, 2)
+    residuals = np.stack([ab - result[:, *_cell(r, c, out_shape)] for r, c, ab in points])  # (P, 2)
     correction = np.einsum("phw,pc->chw", full, residuals) / np.maximum(full.sum(axis=0), 1.0)
     anchored: npt.NDArray[np.float32] = (result + correction)[None].astype(np.float32)
     return anchored

@@ -57,6 +57,9 @@ def test_without_a_reach_the_networks_own_response_is_kept():
     assert np.allclose(out[0, :, 60, 60], hinted[0, :, 60, 60], atol=1e-4)
 
 
+TINT_AB = 0.3 * np.sqrt(2) * 110  # how far _far_change's network moves every pixel, in ab
+
+
 def _far_change(plausibilities):
     """The largest change, in ab, far from one click of a network that tints the whole picture."""
     plain = prediction()
@@ -67,7 +70,7 @@ def _far_change(plausibilities):
 
 
 def test_a_colour_the_model_found_likely_keeps_the_networks_response_beyond_the_reach():
-    assert _far_change(np.array([0.6])) == pytest.approx(0.3 * np.sqrt(2) * 110, abs=0.01)
+    assert _far_change(np.array([0.6])) == pytest.approx(TINT_AB, abs=0.01)
 
 
 def test_a_colour_the_model_found_unlikely_keeps_it_within_the_reach():
@@ -75,7 +78,7 @@ def test_a_colour_the_model_found_unlikely_keeps_it_within_the_reach():
 
 
 def test_between_the_bounds_the_response_is_kept_in_part():
-    assert 0.4 * 46.67 < _far_change(np.array([0.3])) < 0.6 * 46.67
+    assert 0.4 * TINT_AB < _far_change(np.array([0.3])) < 0.6 * TINT_AB
 
 
 def grid_logits(peak_ab, spread=5.0):
