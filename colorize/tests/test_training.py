@@ -224,6 +224,32 @@ def test_keep_best_remembers_the_best_loss_across_a_resume(tiny_dataset, caplog)
     assert [message.split(":")[0] for message in measured] == ["step 4"]  # no new starting point
 
 
+def test_the_weight_average_is_the_moving_average_of_each_steps_weights_across_a_resume(tiny_dataset):
+    config = tiny_config(tiny_dataset, steps=1)
+    config.ema_decay = 0.5
+    first = train(config).state_dict()
+    checkpoint = tiny_dataset / "work" / "checkpoint.pt"
+    after_one = torch.load(checkpoint, weights_only=False)["model"]
+    assert all(torch.equal(first[key], after_one[key]) for key in first)  # the first step's weights, copied
+    config.steps = 2
+    averaged = train(config).state_dict()
+    after_two = torch.load(checkpoint, weights_only=False)["model"]
+    key = "classify.weight"
+    assert not torch.allclose(after_one[key], after_two[key])
+    assert torch.allclose(averaged[key], (after_one[key] + after_two[key]) / 2, atol=1e-6)
+
+
+def test_the_kept_weights_are_the_weight_average(tiny_dataset):
+    config = tiny_config(tiny_dataset, steps=2)
+    config.keep_every, config.ema_decay, config.learning_rate, config.warmup = 2, 0.5, 0.05, 1
+    averaged = train(config).state_dict()
+    kept = torch.load(tiny_dataset / "work" / "weights-2.pt", weights_only=True)
+    trained = torch.load(tiny_dataset / "work" / "checkpoint.pt", weights_only=False)["model"]
+    key = "classify.weight"
+    assert torch.allclose(kept[key].float(), averaged[key], atol=1e-3)
+    assert not torch.allclose(kept[key].float(), trained[key], atol=1e-3)
+
+
 def test_psnr_of_identical_images_is_infinite_and_of_known_error_is_exact():
     image = np.full((4, 4, 3), 100, dtype=np.uint8)
     assert psnr(image, image) == float("inf")

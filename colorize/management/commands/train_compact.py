@@ -55,6 +55,12 @@ class Command(BaseCommand):
             default=defaults.exposure_jitter,
             help="each crop's sRGB raised to a random power in exp(+-J); 0: none",
         )
+        parser.add_argument(
+            "--ema-decay",
+            type=float,
+            default=defaults.ema_decay,
+            help="judge, keep and write a moving average of the weights with this decay per step; 0: none",
+        )
 
     def handle(self, *args, **options):
         logging.getLogger("colorize").setLevel(logging.INFO)
@@ -76,6 +82,7 @@ class Command(BaseCommand):
             keep_best=options["keep_best"],
             crop_min_scale=options["crop_min_scale"],
             exposure_jitter=options["exposure_jitter"],
+            ema_decay=options["ema_decay"],
         )
         model = train(config)
         export_weights(model, config.output)
