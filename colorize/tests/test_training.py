@@ -239,6 +239,17 @@ def test_the_weight_average_is_the_moving_average_of_each_steps_weights_across_a
     assert torch.allclose(averaged[key], (after_one[key] + after_two[key]) / 2, atol=1e-6)
 
 
+def test_a_run_without_a_weight_average_resumes_with_one_started_from_its_weights(tiny_dataset, caplog):
+    train(tiny_config(tiny_dataset, steps=1))
+    trained = torch.load(tiny_dataset / "work" / "checkpoint.pt", weights_only=False)["model"]
+    config = tiny_config(tiny_dataset, steps=1)
+    config.ema_decay = 0.5
+    with caplog.at_level("WARNING", logger="colorize.training.train"):
+        resumed = train(config).state_dict()  # nothing left to train: the average as it starts
+    assert any("no weight average" in record.message for record in caplog.records)
+    assert all(torch.equal(resumed[key], trained[key]) for key in trained)
+
+
 def test_the_kept_weights_are_the_weight_average(tiny_dataset):
     config = tiny_config(tiny_dataset, steps=2)
     config.keep_every, config.ema_decay, config.learning_rate, config.warmup = 2, 0.5, 0.05, 1
