@@ -21,7 +21,7 @@ from colorize import colour, decoding
 from colorize.errors import BadHints
 from colorize.resample import resize_ab  # bilinear, the same as the final upsampling
 
-AB_SCALE = 110.0
+AB_SCALE = decoding.AB_SCALE  # ab units per unit of the networks' normalised ab
 _COLOUR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
 # A hints document is a flat list of small objects; anything much longer is not one.
 _MAX_JSON_CHARS_PER_HINT = 200
