@@ -81,8 +81,9 @@ MODELS = {
             anchoring=Anchoring(reach_sigma=0.85, likely_mass=(0.1, 0.5)),
             # Chosen on val/ (compact.md, the two views' mean): 0 takes a fifth of the prior out at
             # the plain mean's T = 1, the default 0.5 0.52 of it at T = 0.43, 1 0.84 at 0.185. The
-            # default gives 92% of val/'s true colourfulness, not 90%: on other photos compact-v1's
-            # share came out up to a point lower than on val/ ("val/ and other photos", compact.md).
+            # default gives 92% of val/'s true colourfulness, not 90%: on issue 10's photos
+            # compact-v1's share came out up to a point lower than on val/ (compact.md, "The
+            # default vividness and photos other than val/").
             vividness=Vividness(strength=(0.2, 0.84), temperature=(1.0, 0.185)),
             bundled=True,
             licence="trained by this project on research-only data: non-commercial use (see compact.md)",
