@@ -5,7 +5,9 @@
 ``message`` is the first problem (for a bad photo or bad colour points, the engine's
 ``user_message``); ``errors`` appears on validation errors only, every problem by field."""
 
-from rest_framework import status
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -41,7 +43,20 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def as_api_exception(exc: Exception, request=None) -> Exception:
+    """Django's own 404 and 403 as DRF's, as DRF's handler converts them. An unknown
+    ``?format=`` is a bare Http404 from content negotiation, before any view runs."""
+    if isinstance(exc, Http404):
+        if request is not None and not getattr(request, "accepted_renderer", None) and "format" in request.GET:
+            return exceptions.NotFound(f"There is no format “{request.GET['format'][:40]}” here; the API answers JSON.")
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    return exc
+
+
 def exception_handler(exc, context):
+    exc = as_api_exception(exc, context.get("request"))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500

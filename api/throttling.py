@@ -1,21 +1,17 @@
-"""The per-key request limit (API_RATE_LIMIT): django-ratelimit's fixed window on the cache
-every process shares, as for the website's limits. Past it: 429 with Retry-After."""
+"""The per-key request limit (API_RATE_LIMIT): the website's sliding window
+(gallery.ratelimits) on the cache every process shares. Past it: 429 with Retry-After."""
 
 import logging
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey
+from gallery.ratelimits import parse_rate, sliding_window_hit
 
 logger = logging.getLogger(__name__)
 
 API_REQUESTS = "api.requests"
-
-
-def api_rate(group, request) -> str | None:
-    return settings.API_RATE_LIMIT or None  # "" switches the limit off
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -27,23 +23,17 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         api_key = request.auth
-        if not isinstance(api_key, ApiKey):
+        rate = parse_rate(settings.API_RATE_LIMIT)
+        if not isinstance(api_key, ApiKey) or rate is None:
             return True
         try:
-            usage = get_usage(
-                request._request,
-                group=API_REQUESTS,
-                key=lambda group, req: api_key.prefix,
-                rate=api_rate,
-                increment=True,
-            )
+            usage = sliding_window_hit(API_REQUESTS, api_key.prefix, rate)
         except Exception:
             logger.exception("API rate limit not checked: the cache did not answer")
             return True
-        if usage is not None and usage["should_limit"]:
-            self.retry_after, self.limit = max(int(usage["time_left"]), 1), usage["limit"]
-            return False
-        return True
+        if not usage.allowed:
+            self.retry_after, self.limit = max(usage.retry_after, 1), usage.limit
+        return usage.allowed
 
     def wait(self) -> int | None:
         return self.retry_after

@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("gallery.urls")),
 ]
+
+# A database outage is a 503 page that says so, not a bare 500 (colorsite.errors).
+handler500 = "colorsite.errors.server_error_or_unavailable"

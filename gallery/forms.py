@@ -25,6 +25,12 @@ class InvalidMarkingBoundField(BoundField):
         return attrs
 
 
+def batch_bytes_limit() -> int:
+    """The most bytes of photos one upload may carry: the batch's limit, or as many full-size
+    photos as a batch may hold if that is less."""
+    return min(settings.GALLERY_BATCH_MAX_BYTES, settings.GALLERY_BATCH_MAX_FILES * settings.COLORIZE_MAX_UPLOAD_BYTES)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

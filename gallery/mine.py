@@ -1,5 +1,5 @@
 """ "My photos": the jobs this browser created, remembered in its session (no accounts). The
-session holds only the jobs' public ids; it lasts as long as a finished job is kept
+session holds only the jobs' public ids, and gets a new key each time it gains one; it lasts as long as a finished job is kept
 (GALLERY_RETENTION_DAYS), and a job deleted meanwhile simply drops out of the list."""
 
 from collections.abc import Iterable
@@ -25,6 +25,9 @@ def remember(request: HttpRequest, jobs: Iterable[ColorizationJob]) -> None:
     if not new:
         return
     kept = [value for value in remembered(request) if value not in new]
+    # A new session key whenever the session gains a job: a key someone else planted in this
+    # browser (or read before) never lists what the browser creates from now on.
+    request.session.cycle_key()
     request.session[SESSION_KEY] = (list(reversed(new)) + kept)[:MAX_REMEMBERED]
     request.session.set_expiry(int(timedelta(days=settings.GALLERY_RETENTION_DAYS).total_seconds()))
 

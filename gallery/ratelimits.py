@@ -1,10 +1,11 @@
 """Who a request comes from, and the per-client limit on job-creating requests (each file of a
 batch upload counts as one).
 
-The limit is django-ratelimit's fixed window on the shared cache (``CACHES["default"]``: Redis
-with REDIS_URL, else the database cache), so every web process counts together. Uploads,
-colour-point re-runs and retries share one counter per client (GALLERY_RATE_LIMIT, e.g.
-"20/10m"); past it the answer is a 429 page that says when to come back.
+The limit is a sliding window (``sliding_window_hit``) on the shared cache
+(``CACHES["default"]``: Redis with REDIS_URL, else the database cache), so every web process
+counts together. Uploads, colour-point re-runs and retries share one counter per client
+(GALLERY_RATE_LIMIT, e.g. "20/10m"); past it the answer is a 429 page that says when to come
+back. The API's per-key limit (api.throttling) is the same window.
 
 The client is the network address the outermost trusted proxy saw (DJANGO_PROXY_HOPS: how many
 proxies append to X-Forwarded-For; 0 ignores the header, which anyone can write). IPv6
@@ -16,18 +17,85 @@ import hmac
 import ipaddress
 import logging
 import math
+import re
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
 JOB_REQUESTS = "gallery.job-requests"
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE_PATTERN = re.compile(r"(\d+)/(\d*)([smhd])")
+clock = time.time  # the tests move it across a window's end
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    period: int  # seconds
+
+
+def parse_rate(text: str) -> Rate | None:
+    """ "20/10m": 20 requests per 10 minutes (units s, m, h, d; "120/m" is per minute); "" is
+    no limit."""
+    if not text:
+        return None
+    match = RATE_PATTERN.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a rate like 20/10m: {text!r}")
+    count, multiple, unit = match.groups()
+    return Rate(limit=int(count), period=int(multiple or 1) * PERIODS[unit])
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One request counted against a rate: ``allowed`` or not; if not, ``retry_after`` is the
+    seconds until it would be."""
+
+    allowed: bool
+    limit: int
+    retry_after: int = 0
+
+
+def sliding_window_hit(group: str, key: str, rate: Rate) -> Usage:
+    """Count one request of ``key`` against ``rate`` in a sliding window, if there is room.
+
+    A fixed window lets a client send ``limit`` requests just before a window ends and
+    ``limit`` more just after. Here the count is the current fixed window's requests plus the
+    previous window's, weighted by how much of that window still lies within one period of
+    now (the sliding-window counter: two cache entries per client, no list of timestamps).
+    Refused requests are not counted. Two requests at the same instant may both take the
+    last place: a soft limit, like the queue caps. Raises what the cache raises."""
+    now = clock()
+    window = int(now // rate.period)
+    prefix = f"{settings.RATE_LIMIT_CACHE_PREFIX}{group}:{key}"
+    current_key, previous_key = f"{prefix}:{window}", f"{prefix}:{window - 1}"
+    counts = cache.get_many([current_key, previous_key])
+    current, previous = counts.get(current_key, 0), counts.get(previous_key, 0)
+    elapsed = now - window * rate.period
+    if current + previous * (1 - elapsed / rate.period) + 1 > rate.limit:
+        return Usage(allowed=False, limit=rate.limit, retry_after=_seconds_until_room(current, previous, elapsed, rate))
+    if not cache.add(current_key, 1, timeout=2 * rate.period + 60):
+        cache.incr(current_key)
+    return Usage(allowed=True, limit=rate.limit)
+
+
+def _seconds_until_room(current: int, previous: int, elapsed: float, rate: Rate) -> int:
+    """When one more request fits: the previous window's weight falls as time passes, and at
+    the next window the current one becomes the previous."""
+    room, period = rate.limit - 1, rate.period
+    if current <= room and previous:
+        return math.ceil(period * (1 - (room - current) / previous) - elapsed)
+    later = period * (1 - room / current) if current else 0.0
+    return math.ceil(period - elapsed + later)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -62,10 +130,6 @@ def client_key(request: HttpRequest) -> str:
     return digest.hexdigest()[:32]
 
 
-def job_request_rate(group: str, request: HttpRequest) -> str | None:
-    return settings.GALLERY_RATE_LIMIT or None  # "" switches the limit off
-
-
 def limit_job_requests(view):
     """Count each POST to ``view`` against the client's job-request limit; past it, answer
     429 without running the view. If the cache cannot be reached the request goes through
@@ -74,24 +138,27 @@ def limit_job_requests(view):
     @wraps(view)
     def limited_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "POST":
-            usage = count_job_request(request)
-            if usage is not None:
-                return too_many_requests(request, limit=usage["limit"], retry_after=usage["time_left"])
+            refused = count_job_request(request)
+            if refused is not None:
+                return too_many_requests(request, limit=refused.limit, retry_after=refused.retry_after)
         return view(request, *args, **kwargs)
 
     return limited_view
 
 
-def count_job_request(request: HttpRequest) -> dict | None:
+def count_job_request(request: HttpRequest) -> Usage | None:
     """Count one job-creating request (a POST, or one more file of a batch upload) against the
-    client's limit. Returns django-ratelimit's usage (``limit``, ``time_left``) when the
-    client is past it, else None (also when the cache did not answer: logged)."""
+    client's limit (GALLERY_RATE_LIMIT). Returns the refusal when the client is past it, else
+    None (also when the cache did not answer: logged)."""
+    rate = parse_rate(settings.GALLERY_RATE_LIMIT)
+    if rate is None:
+        return None
     try:
-        usage = get_usage(request, group=JOB_REQUESTS, key="ip", rate=job_request_rate, method="POST", increment=True)
+        usage = sliding_window_hit(JOB_REQUESTS, client_key(request), rate)
     except Exception:
         logger.exception("Rate limit not checked: the cache did not answer")
         return None
-    return usage if usage is not None and usage["should_limit"] else None
+    return None if usage.allowed else usage
 
 
 def too_many_requests(request: HttpRequest, *, limit: int, retry_after: int) -> HttpResponse:

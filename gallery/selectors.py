@@ -1,9 +1,10 @@
 """Reads: what the views and the admin look up. A selector returns data, or None where there
 is nothing to find; what that means for an HTTP answer is the view's decision."""
 
+import logging
 import math
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -17,6 +18,8 @@ from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
 from gallery.models import FILE_KINDS, ColorizationJob
+
+logger = logging.getLogger(__name__)
 
 Status = ColorizationJob.Status
 
@@ -124,7 +127,7 @@ def typical_run_seconds(*, recent: int = 20) -> float | None:
     """The median run time (start to finish) of the last ``recent`` jobs that succeeded in the
     past day, or None when there are none. Cached for 30 seconds: every waiting page asks."""
 
-    def compute() -> float | None:
+    def compute() -> float:  # -1 when there are none: the cache keeps "none" too
         runs = (
             ColorizationJob.objects.filter(status=Status.SUCCEEDED, finished_at__gte=timezone.now() - timedelta(days=1))
             .exclude(started_at=None)
@@ -132,13 +135,27 @@ def typical_run_seconds(*, recent: int = 20) -> float | None:
             .values_list("started_at", "finished_at")[:recent]
         )
         seconds = [max((end - start).total_seconds(), 0.0) for start, end in runs if start and end]
-        return statistics.median(seconds) if seconds else None
+        return statistics.median(seconds) if seconds else -1.0
 
-    value = cache.get(TYPICAL_RUN_CACHE_KEY)
+    value = _cached(TYPICAL_RUN_CACHE_KEY, compute, timeout=30)
+    return value if value >= 0 else None
+
+
+def _cached(key: str, compute: Callable[[], float], *, timeout: int) -> float:
+    """``compute()``, kept in the shared cache for ``timeout`` seconds. With the cache (Redis)
+    down, worked out every time: a page is slower, never broken (logged)."""
+    try:
+        value = cache.get(key)
+    except Exception as error:
+        logger.warning("Cache down (%s): %s worked out without it", type(error).__name__, key)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(TYPICAL_RUN_CACHE_KEY, -1.0 if value is None else value, 30)
-    return None if value is None or value < 0 else value
+        try:
+            cache.set(key, value, timeout)
+        except Exception as error:
+            logger.warning("Cache down (%s): %s not kept", type(error).__name__, key)
+    return value
 
 
 @dataclass(frozen=True)

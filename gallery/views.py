@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from colorize.errors import ColorizeError
 from gallery import mine, selectors
-from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm
+from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm, batch_bytes_limit
 from gallery.ratelimits import client_key, count_job_request, limit_job_requests
 from gallery.services import web
 
@@ -76,30 +76,23 @@ def upload(request):
             web.queue_room_check(client=client)
         except web.QueueFull as error:
             return _busy(request, error)
-        too_big = _request_too_big(request)
-        if too_big:
-            # Not read at all (its length may be a lie), so the choices in it are not known
-            # either; the page's script refuses such files before they are sent.
-            form = JobUploadForm()
-        else:
-            form = JobUploadForm(request.POST, request.FILES)
-            if form.is_valid():
-                files = form.cleaned_data["image"]
-                if len(files) == 1:
-                    return _upload_one(request, form, files[0], client)
-                jobs, refused = _upload_batch(request, form, files, client)
-                if jobs:
-                    for name, reason in refused:
-                        messages.error(request, f"“{name}” was not uploaded: {reason}")
-                    return redirect("gallery:batch_detail", batch_id=jobs[0].batch)
+        form = JobUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            files = form.cleaned_data["image"]
+            if len(files) == 1:
+                return _upload_one(request, form, files[0], client)
+            jobs, refused = _upload_batch(request, form, files, client)
+            if jobs:
                 for name, reason in refused:
-                    form.add_error("image", f"“{name}”: {reason}")
-            if form.verification_unavailable:
-                status = 503  # not the visitor's fault: Google's check could not be reached
+                    messages.error(request, f"“{name}” was not uploaded: {reason}")
+                return redirect("gallery:batch_detail", batch_id=jobs[0].batch)
+            for name, reason in refused:
+                form.add_error("image", f"“{name}”: {reason}")
+        if form.verification_unavailable:
+            status = 503  # not the visitor's fault: Google's check could not be reached
     else:
         form = JobUploadForm()
-        too_big = None
-    response = render(request, "gallery/upload.html", _upload_context(form, upload_error=too_big), status=status)
+    response = render(request, "gallery/upload.html", _upload_context(form), status=status)
     if status == 503:
         response["Retry-After"] = "60"
     return response
@@ -151,11 +144,11 @@ def _upload_batch(request, form, files, client):
     for index, file in enumerate(files):
         name = file.name or "photo"
         if stop is None and index:
-            usage = count_job_request(request)
-            if usage is not None:
-                minutes = max(math.ceil(usage["time_left"] / 60), 1)
+            refused = count_job_request(request)
+            if refused is not None:
+                minutes = max(math.ceil(refused.retry_after / 60), 1)
                 stop = (
-                    f"you have sent {usage['limit']} photos in a short time, the most we take at once; "
+                    f"you have sent {refused.limit} photos in a short time, the most we take at once; "
                     f"send it again in about {minutes} minute{'s' if minutes != 1 else ''}."
                 )
         if stop is None:
@@ -181,19 +174,16 @@ def _upload_batch(request, form, files, client):
     return jobs, refused
 
 
-def _request_too_big(request):
-    """Refuse a body far over the limits before reading it (a friendly message, not a 413 page)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    limit = min(settings.GALLERY_BATCH_MAX_BYTES, settings.GALLERY_BATCH_MAX_FILES * settings.COLORIZE_MAX_UPLOAD_BYTES)
-    if length > limit + 1024 * 1024:
-        return (
-            f"This upload is {filesizeformat(length)}; the largest photo we accept is "
-            f"{filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)}, and at most {filesizeformat(limit)} can be sent at once."
-        )
-    return None
+def upload_too_big(request, *, length):
+    """The upload page with the reason, for a body too large to read at all (refused unread by
+    colorsite.middleware.RequestSizeLimitMiddleware; its length may be a lie, so the choices in
+    it are not known either; the page's script refuses such files before they are sent)."""
+    limit = batch_bytes_limit()
+    reason = (
+        f"This upload is {filesizeformat(length)}; the largest photo we accept is "
+        f"{filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)}, and at most {filesizeformat(limit)} can be sent at once."
+    )
+    return render(request, "gallery/upload.html", _upload_context(JobUploadForm(), upload_error=reason), status=413)
 
 
 def _job_context(request, job, **forms):

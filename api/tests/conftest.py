@@ -21,7 +21,7 @@ from gallery.tests.conftest import (  # noqa: F401  (fixtures)
 @pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
     """Each test counts its requests from scratch (the database cache outlives a test)."""
-    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
+    settings.RATE_LIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
 
 
 def create_api_key(name="test pipeline") -> str:

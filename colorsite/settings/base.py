@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "django_recaptcha",
-    "django_ratelimit",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static package
     "rest_framework",
     "drf_spectacular",
@@ -48,6 +47,9 @@ MIDDLEWARE = [
     "colorsite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a body (CSRF parses it): a website request larger than the site
+    # ever reads is refused unread, 413.
+    "colorsite.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,15 +89,16 @@ if not _database_url:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db_url_config(_database_url or f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# A kept connection is checked before a request reuses it: the database (or a proxy, a
+# failover) may have dropped it while idle, which would otherwise be that request's 500.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every process (the web workers and the task worker): the rate limits
-# live here. Redis when REDIS_URL is set (production: ElastiCache); else a table in the
-# database (made by `manage.py createcachetable`, which runs wherever `migrate` runs).
-# django-ratelimit's checks know neither: its W001 ("not officially supported") is silenced for
-# Django's own RedisCache, which increments atomically (Redis INCR); its E003 for the database
-# cache, whose increment is a read then a write, so under concurrent requests from one client a
-# few may slip past a limit (set REDIS_URL where that matters).
+# live here. Redis when REDIS_URL is set (production: ElastiCache), which counts atomically
+# (INCR); else a table in the database (made by `manage.py createcachetable`, which runs
+# wherever `migrate` runs), whose increment is a read then a write, so under concurrent
+# requests from one client a few may slip past a limit (set REDIS_URL where that matters).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -105,14 +108,17 @@ if REDIS_URL:
             "KEY_PREFIX": "colorsite",
         }
     }
-    _cache_checks_silenced = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "colorsite_cache"}}
-    _cache_checks_silenced = ["django_ratelimit.W001", "django_ratelimit.E003"]
+# Where the rate limits' counters are kept in that cache (gallery.ratelimits).
+RATE_LIMIT_CACHE_PREFIX = "rl:"
 
 # Uploads larger than 2.5 MB are spooled to a temporary file here while the request is read.
-# A web worker killed mid-upload leaves its file behind; the worker's sweep deletes stale ones.
+# A web worker killed mid-upload leaves its file behind; every web process (and the task
+# worker, where it shares the machine) deletes those over an hour old every
+# GALLERY_SPOOL_SWEEP_SECONDS.
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "upload-tmp")
+GALLERY_SPOOL_SWEEP_SECONDS = env.float("GALLERY_SPOOL_SWEEP_SECONDS", default=600.0)
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
 LANGUAGE_CODE = "en-us"
@@ -189,7 +195,7 @@ GALLERY_BATCH_MAX_BYTES = env.int("GALLERY_BATCH_MAX_BYTES", default=120 * 1024 
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
 # Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
-# re-runs, retries) in django-ratelimit's notation ("20/10m": 20 per 10 minutes), and jobs
+# re-runs, retries) as "N/period" ("20/10m": 20 per 10 minutes, in a sliding window), and jobs
 # waiting or running at once; for everyone: jobs waiting or running at once. Each file of a
 # batch counts as one request and one job; the per-client defaults let one full batch through.
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
@@ -203,7 +209,7 @@ GALLERY_FAILED_RETENTION_DAYS = env.float("GALLERY_FAILED_RETENTION_DAYS", defau
 GALLERY_PRIVATE_MAX_AGE = env.int("GALLERY_PRIVATE_MAX_AGE", default=31536000)
 
 # --- The REST API (api/, under /api/v1/) -----------------------------------------------------
-# Requests per API key, every request that carries one, in django-ratelimit's notation
+# Requests per API key, every request that carries one, as "N/period"
 # ("120/m"); empty: no limit. Job creation is also held by the queue caps above, counted per key.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/m")
 
@@ -234,8 +240,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "validatorUrl": None},
 }
 
-# django-ratelimit: the client behind the proxies (DJANGO_PROXY_HOPS, below).
-RATELIMIT_IP_META_KEY = "gallery.ratelimits.client_ip"
 
 # reCAPTCHA keys come from the environment: "" here when unset. local and test fall back to
 # Google's public test keys; production refuses to start without real ones.
@@ -246,7 +250,7 @@ RECAPTCHA_PUBLIC_KEY = env_secret("RECAPTCHA_PUBLIC_KEY")
 RECAPTCHA_PRIVATE_KEY = env_secret("RECAPTCHA_PRIVATE_KEY")
 RECAPTCHA_VERSION = env.str("RECAPTCHA_VERSION", default="v2").strip().lower()  # "v2" or "v3"
 RECAPTCHA_REQUIRED_SCORE = env.float("RECAPTCHA_REQUIRED_SCORE", default=0.5)
-SILENCED_SYSTEM_CHECKS = [*_cache_checks_silenced]
+SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # Behind a proxy? Off for a local run; production turns it on, with the HTTPS-only switches
 # (secure cookies, the redirect, HSTS), which are production's alone.

@@ -13,7 +13,6 @@ SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_recaptcha.recaptcha_t
 # The database cache whatever the shell has (REDIS_URL), so the suite never writes to a real
 # Redis by accident; the rate-limit tests that use Redis say so themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "colorsite_cache"}}
-SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_ratelimit.W001", "django_ratelimit.E003"]
 
 # The live server serves the static files from the finders: the tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True

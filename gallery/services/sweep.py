@@ -8,6 +8,8 @@
 """
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -110,7 +112,27 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
 def upload_spool_sweep() -> int:
     """Delete the stale files a killed web worker left in FILE_UPLOAD_TEMP_DIR (this machine's)."""
     directory = settings.FILE_UPLOAD_TEMP_DIR
-    return upload_spool_clean(directory) if directory else 0
+    deleted = upload_spool_clean(directory) if directory else 0
+    if deleted:
+        logger.info("Deleted %d stale upload temporary file(s).", deleted)
+    return deleted
+
+
+def upload_spool_sweeper_start() -> threading.Thread:
+    """Sweep the upload spool now and then every GALLERY_SPOOL_SWEEP_SECONDS, in a daemon
+    thread of this process (each web process runs one: gunicorn's post_worker_init)."""
+
+    def sweep_forever() -> None:
+        while True:
+            try:
+                upload_spool_sweep()
+            except Exception:
+                logger.exception("Sweep (upload temporary files) failed")
+            time.sleep(settings.GALLERY_SPOOL_SWEEP_SECONDS)
+
+    thread = threading.Thread(target=sweep_forever, name="upload-spool-sweeper", daemon=True)
+    thread.start()
+    return thread
 
 
 def sessions_clear_expired() -> None:

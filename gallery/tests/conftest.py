@@ -40,7 +40,7 @@ def _private_media(settings, tmp_path):
 def _own_rate_limit_counters(settings):
     """Each test counts its requests from scratch: its own key prefix on the shared cache (the
     database cache's rows outlive a transactional test)."""
-    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
+    settings.RATE_LIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
 
 
 @pytest.fixture(scope="session")

@@ -279,7 +279,7 @@ def test_upload_without_a_captcha_answer_is_a_400(client, engine_model, recaptch
 
 def test_a_lying_content_length_is_refused_before_reading(client, engine_model, recaptcha_passes):
     response = client.post(reverse("gallery:upload"), {"model": engine_model}, CONTENT_LENGTH=str(10**12))
-    assert response.status_code == 400 and "largest photo we accept" in response.content.decode()
+    assert response.status_code == 413 and "largest photo we accept" in response.content.decode()
 
 
 def test_a_post_without_the_csrf_token_is_a_403(engine_model, recaptcha_passes):
@@ -392,7 +392,7 @@ def test_forty_rapid_uploads_from_one_client_get_429s(client, settings, engine_m
     assert statuses[:20] == [302] * 20
     assert set(statuses[20:]) == {429}
     assert ColorizationJob.objects.count() == 20
-    assert rate_limit_entries(settings.RATELIMIT_CACHE_PREFIX)  # counted in the shared cache
+    assert rate_limit_entries(settings.RATE_LIMIT_CACHE_PREFIX)  # counted in the shared cache
 
 
 def test_the_rate_limit_answers_429_with_when_to_come_back(
@@ -406,7 +406,7 @@ def test_the_rate_limit_answers_429_with_when_to_come_back(
     assert limited.status_code == 429 and 60 <= int(limited["Retry-After"]) <= 600 + 60
     assert "Please slow down" in html and "You can start another in about" in html and "UTC" in html
     assert ColorizationJob.objects.count() == 20
-    assert rate_limit_entries(settings.RATELIMIT_CACHE_PREFIX)
+    assert rate_limit_entries(settings.RATE_LIMIT_CACHE_PREFIX)
 
 
 def test_hint_reruns_and_uploads_share_one_limit(client, settings, hint_model, recaptcha_passes, shared_cache):

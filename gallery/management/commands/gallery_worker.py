@@ -44,8 +44,8 @@ def _retention() -> str | None:
 
 
 def _upload_spool() -> str | None:
-    deleted = sweeps.upload_spool_sweep()
-    return f"Deleted {deleted} stale upload temporary file(s)." if deleted else None
+    sweeps.upload_spool_sweep()  # logs what it deleted
+    return None
 
 
 def _expired_sessions() -> str | None:
