@@ -115,6 +115,12 @@ class ColorizationJob(models.Model):
         upload_to=preview_upload_to, max_length=255, blank=True, help_text="Web-sized copy of the result (WebP)."
     )
     thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255, blank=True)
+    pending_files = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Storage names a run is writing, recorded before it writes them: a run killed meanwhile "
+        "leaves nothing that no row knows of (the next run, the sweep or a delete removes them).",
+    )
     batch = models.UUIDField(
         null=True, blank=True, db_index=True, help_text="Jobs uploaded together share this id (the batch page's link)."
     )

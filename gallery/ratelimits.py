@@ -100,15 +100,18 @@ def _seconds_until_room(current: int, previous: int, elapsed: float, rate: Rate)
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or behind PROXY_HOPS proxies the address the
-    outermost one appended to X-Forwarded-For (entries further left came from the client)."""
+    outermost one appended to X-Forwarded-For (entries further left came from the client;
+    with fewer entries than proxies, REMOTE_ADDR)."""
     remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"
     hops = settings.PROXY_HOPS
     if hops <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if not forwarded:
+    if len(forwarded) < hops:
+        # Fewer entries than proxies: the request did not come through them all, so the
+        # leftmost entry may be the client's own writing.
         return remote
-    candidate = forwarded[max(len(forwarded) - hops, 0)]
+    candidate = forwarded[len(forwarded) - hops]
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
@@ -128,6 +131,12 @@ def client_key(request: HttpRequest) -> str:
     queue cap, never the address itself."""
     digest = hmac.new(settings.SECRET_KEY.encode(), client_network(request).encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
+
+
+def login_client_description(username, ip_address, user_agent, path_info, request) -> str:
+    """How django-axes names a login attempt in its log lines: by the same keyed hash as the
+    queue caps, never the address or the username."""
+    return f"client {client_key(request)[:12]} at {path_info}"
 
 
 def limit_job_requests(view):

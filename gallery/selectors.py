@@ -49,13 +49,39 @@ def jobs_by_public_ids(*, public_ids: list[str]) -> list[ColorizationJob]:
     return [found[value] for value in valid if value in found]
 
 
-def results_zip(*, jobs: list[ColorizationJob]) -> ZipStream:
+MISSING_NOTE_NAME = "NOT INCLUDED.txt"
+
+
+def results_zip(*, jobs: list[ColorizationJob]) -> Iterator[bytes]:
     """A ZIP of ``jobs``' full-resolution PNG results, named after each photo (numbered where
     two share a name), written while it is read: each file is read from storage in chunks as
     the ZIP is streamed, so neither the files nor the archive are ever held in memory. Stored,
-    not deflated: PNG is compressed already. Its length is known beforehand (``len``)."""
-    archive = ZipStream(compress_type=ZIP_STORED, sized=True)
-    used = set()
+    not deflated: PNG is compressed already.
+
+    A result that cannot be read when its turn comes (its job was deleted while the ZIP
+    streams) is left out, and the archive ends with "NOT INCLUDED.txt" naming it. Its length is
+    therefore not known beforehand. A file that fails in the middle of its read ends the stream
+    unfinished, which the client sees as a failed download."""
+    archive = ZipStream(compress_type=ZIP_STORED)
+    missing = []
+    for name, job in zip(_archive_names(jobs), jobs, strict=True):
+        chunks = _opened_chunks(job.result)
+        if chunks is None:
+            logger.warning("Download all: job %s's result is gone; left out of the ZIP.", job.public_id)
+            missing.append(name)
+            continue
+        archive.add(chunks, name)
+        yield from archive.all_files()
+    if missing:
+        note = "These photos were deleted while the archive was made, so they are not in it:\n\n"
+        archive.add(note + "".join(f"  {name}\n" for name in missing), MISSING_NOTE_NAME)
+        yield from archive.all_files()
+    yield from archive.footer()
+
+
+def _archive_names(jobs: list[ColorizationJob]) -> list[str]:
+    used: set[str] = set()
+    names = []
     for job in jobs:
         stem, number = job.display_name or "photo", 1
         name = f"{stem}-colorized.png"
@@ -63,14 +89,27 @@ def results_zip(*, jobs: list[ColorizationJob]) -> ZipStream:
             number += 1
             name = f"{stem} ({number})-colorized.png"
         used.add(name.lower())
-        archive.add(_chunks(job.result), name, size=job.result.size)
-    return archive
+        names.append(name)
+    return names
 
 
-def _chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes]:
-    with field.storage.open(str(field.name), "rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
+def _opened_chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes] | None:
+    """The file's chunks, its first already read (so a file that is gone is known before its
+    entry starts), or None when it cannot be read."""
+    try:
+        handle = field.storage.open(str(field.name), "rb")
+        first = handle.read(size)
+    except Exception:
+        return None
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            chunk = first
+            while chunk:
+                yield chunk
+                chunk = handle.read(size)
+
+    return chunks()
 
 
 def active_job_count(*, client: str | None = None) -> int:

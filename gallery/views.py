@@ -437,13 +437,13 @@ def batch_status(request, batch_id):
 @require_safe
 def batch_download(request, batch_id):
     """ "Download all": the batch's results (full-resolution PNG) as one ZIP, streamed as it is
-    written, never held in memory."""
+    written, never held in memory (so with no Content-Length: a result deleted meanwhile is
+    left out and named in the archive's "NOT INCLUDED.txt")."""
     jobs = [job for job in _batch_or_404(batch_id) if job.status == job.Status.SUCCEEDED and job.result]
     if not jobs:
         raise Http404("Nothing ready to download yet")
     archive = selectors.results_zip(jobs=jobs)
     response = StreamingHttpResponse(archive, content_type="application/zip")
-    response["Content-Length"] = str(len(archive))
     response["Content-Disposition"] = 'attachment; filename="colorized-photos.zip"'
     response["Cache-Control"] = "private, no-store"
     return _private(response)

@@ -2,6 +2,7 @@
 environment here, with django-environ; ``local``, ``test`` and ``production`` add only what
 differs between those runs (the secret key, static files, reCAPTCHA test keys, HTTPS)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -17,6 +18,10 @@ def env_secret(name):
     with "$" as the name of another variable, and a random key may well start with one."""
     return env.ENVIRON.get(name, "")
 
+
+# The test suite's key (settings.test): in the repository for all to read, so production
+# refuses it by name (settings.production).
+TEST_SECRET_KEY = "test-only-secret-key-never-used-outside-the-test-suite-0123456789"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", cast=str.strip, default=["localhost", "127.0.0.1", "[::1]"])
@@ -39,6 +44,7 @@ INSTALLED_APPS = [
     "colorize",
     "gallery",
     "api",
+    "axes",  # the admin login's throttle and lockout (below)
 ]
 
 MIDDLEWARE = [
@@ -46,6 +52,7 @@ MIDDLEWARE = [
     # redirect (the health checker asks with the instance's private IP, over plain HTTP).
     "colorsite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads a body (CSRF parses it): a website request larger than the site
     # ever reads is refused unread, 413.
@@ -57,6 +64,32 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: answers a locked-out admin login with its 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+# --- The admin's login: strong passwords, and guessing them stopped -------------------------
+# django-axes counts failed logins per client network (the address behind the proxies, an
+# IPv6 one per /64): after ADMIN_LOGIN_FAILURE_LIMIT failures within ADMIN_LOCKOUT_MINUTES,
+# that client's logins are refused, without the password being checked, until that many
+# minutes pass without another try; a success clears its count. Locking by username as well
+# would let anyone lock the admins out, so a slow guess from many addresses is left to the
+# password rules below. The log line names the attempt by a keyed hash of the network, never
+# the address or the username; successful logins are not recorded.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("ADMIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "gallery.ratelimits.client_network"
+AXES_CLIENT_STR_CALLABLE = "gallery.ratelimits.login_client_description"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "colorsite.urls"
@@ -280,6 +313,24 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+}
+
+# Permissions-Policy (django-permissions-policy): the site uses none of the browser's powerful
+# features, so none is allowed, to this site or to any frame (reCAPTCHA's included).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
 }
 
 LOGGING = {

@@ -7,7 +7,7 @@ default; `manage.py check --deploy` then warns only about HSTS preload (security
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import RECAPTCHA_PRIVATE_KEY, RECAPTCHA_PUBLIC_KEY, env, env_secret, recaptcha_test_keys
+from .base import RECAPTCHA_PRIVATE_KEY, RECAPTCHA_PUBLIC_KEY, TEST_SECRET_KEY, env, env_secret, recaptcha_test_keys
 
 
 def required(name, value, why="production needs it"):
@@ -18,6 +18,11 @@ def required(name, value, why="production needs it"):
 
 DEBUG = False
 SECRET_KEY = required("DJANGO_SECRET_KEY", env_secret("DJANGO_SECRET_KEY"), "a long random key, kept secret")
+if SECRET_KEY == TEST_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is the test suite's key (colorsite.settings.test), which anyone can read in the "
+        "repository; set a long random key of the site's own."
+    )
 required("DATABASE_URL", env.str("DATABASE_URL", default=""), "production never falls back to SQLite")
 required(
     "AWS_STORAGE_BUCKET_NAME",
@@ -27,8 +32,32 @@ required(
 ALLOWED_HOSTS = required(
     "DJANGO_ALLOWED_HOSTS",
     env.list("DJANGO_ALLOWED_HOSTS", cast=str.strip, default=[]),
-    "the site's host names, comma-separated (e.g. colorsite.example.org,.elasticbeanstalk.com)",
+    "the site's host names, comma-separated (e.g. colorsite.example.org,colorsite-web.eu-west-1.elasticbeanstalk.com)",
 )
+
+
+def trusts_a_shared_domain(host: str) -> bool:
+    """``*``, or a wildcard that matches other people's sites: every Elastic Beanstalk
+    environment (``.elasticbeanstalk.com``, ``.eu-west-1.elasticbeanstalk.com``) or anything
+    under ``amazonaws.com``. Pages build absolute links (og:url, the API's job URLs) from the
+    Host header, so a host anyone can name must not pass."""
+    if host == "*":
+        return True
+    if not host.startswith("."):
+        return False
+    domain = host.lower().strip(".")
+    beanstalk = domain == "elasticbeanstalk.com" or (
+        domain.endswith(".elasticbeanstalk.com") and domain.count(".") == 2
+    )
+    return beanstalk or domain == "amazonaws.com" or domain.endswith(".amazonaws.com")
+
+
+for _host in ALLOWED_HOSTS:
+    if trusts_a_shared_domain(_host):
+        raise ImproperlyConfigured(
+            f"DJANGO_ALLOWED_HOSTS has {_host!r}, which also matches other people's sites; name this "
+            "site's own hosts (its domain, its environment's CNAME such as colorsite-web.eu-west-1.elasticbeanstalk.com)."
+        )
 for _name, _value, _test_key in zip(
     ("RECAPTCHA_PUBLIC_KEY", "RECAPTCHA_PRIVATE_KEY"),
     (RECAPTCHA_PUBLIC_KEY, RECAPTCHA_PRIVATE_KEY),

@@ -1,9 +1,9 @@
 """The test suite's settings (pytest.ini): fixed keys, fast passwords, no configuration."""
 
 from .base import *  # noqa: F403
-from .base import SILENCED_SYSTEM_CHECKS, STATIC_ROOT, recaptcha_test_keys
+from .base import SILENCED_SYSTEM_CHECKS, STATIC_ROOT, TEST_SECRET_KEY, recaptcha_test_keys
 
-SECRET_KEY = "test-only-secret-key-never-used-outside-the-test-suite-0123456789"
+SECRET_KEY = TEST_SECRET_KEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Google's public test keys whatever the shell has; the tests replace reCAPTCHA's one network call.

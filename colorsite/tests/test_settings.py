@@ -15,11 +15,11 @@ from django_recaptcha.constants import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # What README.md tells a deployment to set (the secrets as environment properties);
-# .ebextensions/01-colorsite.config sets DJANGO_SETTINGS_MODULE and DJANGO_ALLOWED_HOSTS.
+# .ebextensions/01-colorsite.config sets DJANGO_SETTINGS_MODULE.
 PRODUCTION_ENVIRONMENT = {
     "DJANGO_SETTINGS_MODULE": "colorsite.settings.production",
     "DJANGO_SECRET_KEY": get_random_secret_key(),
-    "DJANGO_ALLOWED_HOSTS": "colorsite.example.org,.elasticbeanstalk.com",
+    "DJANGO_ALLOWED_HOSTS": "colorsite.example.org,colorsite-web.eu-west-1.elasticbeanstalk.com",
     "DATABASE_URL": "postgres://colorsite:secret@colorsite-db.abc123.eu-west-1.rds.amazonaws.com:5432/colorsite",
     "AWS_STORAGE_BUCKET_NAME": "colorsite-media",
     "AWS_QUERYSTRING_AUTH": "false",
@@ -83,6 +83,38 @@ def test_production_refuses_googles_recaptcha_test_keys(name, test_key, tmp_path
     assert run.returncode != 0
     assert "ImproperlyConfigured" in run.stderr, run.stderr
     assert f"{name} is Google's public test key" in run.stderr, run.stderr
+
+
+def test_production_refuses_the_test_suites_secret_key_by_name(tmp_path):
+    from colorsite.settings.base import TEST_SECRET_KEY
+
+    run = manage(
+        "check", environment={**PRODUCTION_ENVIRONMENT, "DJANGO_SECRET_KEY": TEST_SECRET_KEY}, tmp_path=tmp_path
+    )
+    assert run.returncode != 0
+    assert "DJANGO_SECRET_KEY is the test suite's key" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(
+    "hosts", ["*", ".elasticbeanstalk.com", "colorsite.example.org,.eu-west-1.elasticbeanstalk.com", ".amazonaws.com"]
+)
+def test_production_refuses_hosts_that_match_other_peoples_sites(hosts, tmp_path):
+    run = manage("check", environment={**PRODUCTION_ENVIRONMENT, "DJANGO_ALLOWED_HOSTS": hosts}, tmp_path=tmp_path)
+    assert run.returncode != 0
+    assert "which also matches other people's sites" in run.stderr, run.stderr
+
+
+def test_production_answers_400_to_another_beanstalk_apps_host(tmp_path):
+    serve = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.test import Client; c = Client(); "
+        "print(c.get('/robots.txt', HTTP_HOST='attacker-app.eu-west-1.elasticbeanstalk.com', secure=True).status_code, "
+        "c.get('/robots.txt', HTTP_HOST='colorsite-web.eu-west-1.elasticbeanstalk.com', secure=True).status_code)",
+    )
+    run = manage(*serve, environment=PRODUCTION_ENVIRONMENT, tmp_path=tmp_path)
+    assert run.stdout.split() == ["400", "200"], run.stdout + run.stderr
 
 
 def test_local_runs_with_no_configuration_and_keeps_its_secret_key(tmp_path):

@@ -35,6 +35,8 @@ def job_files_deleter(job: ColorizationJob, field_names: Iterable[str] = FILE_FI
     """Note ``job``'s stored files now (from ``field_names``); the returned function deletes
     them later, e.g. once the row's deletion commits."""
     stored = [(field.name, field.storage) for field in (getattr(job, name) for name in field_names) if field]
+    # What a killed run was writing (never a current file: those are in the fields).
+    stored += [(name, job.original.storage) for name in job.pending_files or [] if isinstance(name, str)]
 
     def delete() -> None:
         for name, storage in stored:

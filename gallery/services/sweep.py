@@ -2,6 +2,7 @@
 
 - give lost jobs back to the queue (a running job whose heartbeat stopped; a queued job whose
   task is gone) and end their dead task rows;
+- delete the files a killed run was writing, of jobs no run will pick up again;
 - delete expired jobs with their files (the retention periods);
 - delete the upload spool's stale temporary files;
 - delete expired sessions (which remember "My photos").
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gallery.models import ColorizationJob
-from gallery.services.files import upload_spool_clean
+from gallery.services.files import delete_names, upload_spool_clean
 from gallery.services.queue import enqueue_on_commit, task_is_pending, tasks_fail_lost
 from gallery.services.web import job_delete
 
@@ -78,6 +79,21 @@ def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
                 requeued += 1
                 enqueue_on_commit(job)
     return requeued, failed
+
+
+def abandoned_files_delete() -> int:
+    """Delete the files that killed runs were writing (``pending_files``) of jobs that are
+    finished: failed after their last attempt, or done by a later run that did not see them. A
+    queued job's next run deletes its own; a running one is left to its run. Returns how many
+    jobs had some."""
+    cleaned = 0
+    for job in ColorizationJob.objects.filter(status__in=[Status.SUCCEEDED, Status.FAILED]).exclude(pending_files=[]):
+        names = list(job.pending_files)
+        if ColorizationJob.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts).update(pending_files=[]):
+            delete_names(names, job.original.storage)
+            cleaned += 1
+            logger.info("Deleted %d file(s) a killed run of job %s left.", len(names), job.public_id)
+    return cleaned
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,27 @@ def _stage(job: ColorizationJob, stage: str) -> None:
 
 
 def _fail(job: ColorizationJob, message: str) -> ColorizationJob:
-    _finish(job, status=Status.FAILED, error_message=message)
+    _finish(job, status=Status.FAILED, error_message=message, pending_files=[])
     return job
+
+
+def _pending(job: ColorizationJob, names: list[str]) -> bool:
+    """Record the storage names this run is about to write, before it writes them: if the
+    worker is killed while storing, the job's next run (or the sweep, or a delete) finds and
+    removes them. False when the run was given up on meanwhile."""
+    recorded = ColorizationJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
+        pending_files=names
+    )
+    job.pending_files = names
+    return bool(recorded)
+
+
+def _leftovers_delete(job: ColorizationJob) -> None:
+    """Delete what an earlier run of ``job`` was writing when its worker died."""
+    if job.pending_files:
+        logger.warning("Job %s: deleting %d file(s) a killed run left.", job.public_id, len(job.pending_files))
+        delete_names(job.pending_files, job.original.storage)
+        _pending(job, [])
 
 
 @contextmanager
@@ -113,6 +132,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
     if job is None:
         logger.info("Job %s is not queued any more; nothing to do.", job_id)
         return None
+    _leftovers_delete(job)
     try:
         with _heartbeat(job):
             image = load_original(job)
@@ -142,28 +162,39 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         logger.exception("Job %s failed unexpectedly", job.public_id)
         return _fail(job, UNEXPECTED_FAILURE)
 
+    contents = {
+        "result": ContentFile(png, name="result.png"),
+        "result_jpeg": ContentFile(jpeg, name="result.jpg"),
+        "result_preview": result_preview,
+        "thumbnail": thumbnail,
+        "original_preview": original_preview,
+    }
+    planned = {
+        name: getattr(job, name).field.generate_filename(job, content.name)
+        for name, content in contents.items()
+        if content is not None
+    }
+    if not _pending(job, list(planned.values())):
+        return job  # given up on meanwhile (requeued, retried, deleted): nothing written
     storage_fields = {}
     try:
-        for field_name, content in (
-            ("result", ContentFile(png, name="result.png")),
-            ("result_jpeg", ContentFile(jpeg, name="result.jpg")),
-            ("result_preview", result_preview),
-            ("thumbnail", thumbnail),
-            ("original_preview", original_preview),
-        ):
-            if content is None:
-                continue
+        for field_name, name in planned.items():
             field = getattr(job, field_name)
-            field.save(content.name, content, save=False)
+            field.name = field.storage.save(name, contents[field_name], max_length=field.field.max_length)
             storage_fields[field_name] = field.name
     except Exception:
         logger.exception("Job %s: could not store the result", job.public_id)
-        delete_names(storage_fields.values(), job.original.storage)
+        delete_names([*planned.values(), *storage_fields.values()], job.original.storage)
         return _fail(job, STORE_FAILED)
     try:
         old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
         recorded = _finish(
-            job, status=Status.SUCCEEDED, result_bytes=len(png), suggestions=colorized.suggestions, **storage_fields
+            job,
+            status=Status.SUCCEEDED,
+            result_bytes=len(png),
+            suggestions=colorized.suggestions,
+            pending_files=[],
+            **storage_fields,
         )
     except (DatabaseError, InterfaceError):
         # The database went away: this run cannot be recorded, so its files would belong to

@@ -524,3 +524,140 @@ def test_an_unreachable_rate_limit_cache_lets_uploads_through(client, settings, 
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(3)]
     assert statuses == [302, 302, 429]
+
+
+# --- Hardening, round two (issue #22) ------------------------------------------------------------
+
+
+@pytest.fixture
+def stoppable_redis(settings, tmp_path):
+    """A Redis server of this test's own (Debian's redis-server on a free port) as the shared
+    cache; ``stop()`` shuts it down for real."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = _closed_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    server = redis.Redis(port=port, socket_connect_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            server.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+
+    def stop():
+        process.terminate()
+        process.wait(timeout=10)
+
+    yield stop
+    if process.poll() is None:
+        stop()
+
+
+def test_a_queued_jobs_page_and_status_work_with_the_cache_stopped(client, stoppable_redis, caplog):
+    ColorizationJobFactory(succeeded=True)  # a recent run to estimate from
+    job = ColorizationJobFactory()
+    page, status = (
+        reverse("gallery:job_detail", args=[job.public_id]),
+        reverse("gallery:job_status", args=[job.public_id]),
+    )
+    assert client.get(page).status_code == 200
+    stoppable_redis()
+    assert client.get(page).status_code == 200
+    payload = client.get(status).json()
+    assert payload["status"] == "queued" and payload["queue_position"] == 1 and payload["estimate_text"]
+    assert "Cache down (ConnectionError)" in caplog.text
+
+
+def test_a_planted_session_never_lists_the_victims_jobs(client, engine_model, recaptcha_passes):
+    attacker = Client()
+    assert post_upload(attacker, grey_photo(), model=engine_model).status_code == 302
+    planted = attacker.cookies["sessionid"].value
+    client.cookies["sessionid"] = planted  # the attacker's session key, set in the victim's browser
+    assert post_upload(client, grey_photo(), model=engine_model, name="victim.png").status_code == 302
+    assert client.cookies["sessionid"].value != planted
+    victims = ColorizationJob.objects.get(display_name="victim")
+    assert str(victims.public_id) in client.get(reverse("gallery:my_photos")).content.decode()
+    assert str(victims.public_id) not in attacker.get(reverse("gallery:my_photos")).content.decode()
+
+
+def test_a_full_share_just_before_a_window_ends_is_no_fresh_share_just_after(
+    client, settings, engine_model, recaptcha_passes, monkeypatch, shared_cache
+):
+    """Issue #22: 20 uploads just before a fixed window ended and 20 just after were all taken."""
+    from gallery import ratelimits
+
+    settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
+    window_end = (int(ratelimits.clock()) // 600 + 1) * 600
+    statuses = []
+    for second in (window_end - 25, window_end + 18):  # 43 s apart
+        monkeypatch.setattr(ratelimits, "clock", lambda second=second: float(second))
+        statuses += [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(20)]
+    assert statuses[:20] == [302] * 20
+    assert statuses[20:] == [429] * 20
+    # Room comes back as the window slides: after a full period, the whole share.
+    monkeypatch.setattr(ratelimits, "clock", lambda: float(window_end + 600 - 25))
+    assert post_upload(client, grey_photo(), model=engine_model).status_code == 302
+
+
+def test_the_sliding_window_says_when_there_is_room_again(settings, monkeypatch):
+    from gallery import ratelimits
+
+    rate = ratelimits.parse_rate("4/10m")
+    start = 6000.0  # a window's start
+    monkeypatch.setattr(ratelimits, "clock", lambda: start + 500)
+    assert [ratelimits.sliding_window_hit("test", "k", rate).allowed for _ in range(5)] == [True] * 4 + [False]
+    monkeypatch.setattr(ratelimits, "clock", lambda: start + 700)  # 100 s into the next window
+    refused = ratelimits.sliding_window_hit("test", "k", rate)
+    # 4 * (1 - t/600) + 1 <= 4 from t = 150 s into this window: 50 s from now.
+    assert not refused.allowed and refused.retry_after == 50
+    monkeypatch.setattr(ratelimits, "clock", lambda: start + 750)
+    assert ratelimits.sliding_window_hit("test", "k", rate).allowed
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "client"),
+    [
+        (2, "6.6.6.6, 203.0.113.7, 172.31.0.9", "203.0.113.7"),
+        (2, "203.0.113.7", "192.0.2.1"),  # fewer entries than proxies: the written one is not trusted
+        (1, "", "192.0.2.1"),
+    ],
+)
+def test_the_client_address_is_the_one_the_outermost_proxy_saw(rf, settings, hops, forwarded, client):
+    from gallery.ratelimits import client_ip
+
+    settings.PROXY_HOPS = hops
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == client
+
+
+def test_every_page_says_no_to_the_browsers_powerful_features(client):
+    policy = client.get(reverse("gallery:upload"))["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy

@@ -36,6 +36,11 @@ def _lost_jobs() -> str | None:
     return None
 
 
+def _abandoned_files() -> str | None:
+    sweeps.abandoned_files_delete()  # logs each job's
+    return None
+
+
 def _retention() -> str | None:
     deleted = sweeps.jobs_delete_expired()
     if deleted.finished or deleted.failed:
@@ -55,6 +60,7 @@ def _expired_sessions() -> str | None:
 
 SWEEPS = (
     ("lost jobs", _lost_jobs, logging.WARNING),
+    ("files of killed runs", _abandoned_files, logging.INFO),
     ("retention", _retention, logging.INFO),
     ("upload temporary files", _upload_spool, logging.INFO),
     ("expired sessions", _expired_sessions, logging.INFO),

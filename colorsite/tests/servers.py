@@ -1,0 +1,126 @@
+"""The web tier as it really runs, for the tests: scripts/start-web (gunicorn) in a subprocess of
+its own, on a free port of 127.0.0.1, with one worker process."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, *, timeout: float, what: str, log=lambda: "") -> None:
+    """Until ``condition()`` is true, or an AssertionError naming ``what`` (and ``log()``) after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{log()}")
+        time.sleep(0.05)
+
+
+def site_environment(data_dir: Path, **overrides: str | None) -> dict[str, str]:
+    """This process's environment for a run of the site keeping its files in ``data_dir``: no
+    database, Redis or storage of the shell's (SQLite in ``data_dir`` unless ``overrides`` name
+    a DATABASE_URL), the test settings. An override of None removes that variable."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "AWS_"))}
+    env.update(
+        COLORSITE_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="colorsite.settings.test",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def migrate(data_dir: Path, **overrides: str | None) -> None:
+    """``manage.py migrate`` for the site run with the same arguments (its SQLite file in ``data_dir``)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=ROOT,
+        env=site_environment(data_dir, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@dataclass
+class WebServer:
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+
+def _answers(server: WebServer) -> bool:
+    if server.process.poll() is not None:
+        raise AssertionError(f"gunicorn exited ({server.process.returncode}) before it answered\n{server.log()}")
+    try:
+        with urllib.request.urlopen(server.url("/robots.txt"), timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def web_server(data_dir: Path, **overrides: str | None) -> Iterator[WebServer]:
+    """scripts/start-web with HOST=127.0.0.1, a free PORT and WEB_CONCURRENCY=1, its files in
+    ``data_dir`` (the environment of ``site_environment``, ``overrides`` last), once GET
+    /robots.txt answers. Its output goes to ``data_dir``/gunicorn.log; on exit
+    its process group gets SIGTERM (gunicorn's graceful stop) and is waited for."""
+    port = free_port()
+    env = site_environment(data_dir, **{"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", **overrides})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "gunicorn.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [str(ROOT / "scripts/start-web")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = WebServer(process=process, port=port, log_path=log_path)
+    try:
+        wait_for(lambda: _answers(server), timeout=START_TIMEOUT, what="gunicorn to answer", log=server.log)
+        yield server
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
