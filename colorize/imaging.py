@@ -154,6 +154,20 @@ def normalise_mode(image: Image.Image, *, keep_gray: bool = False) -> Image.Imag
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
+def declared_pixels(data: bytes) -> int | None:
+    """How many pixels an encoded image declares in its header, read without decoding it;
+    None when the header cannot be read, or declares more than Pillow opens at all (loading
+    it then says why, as cheaply)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except Exception:
+            return None
+    return width * height
+
+
 def load_image(
     source: ImageSource, *, max_bytes: int | None = None, max_pixels: int | None = None, keep_gray: bool = False
 ) -> Image.Image:

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from colorize import imaging
 from colorize.errors import ColorizeError
 from gallery import mine, selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm, batch_bytes_limit
@@ -141,14 +142,15 @@ def _upload_batch(request, form, files, client):
     batch = uuid.uuid4()
     jobs, refused = [], []
     stop = None
+    pixels = 0  # in the photos accepted so far
     for index, file in enumerate(files):
         name = file.name or "photo"
         if stop is None and index:
-            refused = count_job_request(request)
-            if refused is not None:
-                minutes = max(math.ceil(refused.retry_after / 60), 1)
+            over_rate = count_job_request(request)
+            if over_rate is not None:
+                minutes = max(math.ceil(over_rate.retry_after / 60), 1)
                 stop = (
-                    f"you have sent {refused.limit} photos in a short time, the most we take at once; "
+                    f"you have sent {over_rate.limit} photos in a short time, the most we take at once; "
                     f"send it again in about {minutes} minute{'s' if minutes != 1 else ''}."
                 )
         if stop is None:
@@ -164,14 +166,35 @@ def _upload_batch(request, form, files, client):
         if stop is not None:
             refused.append((name, stop))
             continue
+        over_budget = _pixel_budget_refusal(file, used=pixels)
+        if over_budget:
+            refused.append((name, over_budget))
+            continue
         try:
             upload = form.photo_check(file)
         except ValidationError as error:
             refused.append((name, " ".join(error.messages)))
             continue
         jobs.append(_create_job(request, form, upload, client, batch=batch))
+        pixels += upload.image.width * upload.image.height
         del upload  # one decoded photo in memory at a time
     return jobs, refused
+
+
+def _pixel_budget_refusal(file, *, used):
+    """Why ``file`` is refused when the batch's photos so far (``used`` pixels) and its own
+    would pass GALLERY_BATCH_MAX_PIXELS, read from its header before anything decodes it; a
+    few kilobytes can declare 50 megapixels, and each costs seconds to decode and colorize."""
+    limit = settings.GALLERY_BATCH_MAX_PIXELS
+    file.seek(0)
+    declared = imaging.declared_pixels(file.read(64 * 1024))
+    file.seek(0)
+    if not limit or declared is None or used + declared <= limit:
+        return None
+    return (
+        f"the photos before it already add up to {used / 1e6:.3g} megapixels, and at most "
+        f"{limit / 1e6:.3g} are colorized from one upload; send it again on its own."
+    )
 
 
 def upload_too_big(request, *, length):

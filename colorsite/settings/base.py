@@ -225,6 +225,10 @@ GALLERY_PREVIEW_SIZE = env.int("GALLERY_PREVIEW_SIZE", default=1600)
 # reCAPTCHA, one job per file; the limits below still count every file).
 GALLERY_BATCH_MAX_FILES = env.int("GALLERY_BATCH_MAX_FILES", default=20)
 GALLERY_BATCH_MAX_BYTES = env.int("GALLERY_BATCH_MAX_BYTES", default=120 * 1024 * 1024)
+# ... and at most this many pixels in all (read from each file's header before it is decoded):
+# a few kilobytes of PNG can declare 50 megapixels, which cost seconds of CPU to decode and to
+# colorize. 0: no limit. The default takes 20 photos of 12 megapixels.
+GALLERY_BATCH_MAX_PIXELS = env.int("GALLERY_BATCH_MAX_PIXELS", default=240_000_000)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
 # Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
