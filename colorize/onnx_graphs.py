@@ -418,6 +418,12 @@ def expected_layout(name: str, state: State) -> dict[str, tuple[int, ...]]:
     return g.layout
 
 
+# Keys a file may lack: BatchNorm's step counter, which torch's own strict load fills in for a
+# file saved without version metadata (torch before 0.4.1 had no such buffer). The graph never
+# reads it.
+OPTIONAL_KEY_SUFFIXES = (".num_batches_tracked",)
+
+
 def check_layout(name: str, state: State) -> None:
     """Refuse, with :class:`WrongLayout`, a state_dict that is not exactly network ``name``'s.
 
@@ -425,7 +431,7 @@ def check_layout(name: str, state: State) -> None:
     that, say, an eccv16 file offered as siggraph17 is named for what it is not.
     """
     expected = expected_layout(name, state)
-    missing = [key for key in expected if key not in state]
+    missing = [key for key in expected if key not in state and not key.endswith(OPTIONAL_KEY_SUFFIXES)]
     unexpected = [key for key in state if key not in expected]
     wrong = [
         f"{key} is {tuple(np.shape(state[key]))}, expected {shape}"

@@ -277,3 +277,20 @@ def test_a_file_in_another_layout_is_refused_with_a_reason(tiny_model, tmp_path)
     with pytest.raises(ColorizeError, match="not a compact weight file"):
         weights.fetch(tiny_model, source=source, sha256=hashlib.sha256(wrong).hexdigest(), progress=False)
     assert not weights.runtime_path(tiny_model).exists()
+
+
+def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path):
+    """Issue #23: torch's own strict load accepts a file saved without version metadata that
+    lacks BatchNorm's num_batches_tracked buffers; so does the converter (the graph never reads
+    them)."""
+    state = {
+        key: value for key, value in seeded_state_dict("compact").items() if not key.endswith("num_batches_tracked")
+    }
+    old = _saved(state)
+    source = tmp_path / "old.pth"
+    source.write_bytes(old)
+    call_command(
+        "fetch_weights", "tiny", "--source", str(source), "--sha256", hashlib.sha256(old).hexdigest(), verbosity=0
+    )
+    assert tiny_model in registry.installed_models()
+    assert weights.installed_sha256(tiny_model) == hashlib.sha256(old).hexdigest()
