@@ -39,9 +39,10 @@ class ModelInfo:
 
 
 def model_list() -> list[ModelInfo]:
-    """The installed models, the default one marked."""
-    default = registry.default_model_name()
+    """The models a job may use (installed here or by a live worker), the default one marked."""
+    available = registry.available_models()
+    default = registry.default_model_name(among=available)
     return [
         ModelInfo(name=spec.name, title=spec.title, takes_hints=spec.takes_hints, default=spec.name == default)
-        for spec in registry.installed_models()
+        for spec in available
     ]

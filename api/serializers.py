@@ -59,10 +59,10 @@ class JobCreateSerializer(serializers.Serializer):
     def validate_model(self, name):
         if not name:
             return ""
-        installed = [spec.name for spec in registry.installed_models()]
-        if name not in installed:
+        available = [spec.name for spec in registry.available_models()]
+        if name not in available:
             raise serializers.ValidationError(
-                f"'{name}' is not an installed model; installed: {', '.join(installed) or 'none'}."
+                f"'{name}' is not a model any worker has installed now; available: {', '.join(available) or 'none'}."
             )
         return name
 
@@ -72,7 +72,7 @@ class JobCreateSerializer(serializers.Serializer):
         return value
 
     def validate(self, data):
-        model_name = data.get("model") or registry.default_model_name()
+        model_name = data.get("model") or registry.default_model_name(among=registry.available_models())
         data["model"] = model_name or ""
         text = data.get("hints") or ""
         if not text:
@@ -84,7 +84,7 @@ class JobCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"hints": [error.user_message]}) from None
         spec = registry.get_spec(model_name) if model_name else None
         if data["hints"] and spec is not None and not spec.takes_hints:
-            takers = [spec.name for spec in registry.installed_models() if spec.takes_hints]
+            takers = [spec.name for spec in registry.available_models() if spec.takes_hints]
             raise serializers.ValidationError(
                 {
                     "hints": [

@@ -32,7 +32,7 @@ class ValidatedUpload:
 
 
 def model_choices(*, takes_hints: bool | None = None) -> list[tuple[str, str]]:
-    specs = registry.installed_models()
+    specs = registry.available_models()
     if takes_hints is not None:
         specs = [spec for spec in specs if spec.takes_hints == takes_hints]
     return [(spec.name, spec.title) for spec in specs]
@@ -40,7 +40,7 @@ def model_choices(*, takes_hints: bool | None = None) -> list[tuple[str, str]]:
 
 def default_model():
     try:
-        return registry.default_model_name()
+        return registry.default_model_name(among=registry.available_models())
     except Exception:
         return None
 

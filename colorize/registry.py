@@ -8,6 +8,7 @@ only the worker loads one (``colorize.runtime``).
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from colorize import weights
 from colorize.decoding import Vividness
@@ -135,22 +136,36 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def installed_models() -> list[ModelSpec]:
-    """Models whose runtime file is present (never a silently random network)."""
+    """Models whose runtime file is present here (never a silently random network)."""
     return [spec for spec in MODELS.values() if weights.is_installed(spec)]
+
+
+def available_models() -> list[ModelSpec]:
+    """Models a job may ask for: installed here, or installed by a worker that is alive.
+
+    On Elastic Beanstalk the web tier's disk holds only the bundled model; the workers fetch
+    the others. settings.COLORIZE_WORKER_MODELS names a function that returns the models the
+    live workers reported (the site's: gallery.selectors.worker_model_names); unset, only this
+    disk counts."""
+    names = {spec.name for spec in installed_models()}
+    if getattr(settings, "COLORIZE_WORKER_MODELS", ""):
+        names |= set(import_string(settings.COLORIZE_WORKER_MODELS)())
+    return [spec for spec in MODELS.values() if spec.name in names]
 
 
 def hint_models() -> list[ModelSpec]:
     return [spec for spec in MODELS.values() if spec.takes_hints]
 
 
-def default_model_name(*, required: bool = False) -> str | None:
-    """settings.COLORIZE_DEFAULT_MODEL if set, else the first installed model of
-    DEFAULT_PREFERENCE. With none installed: None, or ModelNotInstalled when ``required``."""
+def default_model_name(*, required: bool = False, among: list[ModelSpec] | None = None) -> str | None:
+    """settings.COLORIZE_DEFAULT_MODEL if set, else the first of DEFAULT_PREFERENCE that is
+    installed (or is in ``among``: the web passes available_models()). With none: None, or
+    ModelNotInstalled when ``required``."""
     configured = settings.COLORIZE_DEFAULT_MODEL
     if configured:
         get_spec(configured)
         return str(configured)
-    installed = {spec.name for spec in installed_models()}
+    installed = {spec.name for spec in (installed_models() if among is None else among)}
     for name in DEFAULT_PREFERENCE:
         if name in installed:
             return name

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
-from gallery.models import ColorizationJob
+from gallery.models import ColorizationJob, WorkerModel
 from gallery.services import moderation, web
 
 Review = ColorizationJob.Review
@@ -152,3 +152,18 @@ class ColorizationJobAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         moderation.jobs_delete(jobs=queryset)
+
+
+@admin.register(WorkerModel)
+class WorkerModelAdmin(admin.ModelAdmin):
+    """Which worker has which model installed (and its version), as last reported: what the
+    upload form and the API offer. Written by the workers only."""
+
+    list_display = ("model_name", "worker", "sha256", "seen_at")
+    list_filter = ("model_name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -17,11 +17,18 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
-from gallery.models import FILE_KINDS, ColorizationJob
+from gallery.models import FILE_KINDS, ColorizationJob, WorkerModel
 
 logger = logging.getLogger(__name__)
 
 Status = ColorizationJob.Status
+
+
+def worker_model_names() -> set[str]:
+    """The models installed by workers seen within GALLERY_WORKER_LIVE_SECONDS
+    (settings.COLORIZE_WORKER_MODELS: what the site offers besides its own disk's)."""
+    since = timezone.now() - timedelta(seconds=settings.GALLERY_WORKER_LIVE_SECONDS)
+    return set(WorkerModel.objects.filter(seen_at__gte=since).values_list("model_name", flat=True))
 
 
 def job_get(*, public_id: UUID | str) -> ColorizationJob | None:

@@ -149,7 +149,7 @@ def test_hints_steer_a_job_on_a_model_that_takes_them(api, hint_model, run_worke
 def test_an_unknown_model_is_refused(api, engine_model):
     response = api.post(JOBS, {"image": photo(), "model": "dall-e"}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["message"].startswith("'dall-e' is not an installed model; installed: ")
+    assert response.json()["message"].startswith("'dall-e' is not a model any worker has installed now; available: ")
 
 
 def test_vividness_is_accepted_and_stored_on_the_job(api, engine_model):

@@ -27,7 +27,9 @@ def test_a_key_past_its_rate_limit_gets_a_429_with_retry_after(settings, api, sh
     assert [api.get(MODELS).status_code for _ in range(3)] == [200, 200, 200]
     response = api.get(MODELS)
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 60
+    # The sliding window: room comes back once this minute's 3 weigh less than one place of the
+    # next minute's window, within two minutes.
+    assert 1 <= int(response["Retry-After"]) <= 2 * 60
     assert response.json()["code"] == "throttled"
     assert response.json()["message"].startswith("Too many requests with this API key (the limit is 3/m).")
 

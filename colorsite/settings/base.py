@@ -199,6 +199,11 @@ COLORIZE_MAX_HINTS = env.int("COLORIZE_MAX_HINTS", default=64)
 # most vivid (each model maps it onto its decoding, colorize.registry; 0.5 is the compact
 # model's setting chosen on val/).
 COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.5)
+# Besides the models on this disk, the site offers those the live workers reported (the web
+# tier's disk holds only the bundled one): a worker reports at start-up and every sweep
+# (a minute), and counts as alive for GALLERY_WORKER_LIVE_SECONDS after its last report.
+COLORIZE_WORKER_MODELS = "gallery.selectors.worker_model_names"
+GALLERY_WORKER_LIVE_SECONDS = env.float("GALLERY_WORKER_LIVE_SECONDS", default=300.0)
 # Threads for the network (ONNX Runtime's intra-op pool); 0: every CPU the process may use.
 COLORIZE_THREADS = env.int("COLORIZE_THREADS", default=0)
 # ONNX Runtime's memory arena: keeps the largest run's buffers for the next run (faster);

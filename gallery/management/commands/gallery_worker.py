@@ -23,6 +23,7 @@ from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
 from gallery.services import sweep as sweeps
+from gallery.services import workers
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ def _lost_jobs() -> str | None:
     requeued, failed = sweeps.jobs_requeue_stale()
     if requeued or failed:
         return f"Lost jobs: {requeued} queued again, {failed} failed after too many attempts."
+    return None
+
+
+def _models_report() -> str | None:
+    workers.worker_models_report()
     return None
 
 
@@ -59,6 +65,7 @@ def _expired_sessions() -> str | None:
 
 
 SWEEPS = (
+    ("models report", _models_report, logging.INFO),
     ("lost jobs", _lost_jobs, logging.WARNING),
     ("files of killed runs", _abandoned_files, logging.INFO),
     ("retention", _retention, logging.INFO),
@@ -103,6 +110,10 @@ class Command(DBWorkerCommand):
             self._run_through_outages(*args, **options)
         finally:
             stop.set()
+            try:
+                workers.worker_models_withdraw()
+            except DatabaseFault:
+                logger.warning("Could not withdraw this worker's models (the database did not answer).")
 
     def _run_through_outages(self, *args: Any, **options: Any) -> None:
         backoff = 1.0
