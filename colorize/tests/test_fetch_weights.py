@@ -294,3 +294,62 @@ def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path)
     )
     assert tiny_model in registry.installed_models()
     assert weights.installed_sha256(tiny_model) == hashlib.sha256(old).hexdigest()
+
+
+@pytest.fixture
+def s3_mirror(settings, monkeypatch):
+    """The site's bucket on moto's real standalone S3 server, as COLORIZE_WEIGHTS_MIRROR."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings.AWS_S3_ENDPOINT_URL = f"http://{host}:{port}"
+        settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
+        client = boto3.client("s3", endpoint_url=settings.AWS_S3_ENDPOINT_URL, region_name="us-east-1")
+        client.create_bucket(Bucket="colorsite-media")
+        yield client
+    finally:
+        server.stop()
+
+
+def mirrored_keys(client):
+    return [item["Key"] for item in client.list_objects_v2(Bucket="colorsite-media").get("Contents", [])]
+
+
+def test_the_first_instance_puts_the_verified_file_in_the_mirror(tiny_model, s3_mirror, capsys):
+    call_command("fetch_weights", "tiny", verbosity=0)
+    assert mirrored_keys(s3_mirror) == ["weights/tiny.pth"]
+    body = s3_mirror.get_object(Bucket="colorsite-media", Key="weights/tiny.pth")["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == SHA
+    assert "put a copy in s3://colorsite-media/weights" in capsys.readouterr().out
+
+
+def test_a_new_instance_takes_the_file_from_the_mirror(tiny_model, s3_mirror, server, settings, tmp_path, monkeypatch):
+    s3_mirror.put_object(Bucket="colorsite-media", Key="weights/tiny.pth", Body=PAYLOAD)
+    use_url(tiny_model, monkeypatch, "gone.pth")  # the authors' server would answer 404
+    call_command("fetch_weights", "tiny", verbosity=0)
+    assert registry.get_spec("tiny") in registry.installed_models()
+    assert not [path for path, _range in server.requests if path.endswith("gone.pth")]
+
+
+def test_a_corrupt_mirror_copy_is_fetched_again_from_the_published_url(tiny_model, s3_mirror, server):
+    s3_mirror.put_object(Bucket="colorsite-media", Key="weights/tiny.pth", Body=PAYLOAD[::-1])
+    call_command("fetch_weights", "tiny", verbosity=0)
+    assert weights.installed_sha256(tiny_model) == SHA
+    assert [path for path, _range in server.requests if path.endswith("good.pth")]
+
+
+def test_an_unreachable_mirror_falls_back_to_the_published_url(tiny_model, settings):
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens
+    settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
+    call_command("fetch_weights", "tiny", "--retries", "0", verbosity=0)
+    assert weights.installed_sha256(tiny_model) == SHA

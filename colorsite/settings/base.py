@@ -166,12 +166,13 @@ MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # another S3 than AWS's (tests: moto)
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "file_overwrite": False,
             "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
@@ -192,6 +193,12 @@ SHARED_DATA_DIR = Path(env.str("COLORSITE_SHARED_DIR", default=str(BASE_DIR.pare
 # --- The colorization engine: every COLORIZE_* setting, here and only here ------------------
 COLORIZE_WEIGHTS_DIR = Path(env.str("COLORIZE_WEIGHTS_DIR", default=str(DATA_DIR / "weights")))
 COLORIZE_DEFAULT_MODEL = env.str("COLORIZE_DEFAULT_MODEL", default="")
+# Copies of the published weight files in the site's own bucket (colorize.weights_mirror): a
+# new worker takes them from there; the first to fetch one from the internet puts it there.
+# "" for none.
+COLORIZE_WEIGHTS_MIRROR = env.str(
+    "COLORIZE_WEIGHTS_MIRROR", default=f"s3://{AWS_STORAGE_BUCKET_NAME}/weights" if AWS_STORAGE_BUCKET_NAME else ""
+)
 COLORIZE_MAX_UPLOAD_BYTES = env.int("COLORIZE_MAX_UPLOAD_BYTES", default=40 * 1024 * 1024)
 COLORIZE_MAX_PIXELS = env.int("COLORIZE_MAX_PIXELS", default=50_000_000)
 COLORIZE_MAX_HINTS = env.int("COLORIZE_MAX_HINTS", default=64)

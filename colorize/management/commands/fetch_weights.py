@@ -2,10 +2,13 @@
 and convert a model's weights for the runtime (no torch needed)."""
 
 import re
+import tempfile
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from colorize import registry, weights
+from colorize import registry, weights, weights_mirror
 from colorize.errors import ColorizeError
 
 
@@ -36,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="fetch and convert again even if installed and verified"
         )
+        parser.add_argument(
+            "--mirror",
+            default=None,
+            metavar="S3_URL",
+            help="s3://BUCKET/PREFIX holding copies of the published files (default: COLORIZE_WEIGHTS_MIRROR): "
+            "a file there is taken from there (and verified); one fetched from the internet is put there; '' for none",
+        )
         parser.add_argument("--retries", type=int, default=3, help="retries (resuming) after a broken transfer")
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
 
@@ -62,23 +72,46 @@ class Command(BaseCommand):
                     f"{name}: already installed in {weights.runtime_path(spec)} (from sha256 {expected}); nothing to do"
                 )
                 continue
-            self.stdout.write(f"{name}: fetching {spec.source_file} from {options['source'] or spec.url}")
-            try:
-                path = weights.fetch(
-                    spec,
-                    source=options["source"],
-                    sha256=options["sha256"],
-                    force=options["force"],
-                    retries=options["retries"],
-                    timeout=options["timeout"],
-                    progress=options["verbosity"] >= 1,
-                )
-            except ColorizeError as error:
-                failures += 1
-                self.stderr.write(f"{name}: FAILED: {error}")
-                continue
-            self.stdout.write(
-                self.style.SUCCESS(f"{name}: installed {path} (sha256 {expected} verified, converted for the runtime)")
-            )
+            mirror = settings.COLORIZE_WEIGHTS_MIRROR if options["mirror"] is None else options["mirror"]
+            if options["source"] or not mirror:
+                failures += self._fetch(spec, options["source"], options)
+            else:
+                failures += self._fetch_through_mirror(spec, mirror, options)
         if failures:
             raise CommandError(f"{failures} of {len(options['names'])} downloads failed (see above).")
+
+    def _fetch_through_mirror(self, spec, mirror: str, options) -> bool:
+        """From the mirror when it has the file (verified like any download); else, or when its
+        copy fails the check, from the published URL, then put the verified file there."""
+        endpoint = settings.AWS_S3_ENDPOINT_URL
+        with tempfile.TemporaryDirectory() as scratch:
+            mirrored = weights_mirror.download(mirror, spec.source_file, Path(scratch), endpoint_url=endpoint)
+            if mirrored is not None and not self._fetch(spec, mirrored, options, origin=mirror):
+                return False
+        if self._fetch(spec, None, options):
+            return True
+        if weights_mirror.upload(mirror, weights.source_path(spec), endpoint_url=endpoint):
+            self.stdout.write(f"{spec.name}: put a copy in {mirror} for the next instance")
+        return False
+
+    def _fetch(self, spec, source, options, *, origin: str | None = None) -> bool:
+        """Fetch, verify and convert; True when it failed (said on stderr)."""
+        expected = options["sha256"] or spec.sha256
+        self.stdout.write(f"{spec.name}: fetching {spec.source_file} from {origin or source or spec.url}")
+        try:
+            path = weights.fetch(
+                spec,
+                source=source,
+                sha256=options["sha256"],
+                force=options["force"],
+                retries=options["retries"],
+                timeout=options["timeout"],
+                progress=options["verbosity"] >= 1,
+            )
+        except ColorizeError as error:
+            self.stderr.write(f"{spec.name}: FAILED: {error}")
+            return True
+        self.stdout.write(
+            self.style.SUCCESS(f"{spec.name}: installed {path} (sha256 {expected} verified, converted for the runtime)")
+        )
+        return False
