@@ -87,6 +87,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # for the whole domain that its owner makes, not a default.
 
 # Hashed, compressed copies made by collectstatic at deploy time, cached forever by browsers.
+# Inside the release (Elastic Beanstalk runs collectstatic in /var/app/staging, which then
+# becomes /var/app/current), where the proxy's /static mapping points (.ebextensions).
+STATIC_ROOT = BASE_DIR / "staticfiles"  # noqa: F405
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,9 +1,11 @@
 """The deployment files agree with the settings and with each other."""
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -11,9 +13,51 @@ HOOKS = [BASE_DIR / ".platform" / kind / "predeploy" / "01-fetch-weights.sh" for
 
 
 def test_procfile_has_one_entry_that_starts_either_tier():
-    assert (BASE_DIR / "Procfile").read_text().splitlines() == ["web: scripts/start-tier"]
-    for script in ("start-tier", "start-web", "start-worker", "run-site"):
-        assert os.access(BASE_DIR / "scripts" / script, os.X_OK), script
+    assert (BASE_DIR / "Procfile").read_text().splitlines() == ["web: bash scripts/start-tier"]
+
+
+def staging(tmp_path):
+    """The bundle as Elastic Beanstalk lays it out in /var/app/staging: the scripts without their
+    execute bit (the platform sets it on the hooks alone)."""
+    root = tmp_path / "var" / "app" / "staging"
+    for part in ("Procfile", "scripts", ".platform", ".ebextensions"):
+        source = BASE_DIR / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, root / part)
+    for script in (root / "scripts").iterdir():
+        script.chmod(0o644)
+    return root
+
+
+def get_config_stub(tmp_path, answer, *, status=0):
+    """What /opt/elasticbeanstalk/bin/get-config answers, for the hooks."""
+    stub = tmp_path / "get-config"
+    stub.write_text(f"#!/bin/sh\ncat <<'JSON'\n{answer}\nJSON\nexit {status}\n")
+    stub.chmod(0o755)
+    return stub
+
+
+def run_hook(root, hook, get_config):
+    env = {"PATH": os.environ["PATH"], "EB_GET_CONFIG": str(get_config)}
+    return subprocess.run([root / hook], cwd="/", env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_the_procfile_starts_the_tier_whatever_the_scripts_file_mode(tmp_path):
+    root = staging(tmp_path)
+    command = (root / "Procfile").read_text().split(":", 1)[1].strip()
+    run = subprocess.run(
+        ["bash", "-c", command],
+        cwd=root,
+        env={"PATH": os.environ["PATH"], "COLORSITE_TIER": "both"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.returncode == 64, run.stderr  # start-tier ran, and refused the tier
+    assert "COLORSITE_TIER must be 'web' or 'worker'" in run.stderr
 
 
 def test_start_tier_refuses_an_unknown_tier():
@@ -48,14 +92,58 @@ def test_the_weights_hook_is_the_same_for_code_and_configuration_deployments():
 
 
 def test_the_weights_hook_runs_the_shared_script_from_the_deployed_version(tmp_path):
-    """The hook finds scripts/eb-fetch-weights beside itself, whatever the working folder; off
-    the worker tier (here: no Elastic Beanstalk at all) that script has nothing to do."""
+    """The hook finds scripts/eb-fetch-weights beside itself (not executable), whatever the
+    working folder; on the web tier that script has nothing to do."""
+    root = staging(tmp_path)
+    stub = get_config_stub(tmp_path, '{"COLORSITE_TIER": "web", "DJANGO_SETTINGS_MODULE": "x"}')
     for hook in HOOKS:
-        run = subprocess.run(
-            ["bash", hook], cwd=tmp_path, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=30
-        )
+        run = run_hook(root, hook.relative_to(BASE_DIR), stub)
         assert run.returncode == 0, run.stderr
         assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "why"),
+    [
+        ("", 1, "cannot read the environment properties"),
+        ("<html>not json</html>", 0, "are not a JSON object"),
+    ],
+)
+def test_the_weights_hook_fails_closed_when_it_cannot_read_the_environment(tmp_path, answer, status, why):
+    root = staging(tmp_path)
+    for hook in HOOKS:
+        run = run_hook(root, hook.relative_to(BASE_DIR), get_config_stub(tmp_path, answer, status=status))
+        assert run.returncode != 0
+        assert why in run.stderr, run.stderr
+
+
+def test_the_weights_hook_fails_closed_off_elastic_beanstalk(tmp_path):
+    root = staging(tmp_path)
+    run = run_hook(root, HOOKS[0].relative_to(BASE_DIR), tmp_path / "no-such-get-config")
+    assert run.returncode != 0
+    assert "cannot read the environment properties" in run.stderr
+
+
+def test_the_proxy_serves_the_collected_static_files_not_the_source_folder():
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())
+    options = config["option_settings"]
+    assert options["aws:elasticbeanstalk:environment:proxy:staticfiles"] == {"/static": "staticfiles"}
+    # With a Procfile the platform ignores WSGIPath: no option that pretends otherwise.
+    assert "aws:elasticbeanstalk:container:python" not in options
+
+
+def test_nginx_accepts_the_platforms_snippet(tmp_path):
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-core; scripts/run-tests does)")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  include {BASE_DIR}/.platform/nginx/conf.d/*.conf;\n  server {{ listen 127.0.0.1:8080; }}\n}}\n"
+    )
+    run = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "syntax is ok" in run.stderr
 
 
 def test_the_cache_table_is_made_wherever_migrate_runs():

@@ -136,3 +136,10 @@ def test_the_spelt_out_test_keys_are_django_recaptchas():
     from colorsite.settings.base import recaptcha_test_keys
 
     assert recaptcha_test_keys == (TEST_PUBLIC_KEY, TEST_PRIVATE_KEY)
+
+
+def test_production_collects_static_files_into_the_release(tmp_path):
+    """Where .ebextensions maps the proxy's /static: inside the release, not the shared data folder."""
+    show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.STATIC_ROOT)")
+    run = manage(*show, environment=PRODUCTION_ENVIRONMENT, tmp_path=tmp_path)
+    assert run.stdout.strip() == str(BASE_DIR / "staticfiles"), run.stderr

@@ -7,6 +7,7 @@ exactly once and the worker goes on."""
 import io
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -306,3 +307,31 @@ def test_worker_survives_a_locked_sqlite_database(workers, engine_model):
     wait_for(lambda: status_of(job) == Status.SUCCEEDED, timeout=120, what="the job after the lock", worker=worker)
     assert worker.process.poll() is None, "the worker exited"
     assert_completed_once(job)
+
+
+def _answer(port, path):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return None, ""
+
+
+def test_the_worker_tier_answers_its_health_check_and_nothing_else(workers):
+    """Elastic Beanstalk's nginx sends the worker environment's port 80 to $PORT: the worker
+    answers /healthz from its own sweep (issue #23: nothing listened, so every request, the
+    health checks' too, was a 502), and anything else is a 404 that says what this is."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = workers("--health-port", str(port))
+    wait_for(lambda: _answer(port, "/healthz")[0] == 200, timeout=120, what="a healthy answer", worker=worker)
+    assert "last sweep succeeded" in _answer(port, "/healthz")[1]
+    status, body = _answer(port, "/")
+    assert status == 404 and "This is a colorization worker; it serves no pages" in body
+    assert _answer(port, "/admin/login/")[0] == 404

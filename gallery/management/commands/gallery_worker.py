@@ -16,6 +16,7 @@ All of db_worker's options are accepted and passed on.
 import logging
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from django.db import Error as DatabaseFault
@@ -74,17 +75,70 @@ SWEEPS = (
 )
 
 
+class Liveness:
+    """When this process last swept without a failure (which means talking to the database):
+    what its health endpoint reports."""
+
+    last_good_sweep: float | None = None
+
+    @classmethod
+    def seconds_since_good_sweep(cls) -> float | None:
+        return None if cls.last_good_sweep is None else time.monotonic() - cls.last_good_sweep
+
+
 def sweep() -> None:
     """One sweep; any failure is logged, never raised (the next sweep tries again)."""
+    failed = False
     for name, action, level in SWEEPS:
         try:
             message = action()
         except Exception:
             logger.exception("Sweep (%s) failed", name)
             close_old_connections()
+            failed = True
             continue
         if message:
             logger.log(level, message)
+    if not failed:
+        Liveness.last_good_sweep = time.monotonic()
+
+
+def health_server_start(port: int, *, stale_after: float) -> ThreadingHTTPServer:
+    """Answer the platform's proxy on 127.0.0.1:``port`` (Elastic Beanstalk's nginx sends port
+    80 there): GET /healthz is 200 while the sweep keeps succeeding (every ``stale_after``
+    seconds at least), else 503; any other request is a 404 saying this is a worker, not the
+    site. No page, no upload, nothing else is served."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/healthz":
+                age = Liveness.seconds_since_good_sweep()
+                if age is not None and age <= stale_after:
+                    self._answer(200, f"ok: the worker's last sweep succeeded {age:.0f} s ago\n")
+                else:
+                    self._answer(503, "the worker has not swept successfully lately (see its log)\n")
+            else:
+                self._answer(404, "This is a colorization worker; it serves no pages. The site is on the web tier.\n")
+
+        do_HEAD = do_GET
+
+        def _answer(self, status: int, text: str) -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # nginx logs the requests already
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, name="worker-health", daemon=True).start()
+    logger.info("Worker health endpoint on 127.0.0.1:%d/healthz", server.server_address[1])
+    return server
 
 
 class Command(DBWorkerCommand):
@@ -93,8 +147,18 @@ class Command(DBWorkerCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--sweep-interval", type=float, default=60.0, help="Seconds between sweeps.")
+        parser.add_argument(
+            "--health-port",
+            type=int,
+            default=0,
+            help="Answer GET /healthz on 127.0.0.1:PORT (the worker tier, behind the platform's proxy); 0: none.",
+        )
 
-    def handle(self, *args: Any, sweep_interval: float = 60.0, **options: Any) -> None:  # type: ignore[override]
+    def handle(  # type: ignore[override]
+        self, *args: Any, sweep_interval: float = 60.0, health_port: int = 0, **options: Any
+    ) -> None:
+        if health_port:
+            health_server_start(health_port, stale_after=3 * sweep_interval + 30)
         sweep()
         stop = threading.Event()
 
