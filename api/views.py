@@ -104,11 +104,11 @@ class JobDetailView(ApiView):
 
     @extend_schema(
         operation_id="jobs_destroy",
-        summary="Delete a job and all its files",
+        summary="Delete a job, every other version of its photo, and all their files",
         responses={204: OpenApiResponse(description="Deleted."), **_errors(401, 404, 429)},
     )
     def delete(self, request, id):
-        web.job_delete(job=self.job_or_404(request, id))
+        web.photo_delete(job=self.job_or_404(request, id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -40,12 +40,6 @@ def keep_only(request: HttpRequest, public_ids: Iterable[str]) -> None:
         request.session[SESSION_KEY] = [value for value in current if value in keep]
 
 
-def forget(request: HttpRequest, public_id: str) -> None:
-    current = remembered(request)
-    if str(public_id) in current:
-        request.session[SESSION_KEY] = [value for value in current if value != str(public_id)]
-
-
 def remembered_in(session: SessionBase) -> list[str]:
     """What ``session`` remembers (newest first)."""
     ids = session.get(SESSION_KEY, [])

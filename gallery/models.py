@@ -218,6 +218,44 @@ class ColorizationJob(models.Model):
         return [{"color": colour, "probability": probability} for colour, probability in cells[row * columns + column]]
 
     @property
+    def version_parts(self):
+        """What sets this version of a photo apart: its model, its vividness (where the model
+        has one) and its colour points."""
+        parts = [self.model_title]
+        if self.has_vividness:
+            parts.append(f"vividness {self.vividness:.2f}")
+        if self.hints:
+            count = len(self.hints)
+            parts.append(f"{count} colour point{'s' if count != 1 else ''}")
+        return parts
+
+    @property
+    def version_label(self):
+        """E.g. "Compact · vividness 0.25 · 10 colour points"."""
+        return " · ".join(self.version_parts)
+
+    def download_name(self, extension):
+        """The name a download gets: the photo's, then what this version is, where it differs
+        from a plain run (e.g. "migrant_mother-colorized-vivid-0.25-10-points.png")."""
+        suffix = []
+        if self.model_name != self.upload().model_name:
+            suffix.append(self.model_name)
+        if self.has_vividness and abs(self.vividness - default_vividness()) > 1e-9:
+            suffix.append(f"vivid-{self.vividness:.2f}")
+        if self.hints:
+            suffix.append(f"{len(self.hints)}-points")
+        return "-".join([f"{self.display_name}-colorized", *suffix]) + f".{extension}"
+
+    def upload(self):
+        """The job of the upload this version comes from, following ``parent`` up (itself
+        for an upload)."""
+        job, seen = self, {self.pk}
+        while job.parent is not None and job.parent_id not in seen:
+            job = job.parent
+            seen.add(job.pk)
+        return job
+
+    @property
     def is_public(self):
         return (
             self.gallery_requested
@@ -315,3 +353,19 @@ class WorkerModel(models.Model):
 
     def __str__(self):
         return f"{self.model_name} on {self.worker}"
+
+
+class RefusedUpload(models.Model):
+    """A file of a batch upload that was not taken, and why: the batch page lists them for as
+    long as it lists the batch's photos."""
+
+    batch = models.UUIDField(db_index=True)
+    file_name = models.CharField(max_length=100, help_text="As the browser sent it (only ever shown, escaped).")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.file_name}: {self.reason}"

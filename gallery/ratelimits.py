@@ -139,20 +139,25 @@ def login_client_description(username, ip_address, user_agent, path_info, reques
     return f"client {client_key(request)[:12]} at {path_info}"
 
 
-def limit_job_requests(view):
+def limit_job_requests(view=None, *, exempt=None):
     """Count each POST to ``view`` against the client's job-request limit; past it, answer
-    429 without running the view. If the cache cannot be reached the request goes through
-    (logged): the queue caps still hold."""
+    429 without running the view. ``exempt(request, *args, **kwargs)``, when given and true,
+    lets a request through uncounted. If the cache cannot be reached the request goes through
+    (logged): the queue caps still hold. Use as ``@limit_job_requests`` or
+    ``@limit_job_requests(exempt=...)``."""
 
-    @wraps(view)
-    def limited_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "POST":
-            refused = count_job_request(request)
-            if refused is not None:
-                return too_many_requests(request, limit=refused.limit, retry_after=refused.retry_after)
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @wraps(view)
+        def limited_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method == "POST" and not (exempt and exempt(request, *args, **kwargs)):
+                refused = count_job_request(request)
+                if refused is not None:
+                    return too_many_requests(request, limit=refused.limit, retry_after=refused.retry_after)
+            return view(request, *args, **kwargs)
 
-    return limited_view
+        return limited_view
+
+    return decorate(view) if view is not None else decorate
 
 
 def count_job_request(request: HttpRequest) -> Usage | None:

@@ -17,7 +17,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
-from gallery.models import FILE_KINDS, ColorizationJob, WorkerModel
+from gallery.models import FILE_KINDS, ColorizationJob, RefusedUpload, WorkerModel
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,46 @@ def job_get(*, public_id: UUID | str) -> ColorizationJob | None:
         return None
 
 
+def job_versions(*, job: ColorizationJob) -> list[ColorizationJob]:
+    """Every version of ``job``'s photo, oldest first: the upload it comes from (following
+    ``parent`` up) and every re-run of it or of its re-runs (hinted, more or less vivid, on
+    another model), ``job`` included."""
+    root = job.upload()
+    family, frontier = {root.pk: root}, [root.pk]
+    while frontier:
+        children = list(ColorizationJob.objects.filter(parent_id__in=frontier).exclude(pk__in=list(family)))
+        family.update((child.pk, child) for child in children)
+        frontier = [child.pk for child in children]
+    return sorted(family.values(), key=lambda version: (version.queued_at, version.pk))
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One uploaded photo as My photos shows it: its versions, newest first."""
+
+    versions: list[ColorizationJob]
+
+    @property
+    def newest(self) -> ColorizationJob:
+        return self.versions[0]
+
+
+def photos_by_public_ids(*, public_ids: list[str]) -> list[Photo]:
+    """The jobs behind these private links, grouped into photos (a re-run belongs with the
+    upload it comes from), newest photo first."""
+    jobs = jobs_by_public_ids(public_ids=public_ids)
+    groups: dict[int, list[ColorizationJob]] = {}
+    for job in jobs:
+        groups.setdefault(job.upload().pk, []).append(job)
+    photos = [Photo(sorted(versions, key=lambda v: (v.queued_at, v.pk), reverse=True)) for versions in groups.values()]
+    return sorted(photos, key=lambda photo: (photo.newest.queued_at, photo.newest.pk), reverse=True)
+
+
+def batch_refusals(*, batch_id: UUID | str) -> list[RefusedUpload]:
+    """The files of a batch upload that were not taken, with why, in upload order."""
+    return list(RefusedUpload.objects.filter(batch=batch_id))
+
+
 def batch_jobs(*, batch_id: UUID | str) -> list[ColorizationJob]:
     """The jobs of one batch upload, in upload order (empty when there is no such batch)."""
     return list(ColorizationJob.objects.filter(batch=batch_id).order_by("pk"))
@@ -57,6 +97,11 @@ def jobs_by_public_ids(*, public_ids: list[str]) -> list[ColorizationJob]:
 
 
 MISSING_NOTE_NAME = "NOT INCLUDED.txt"
+
+
+def existing_public_ids(*, public_ids: list[str]) -> list[str]:
+    """Those of ``public_ids`` whose jobs still exist, in the order given."""
+    return [str(job.public_id) for job in jobs_by_public_ids(public_ids=public_ids)]
 
 
 def results_zip(*, jobs: list[ColorizationJob]) -> Iterator[bytes]:

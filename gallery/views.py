@@ -1,6 +1,5 @@
 """Thin views: parse the request, call a service or a selector, render."""
 
-import math
 import mimetypes
 import uuid
 
@@ -18,7 +17,7 @@ from colorize import imaging
 from colorize.errors import ColorizeError
 from gallery import mine, selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm, batch_bytes_limit
-from gallery.ratelimits import client_key, count_job_request, limit_job_requests
+from gallery.ratelimits import client_key, limit_job_requests
 from gallery.services import web
 
 # Gallery pictures: anyone may keep them. A job's own pictures: only the owner's browser, never a
@@ -84,8 +83,7 @@ def upload(request):
                 return _upload_one(request, form, files[0], client)
             jobs, refused = _upload_batch(request, form, files, client)
             if jobs:
-                for name, reason in refused:
-                    messages.error(request, f"“{name}” was not uploaded: {reason}")
+                web.batch_refusals_record(batch=jobs[0].batch, refused=refused)
                 return redirect("gallery:batch_detail", batch_id=jobs[0].batch)
             for name, reason in refused:
                 form.add_error("image", f"“{name}”: {reason}")
@@ -136,23 +134,15 @@ def _upload_one(request, form, file, client):
 
 
 def _upload_batch(request, form, files, client):
-    """One job per file, in order. Each file counts as one job request (the first was counted
-    with the request) and must find room in the queue; once the limit or the queue is reached
-    the rest are refused with the reason. Returns (jobs, [(file name, reason), ...])."""
+    """One job per file, in order. The batch counted as one job request (with the request);
+    each file must find room in the queue, and once the queue is full the rest are refused with
+    the reason. Returns (jobs, [(file name, reason), ...])."""
     batch = uuid.uuid4()
     jobs, refused = [], []
     stop = None
     pixels = 0  # in the photos accepted so far
-    for index, file in enumerate(files):
+    for file in files:
         name = file.name or "photo"
-        if stop is None and index:
-            over_rate = count_job_request(request)
-            if over_rate is not None:
-                minutes = max(math.ceil(over_rate.retry_after / 60), 1)
-                stop = (
-                    f"you have sent {over_rate.limit} photos in a short time, the most we take at once; "
-                    f"send it again in about {minutes} minute{'s' if minutes != 1 else ''}."
-                )
         if stop is None:
             try:
                 web.queue_room_check(client=client)
@@ -271,8 +261,17 @@ def job_retry(request, public_id):
     return redirect(job)
 
 
+def _own_finished_job(request, public_id):
+    """A re-run of a finished job this browser created is never refused for the request rate
+    (the queue caps still hold): correcting one's own photo is not abuse."""
+    if str(public_id) not in mine.remembered(request):
+        return False
+    job = selectors.job_get(public_id=public_id)
+    return job is not None and job.is_finished
+
+
 @require_POST
-@limit_job_requests
+@limit_job_requests(exempt=_own_finished_job)
 def job_recolorize(request, public_id):
     job = _job_or_404(public_id)
     form = HintsForm(request.POST, job=job)
@@ -296,7 +295,7 @@ def job_recolorize(request, public_id):
 
 
 @require_POST
-@limit_job_requests
+@limit_job_requests(exempt=_own_finished_job)
 def job_vividness(request, public_id):
     """Colorize a finished job again, as it was but at another vividness: a new job."""
     job = _job_or_404(public_id)
@@ -386,10 +385,7 @@ def job_download(request, public_id, kind, name):
     extension = "png" if kind == "result" else "jpg"
     return _private(
         _file_response(
-            field,
-            cache_control=_private_immutable(),
-            as_attachment=True,
-            filename=f"{job.display_name}-colorized.{extension}",
+            field, cache_control=_private_immutable(), as_attachment=True, filename=job.download_name(extension)
         )
     )
 
@@ -399,14 +395,23 @@ def job_delete(request, public_id):
     """ "Delete this photo": a confirmation page (GET), then the deletion (POST) of the job and
     its files, at once. Works without JavaScript."""
     job = _job_or_404(public_id)
+    back_to_my_photos = (request.POST if request.method == "POST" else request.GET).get("next") == "my-photos"
     if request.method == "POST":
-        web.job_delete(job=job)
-        mine.forget(request, public_id)
-        messages.success(request, "Your photo and its results were deleted.")
-        return redirect("gallery:my_photos" if request.POST.get("next") == "my-photos" else "gallery:upload")
+        deleted = web.photo_delete(job=job)
+        mine.keep_only(
+            request, [str(value) for value in selectors.existing_public_ids(public_ids=mine.remembered(request))]
+        )
+        others = deleted - 1
+        messages.success(
+            request,
+            f"“{job.display_name}” was deleted, with its colorized results"
+            + (f" and its {others} other version{'s' if others != 1 else ''}." if others else "."),
+        )
+        return redirect("gallery:my_photos" if back_to_my_photos else "gallery:upload")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    return _private(render(request, "gallery/job_delete.html", {"job": job}))
+    context = {"job": job, "versions": selectors.job_versions(job=job), "back_to_my_photos": back_to_my_photos}
+    return _private(render(request, "gallery/job_delete.html", context))
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -422,6 +427,7 @@ def _batch_or_404(batch_id):
 def _batch_context(batch_id, jobs):
     return {
         "batch_id": batch_id,
+        "refused": selectors.batch_refusals(batch_id=batch_id),
         "jobs": [(job, selectors.job_progress(job=job)) for job in jobs],
         "ready": sum(job.status == job.Status.SUCCEEDED for job in jobs),
         "failed": sum(job.status == job.Status.FAILED for job in jobs),
@@ -479,10 +485,11 @@ def batch_download(request, batch_id):
 @require_safe
 def my_photos(request):
     """The jobs this browser created (its session remembers them; no accounts)."""
-    jobs = selectors.jobs_by_public_ids(public_ids=mine.remembered(request))
-    mine.keep_only(request, [str(job.public_id) for job in jobs])  # deleted ones drop out
+    photos = selectors.photos_by_public_ids(public_ids=mine.remembered(request))
+    # Deleted ones drop out.
+    mine.keep_only(request, [str(version.public_id) for photo in photos for version in photo.versions])
     context = {
-        "jobs": [(job, selectors.job_progress(job=job)) for job in jobs],
+        "photos": [(photo, selectors.job_progress(job=photo.newest)) for photo in photos],
         "retention_days": f"{settings.GALLERY_RETENTION_DAYS:g}",
     }
     return _private(render(request, "gallery/my_photos.html", context))

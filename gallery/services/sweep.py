@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from gallery.models import ColorizationJob
+from gallery.models import ColorizationJob, RefusedUpload
 from gallery.services.files import delete_names, upload_spool_clean
 from gallery.services.queue import enqueue_on_commit, task_is_pending, tasks_fail_lost
 from gallery.services.web import job_delete
@@ -122,6 +122,8 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
             logger.info(
                 "Retention: deleted %s job %s (finished %s) and its files.", kind, job.public_id, job.finished_at
             )
+    # The refused files a batch page lists go with the batch's photos.
+    RefusedUpload.objects.filter(created_at__lt=now - timedelta(days=settings.GALLERY_RETENTION_DAYS)).delete()
     return Expired(**counts)
 
 

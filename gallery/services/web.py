@@ -17,7 +17,7 @@ from PIL import Image
 from colorize import imaging
 from colorize.hints import Hint, parse_hints
 from gallery import selectors
-from gallery.models import ColorizationJob, default_vividness
+from gallery.models import ColorizationJob, RefusedUpload, default_vividness
 from gallery.services.files import delete_names, job_files_deleter, load_original, preview
 from gallery.services.queue import enqueue_on_commit
 
@@ -175,3 +175,20 @@ def job_delete(*, job: ColorizationJob) -> None:
     delete_files = job_files_deleter(job)
     job.delete()
     transaction.on_commit(delete_files)
+
+
+def batch_refusals_record(*, batch: UUID, refused: Sequence[tuple[str, str]]) -> None:
+    """Keep the files of a batch that were not taken, with why, for the batch page."""
+    RefusedUpload.objects.bulk_create(
+        RefusedUpload(batch=batch, file_name=str(name)[:100], reason=reason) for name, reason in refused
+    )
+
+
+@transaction.atomic
+def photo_delete(*, job: ColorizationJob) -> int:
+    """The owner's "Delete this photo": ``job`` and every other version of the same upload
+    (each holds a copy of the original), with all their files. Returns how many jobs went."""
+    versions = selectors.job_versions(job=job)
+    for version in versions:
+        job_delete(job=version)
+    return len(versions)

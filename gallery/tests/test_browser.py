@@ -18,7 +18,7 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import expect
 
-from gallery.models import ColorizationJob
+from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
 
@@ -503,5 +503,69 @@ def test_delete_this_photo_with_its_confirmation_page(browser, live_server, engi
     page.goto(job.get_absolute_url())
     page.get_by_role("link", name="Delete this photo").click()
     page.get_by_role("button", name="Delete this photo").click()
-    page.get_by_text("Your photo and its results were deleted.").wait_for()
+    page.get_by_text(f"“{job.display_name}” was deleted, with its colorized results.").wait_for()
     assert not ColorizationJob.objects.filter(pk=job.pk).exists()
+
+
+def remembered_by_a_new_browser(browser, live_server, jobs, **context_options):
+    """A page whose browser's session remembers ``jobs`` (as uploading them would have)."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from gallery import mine
+
+    session = SessionStore()
+    session[mine.SESSION_KEY] = [str(job.public_id) for job in reversed(jobs)]
+    session.create()
+    page = new_page(browser, live_server, **context_options)
+    page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": live_server.url}])
+    return page
+
+
+def test_my_photos_shows_a_photos_versions_and_deletes_them_all_after_asking(browser, live_server, engine_model):
+    """Issue #24: four rows all named "migrant_mother", downloads all named alike, one-click
+    delete, and re-runs (each holding the original) surviving their photo's deletion."""
+    from gallery.tests.factories import ColorizationJobFactory
+
+    upload = ColorizationJobFactory(succeeded=True, model_name=engine_model, display_name="migrant_mother")
+    less_vivid = ColorizationJobFactory(
+        succeeded=True, model_name=engine_model, display_name="migrant_mother", parent=upload, vividness=0.25
+    )
+    hinted = ColorizationJobFactory(
+        succeeded=True,
+        model_name=engine_model,
+        display_name="migrant_mother",
+        parent=less_vivid,
+        vividness=0.25,
+        hints=[{"x": 1, "y": 1, "color": "#336699"}] * 10,
+    )
+    stored = {
+        getattr(job, field).name for job in (upload, less_vivid, hinted) for field in FILE_FIELDS if getattr(job, field)
+    }
+    page = remembered_by_a_new_browser(browser, live_server, [upload, less_vivid, hinted], java_script_enabled=False)
+    page.goto(reverse("gallery:my_photos"))
+    assert page.locator(".job-row").count() == 1  # one photo, not three rows
+    versions = page.locator("[data-versions]")
+    versions.get_by_text("3 versions").click()
+    names = set()
+    for job in (upload, less_vivid, hinted):
+        with page.expect_download() as download:
+            versions.get_by_role("link", name=f"Download {job.version_label}", exact=True).click()
+        names.add(download.value.suggested_filename)
+    assert names == {
+        "migrant_mother-colorized.png",
+        "migrant_mother-colorized-vivid-0.25.png",
+        "migrant_mother-colorized-vivid-0.25-10-points.png",
+    }
+
+    page.get_by_role("link", name="Delete… migrant_mother").click()
+    expect(page.locator("[data-delete-versions] li")).to_have_count(3)
+    page.get_by_role("link", name="Keep them").click()
+    page.wait_for_url("**/my-photos/")
+    assert ColorizationJob.objects.count() == 3  # cancelling deleted nothing
+
+    page.get_by_role("link", name="Delete… migrant_mother").click()
+    page.get_by_role("button", name="Delete all 3 versions").click()
+    page.get_by_text("“migrant_mother” was deleted, with its colorized results and its 2 other versions.").wait_for()
+    assert not ColorizationJob.objects.exists()
+    media = Path(settings.MEDIA_ROOT)
+    assert not [name for name in stored if (media / name).exists()]  # nothing of them left in storage

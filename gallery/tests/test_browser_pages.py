@@ -170,8 +170,14 @@ def test_three_photos_at_once_make_a_batch_with_a_live_page_and_a_zip(
     page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "my-photos", full_page=True)
     assert_accessible(page)
-    page.get_by_role("button", name="Delete Shoebox coffee").click()
-    page.get_by_text("Your photo and its results were deleted.").wait_for()
+    # Delete asks first, on a page of its own; "Keep it" deletes nothing.
+    page.get_by_role("link", name="Delete… Shoebox coffee").click()
+    page.get_by_role("link", name="Keep it").click()
+    page.wait_for_url("**/my-photos/")
+    assert page.locator(".job-row").count() == 3 and ColorizationJob.objects.count() == 3
+    page.get_by_role("link", name="Delete… Shoebox coffee").click()
+    page.get_by_role("button", name="Delete this photo").click()
+    page.get_by_text("“Shoebox coffee” was deleted, with its colorized results.").wait_for()
     assert page.locator(".job-row").count() == 2 and ColorizationJob.objects.count() == 2
 
 

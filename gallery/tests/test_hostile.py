@@ -672,7 +672,7 @@ def test_a_batch_of_pixel_bombs_stops_at_the_batchs_pixel_budget(client, setting
     response = client.post(reverse("gallery:upload"), data, follow=True)
     assert ColorizationJob.objects.count() == 3
     html = response.content.decode()
-    assert "“scan 3.png” was not uploaded" in html and "“scan 4.png” was not uploaded" in html
+    assert "“scan 3.png”: the photos before it" in html and "“scan 4.png”: the photos before it" in html
     assert "are colorized from one upload; send it again on its own" in html
 
 

@@ -174,6 +174,6 @@ def test_delete_removes_the_job_and_its_files_at_once(client, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_delete", args=[job.public_id]))
     assert response.status_code == 302 and response["Location"] == reverse("gallery:upload")
-    assert "were deleted" in client.get(reverse("gallery:upload")).content.decode()
+    assert "was deleted, with its colorized results." in client.get(reverse("gallery:upload")).content.decode()
     assert not ColorizationJob.objects.exists() and not any(path.exists() for path in paths)
     assert client.get(job.get_gallery_url()).status_code == 404
