@@ -31,9 +31,9 @@ def worker_with_eccv16(settings, tmp_path, _random_weights_dir):
     worker = WorkerProcess(tmp_path, "eccv16")
     try:
         wait_for(
-            lambda: WorkerModel.objects.filter(model_name="eccv16").exists(),
+            lambda: WorkerModel.objects.filter(model_name="eccv16").exists() and "Starting worker" in worker.output(),
             timeout=120,
-            what="the worker to report its models",
+            what="the worker to report its models and start its loop",
             worker=worker,
         )
         settings.COLORIZE_WEIGHTS_DIR = tmp_path / "web-weights"  # nothing fetched here

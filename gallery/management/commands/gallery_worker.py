@@ -168,12 +168,15 @@ class Command(DBWorkerCommand):
                 sweep()
             connections.close_all()
 
+        thread = threading.Thread(target=sweeper, name="gallery-sweeper", daemon=True)
         if not options.get("batch"):
-            threading.Thread(target=sweeper, name="gallery-sweeper", daemon=True).start()
+            thread.start()
         try:
             self._run_through_outages(*args, **options)
         finally:
             stop.set()
+            if thread.is_alive():
+                thread.join(timeout=30)  # a sweep under way would report the models again
             try:
                 workers.worker_models_withdraw()
             except DatabaseFault:
