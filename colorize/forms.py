@@ -181,6 +181,11 @@ class UploadForm(forms.Form):
         return bool(cast(forms.ChoiceField, self.fields["model"]).choices)
 
     @property
+    def vividness_models(self) -> str:
+        """The offered models that vividness changes, for its help text ("Compact, ECCV16")."""
+        return ", ".join(spec.short_title for spec in registry.available_models() if spec.vividness is not None)
+
+    @property
     def verification_unavailable(self):
         """Whether the reCAPTCHA check could not be done (not failed: unreachable)."""
         return self.has_error("captcha", VERIFICATION_UNAVAILABLE)

@@ -56,6 +56,11 @@ class ModelSpec:
                     f"the output stride {self.output_stride}, not {size}"
                 )
 
+    @property
+    def short_title(self) -> str:
+        """The title without its note in brackets: "ECCV16"."""
+        return self.title.split(" (", 1)[0]
+
 
 MODELS = {
     spec.name: spec

@@ -160,6 +160,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Files served at the site's root by whitenoise (/favicon.ico, which browsers ask for there).
+WHITENOISE_ROOT = BASE_DIR / "colorsite" / "public"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")

@@ -401,3 +401,25 @@ def test_a_failed_captcha_is_in_the_summary_too(client, engine_model, recaptcha_
     html = post_batch(client, photos(1), model=engine_model).content.decode()
     summary = re.search(r"data-error-summary>(.*?)</div>", html, re.S).group(1)
     assert 'href="#captcha-label"' in summary
+
+
+def test_the_favicon_is_served_at_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert Image.open(io.BytesIO(body)).format == "ICO"
+
+
+def test_the_vividness_help_names_only_the_models_offered(client, settings, tmp_path):
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none-fetched"  # the bundled compact model alone
+    html = client.get(reverse("gallery:upload")).content.decode()
+    assert "Applies to Compact, the models here that predict colour distributions." in html
+    assert "ECCV16" not in html
+
+
+def test_the_hint_form_has_no_menu_when_one_model_takes_colour_points(client, settings, tmp_path):
+    settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none-fetched"
+    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "data-hints-form" in html and '<input type="hidden" name="model" value="compact">' in html
+    assert 'id="id_model"' not in html.split("data-hints-form", 1)[1]
