@@ -92,7 +92,11 @@ def captcha_field():
         widget = ScoreWidget(action="upload")
     else:
         widget = CheckboxWidget()
-    return VerifiedReCaptchaField(widget=widget, label="Are you human?")
+    return VerifiedReCaptchaField(
+        widget=widget,
+        label="Are you human?",
+        error_messages={"required": "Please tick “I'm not a robot” (under the form) before sending."},
+    )
 
 
 class ImageUploadField(forms.FileField):
@@ -171,8 +175,12 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["vividness"].initial = settings.COLORIZE_DEFAULT_VIVIDNESS
         # Fresh each time: the field's widget carries a per-instance id and the choices
-        # follow the weights that are installed now.
-        self.fields["captcha"] = captcha_field()
+        # follow the weights that are installed now. A local run told to do without the
+        # reCAPTCHA service (RECAPTCHA_ENABLED off; production refuses that) has none.
+        if settings.RECAPTCHA_ENABLED:
+            self.fields["captcha"] = captcha_field()
+        else:
+            del self.fields["captcha"]
         cast(forms.ChoiceField, self.fields["model"]).choices = model_choices()
         self.fields["model"].initial = default_model()
 

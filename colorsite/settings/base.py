@@ -301,6 +301,10 @@ RECAPTCHA_PUBLIC_KEY = env_secret("RECAPTCHA_PUBLIC_KEY")
 RECAPTCHA_PRIVATE_KEY = env_secret("RECAPTCHA_PRIVATE_KEY")
 RECAPTCHA_VERSION = env.str("RECAPTCHA_VERSION", default="v2").strip().lower()  # "v2" or "v3"
 RECAPTCHA_REQUIRED_SCORE = env.float("RECAPTCHA_REQUIRED_SCORE", default=0.5)
+# Whether the upload form asks "Are you human?". Only a local run may go without it
+# (COLORSITE_WITHOUT_RECAPTCHA=true in settings.local, for a machine that cannot reach Google);
+# production refuses to start with that variable set.
+RECAPTCHA_ENABLED = True
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # Behind a proxy? Off for a local run; production turns it on, with the HTTPS-only switches

@@ -14,6 +14,7 @@ from .base import (
     RECAPTCHA_PUBLIC_KEY,
     SILENCED_SYSTEM_CHECKS,
     STATIC_ROOT,
+    env,
     env_secret,
     recaptcha_test_keys,
 )
@@ -36,6 +37,10 @@ def local_secret_key(path):
 
 
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or local_secret_key(DATA_DIR / "secret-key")
+
+# COLORSITE_WITHOUT_RECAPTCHA=true: no "Are you human?" on the upload form, for a machine that
+# cannot reach Google (offline, a closed network). Never in production, which refuses it.
+RECAPTCHA_ENABLED = not env.bool("COLORSITE_WITHOUT_RECAPTCHA", default=False)
 
 # Without keys in the environment, Google's public test keys (every answer passes), and the
 # one system check about them is silenced.

@@ -70,6 +70,11 @@ for _name, _value, _test_key in zip(
             f"{_name} is Google's public test key, with which every answer passes; set the site's own key."
         )
 
+if env.bool("COLORSITE_WITHOUT_RECAPTCHA", default=False):
+    raise ImproperlyConfigured(
+        "COLORSITE_WITHOUT_RECAPTCHA is for a local run that cannot reach Google; production keeps the reCAPTCHA check."
+    )
+
 # HTTPS ends at Elastic Beanstalk's load balancer, which says so in X-Forwarded-Proto.
 BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=True)
 if BEHIND_PROXY:

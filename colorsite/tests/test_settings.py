@@ -143,3 +143,18 @@ def test_production_collects_static_files_into_the_release(tmp_path):
     show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.STATIC_ROOT)")
     run = manage(*show, environment=PRODUCTION_ENVIRONMENT, tmp_path=tmp_path)
     assert run.stdout.strip() == str(BASE_DIR / "staticfiles"), run.stderr
+
+
+def test_production_refuses_to_go_without_recaptcha(tmp_path):
+    run = manage(
+        "check", environment={**PRODUCTION_ENVIRONMENT, "COLORSITE_WITHOUT_RECAPTCHA": "true"}, tmp_path=tmp_path
+    )
+    assert run.returncode != 0
+    assert "COLORSITE_WITHOUT_RECAPTCHA is for a local run" in run.stderr, run.stderr
+
+
+def test_a_local_run_can_go_without_recaptcha(tmp_path):
+    show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.RECAPTCHA_ENABLED)")
+    assert manage(*show, environment={}, tmp_path=tmp_path).stdout.strip() == "True"
+    switched = manage(*show, environment={"COLORSITE_WITHOUT_RECAPTCHA": "true"}, tmp_path=tmp_path)
+    assert switched.stdout.strip() == "False", switched.stderr

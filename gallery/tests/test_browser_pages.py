@@ -321,3 +321,41 @@ def test_axe_would_report_a_violation(browser, live_server, engine_model):
         "() => document.querySelector('main').appendChild(Object.assign(document.createElement('input'), {type: 'text'}))"
     )
     assert "label" in [violation["rule"] for violation in axe_violations(page)]
+
+
+def without_google(page):
+    """This machine cannot reach Google: its reCAPTCHA script fails to load."""
+    page.unroute("https://www.google.com/recaptcha/**")
+    page.route("https://www.google.com/recaptcha/**", lambda route: route.abort())
+
+
+def test_without_google_the_upload_page_says_so_and_keeps_the_chosen_photo(
+    browser, live_server, engine_model, old_photo
+):
+    """Issue #24: the box was an empty space, and "Colorize" came back with "This field is
+    required." and the photo to be picked again."""
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    without_google(page)
+    page.goto("/")
+    notice = page.locator("[data-captcha-unavailable]")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("cannot reach Google's reCAPTCHA service")
+    page.get_by_label("Photo").set_input_files(str(old_photo))
+    page.get_by_role("button", name="Colorize").click()
+    page.wait_for_timeout(300)
+    assert page.url.rstrip("/") == live_server.url  # not sent
+    assert page.get_by_label("Photo").evaluate("input => input.files.length") == 1
+    assert not ColorizationJob.objects.exists()
+    assert_accessible(page)
+
+
+def test_with_the_local_switch_an_upload_needs_no_google(browser, live_server, settings, engine_model, old_photo):
+    settings.RECAPTCHA_ENABLED = False  # COLORSITE_WITHOUT_RECAPTCHA=true in a local run
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    without_google(page)
+    page.goto("/")
+    assert page.locator("[data-captcha]").count() == 0
+    page.get_by_label("Photo").set_input_files(str(old_photo))
+    page.get_by_role("button", name="Colorize").click()
+    page.wait_for_url("**/jobs/*/")
+    assert ColorizationJob.objects.get().display_name == "Old family photo"

@@ -103,6 +103,14 @@
     var form = zone.closest("form");
     if (form) {
       form.addEventListener("submit", function (event) {
+        var captchaNotice = captchaUnavailable(form);
+        if (captchaNotice) {
+          // Sending would only come back with "tick the box" and an empty file input.
+          event.preventDefault();
+          captchaNotice.setAttribute("tabindex", "-1");
+          captchaNotice.focus();
+          return;
+        }
         var found = problems(input.files);
         if (found.length) {
           // Nothing is sent that would be refused anyway (and the other choices stay).
@@ -122,6 +130,22 @@
       });
     }
   }
+
+  // --- The reCAPTCHA widget could not load ------------------------------------------------
+  // Google's script failed (a machine offline, a network that blocks it): by the window's load
+  // event it has either run (window.grecaptcha) or failed. Say so in place of the empty box.
+  function captchaUnavailable(form) {
+    var box = form.querySelector("[data-captcha]");
+    if (!box || !box.querySelector(".g-recaptcha") || window.grecaptcha || !captchaScriptEnded) return null;
+    var notice = box.querySelector("[data-captcha-unavailable]");
+    if (notice) notice.classList.remove("d-none");
+    return notice;
+  }
+  var captchaScriptEnded = false;
+  window.addEventListener("load", function () {
+    captchaScriptEnded = true;
+    document.querySelectorAll("form").forEach(function (form) { captchaUnavailable(form); });
+  });
 
   // --- Copy a private link ---------------------------------------------------------------
   function initCopyLink(button) {
