@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 
 from api import services
 from api.models import ApiKey
+from gallery.admin import ColorizationJobAdmin
+from gallery.models import ColorizationJob
 
 
 @admin.register(ApiKey)
@@ -38,3 +40,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
             services.api_key_revoke(api_key=api_key)
             count += 1
         self.message_user(request, f"{count} key(s) revoked.", messages.SUCCESS)
+
+
+# The jobs' list, with where each came from: the website, or which API key (the gallery app
+# knows nothing of the API; the API adds its column here).
+admin.site.unregister(ColorizationJob)
+
+
+@admin.register(ColorizationJob)
+class ColorizationJobWithSourceAdmin(ColorizationJobAdmin):
+    list_display = [*ColorizationJobAdmin.list_display, "source"]
+    list_select_related = ["api_link__key"]
+    readonly_fields = [*ColorizationJobAdmin.readonly_fields, "source"]
+    fieldsets = [
+        (None, {"fields": [*ColorizationJobAdmin.fieldsets[0][1]["fields"], "source"]}),
+        *ColorizationJobAdmin.fieldsets[1:],
+    ]
+
+    @admin.display(description="Source")
+    def source(self, job):
+        link = getattr(job, "api_link", None)
+        return f"API key “{link.key.name}”" if link is not None else "Website"

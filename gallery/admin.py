@@ -75,6 +75,9 @@ class ColorizationJobAdmin(admin.ModelAdmin):
         "created_at",
         "gallery_requested",
         "gallery_reviewed_at",
+        "gallery_state",
+        "caption",
+        "taken_year",
     ]
     fieldsets = [
         (None, {"fields": ["public_id", "link", "status", "model_name", "hints", "parent", "error_message"]}),
@@ -94,11 +97,21 @@ class ColorizationJobAdmin(admin.ModelAdmin):
             "Timing",
             {"fields": ["queued_at", "started_at", "finished_at", "run_seconds", "attempts", "task_id", "created_at"]},
         ),
-        ("Gallery", {"fields": ["gallery_requested", "gallery_review", "gallery_reviewed_at"]}),
+        (
+            "Gallery",
+            {"fields": ["gallery_requested", "caption", "taken_year", "gallery_review", "gallery_reviewed_at"]},
+        ),
     ]
 
     def has_add_permission(self, request):
         return False  # jobs come from uploads
+
+    def get_fieldsets(self, request, obj=None):
+        """A review is asked for only where the owner asked for the gallery."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not obj.gallery_requested:
+            return [*fieldsets[:-1], ("Gallery", {"fields": ["gallery_state"]})]
+        return fieldsets
 
     @admin.display(description="Preview")
     def preview(self, job):
@@ -117,7 +130,7 @@ class ColorizationJobAdmin(admin.ModelAdmin):
     @admin.display(description="Gallery")
     def gallery_state(self, job):
         if not job.gallery_requested:
-            return "—"
+            return "Not asked for"
         if job.gallery_review == Review.APPROVED:
             return "Public" if job.status == job.Status.SUCCEEDED else "Approved (not finished)"
         return job.get_gallery_review_display()

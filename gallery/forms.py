@@ -166,4 +166,21 @@ class VividnessForm(forms.Form):
 
 
 class GalleryChoiceForm(forms.Form):
+    """The owner's one action on a result page: show it in the gallery (with an optional
+    caption and year, its public title) or take it out."""
+
     show_in_gallery = forms.BooleanField(required=False)
+    caption = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Caption (optional)",
+        help_text="Its title in the gallery, e.g. “Grandma's wedding, Lisbon”.",
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "maxlength": 120}),
+    )
+    taken_year = forms.IntegerField(
+        required=False,
+        min_value=1826,
+        max_value=2100,
+        label="Year taken (optional)",
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "inputmode": "numeric"}),
+    )

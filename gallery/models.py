@@ -139,6 +139,15 @@ class ColorizationJob(models.Model):
     error_message = models.TextField(blank=True)
 
     gallery_requested = models.BooleanField("show in gallery requested", default=False)
+    caption = models.CharField(
+        max_length=120, blank=True, help_text="The owner's words for the gallery: its public title."
+    )
+    taken_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1826), MaxValueValidator(2100)],
+        help_text='When the photo was taken, if the owner said: "Photo from 1908" when there is no caption.',
+    )
     gallery_review = models.CharField(max_length=16, choices=Review, default=Review.PENDING)
     gallery_reviewed_at = models.DateTimeField(null=True, blank=True)
 
@@ -265,8 +274,13 @@ class ColorizationJob(models.Model):
 
     @property
     def gallery_title(self):
-        """What the public gallery calls this photo: never the uploader's file name."""
-        return f"Colorized photo #{self.pk}"
+        """What the public gallery calls this photo: the owner's caption, else the year they
+        gave, else a neutral title; never the uploader's file name or an internal number."""
+        if self.caption:
+            return self.caption
+        if self.taken_year:
+            return f"Photo from {self.taken_year}"
+        return "A colorized photo"
 
     @property
     def duration(self):
@@ -314,6 +328,11 @@ class ColorizationJob(models.Model):
         if thumbnail and thumbnail_width < width:  # a smaller picture, not the same one twice
             candidates.insert(0, f"{thumbnail} {thumbnail_width}w")
         return {"src": preview, "srcset": ", ".join(candidates)}
+
+    @property
+    def result_file_name(self):
+        """The result's storage name alone (the last part of its URLs)."""
+        return PurePosixPath(str(self.result.name)).name if self.result else ""
 
     def get_gallery_url(self):
         return reverse("gallery:gallery_detail", args=[self.pk])

@@ -22,4 +22,5 @@ urlpatterns = [
     path("gallery/", views.gallery, name="gallery"),
     path("gallery/<int:pk>/", views.gallery_detail, name="gallery_detail"),
     path("gallery/<int:pk>/files/<str:kind>/<str:name>", views.gallery_file, name="gallery_file"),
+    path("gallery/<int:pk>/download/<str:kind>/<str:name>", views.gallery_download, name="gallery_download"),
 ]

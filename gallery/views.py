@@ -206,7 +206,8 @@ def _job_context(request, job, **forms):
         "progress": selectors.job_progress(job=job),
         "retry_form": forms.get("retry_form") or RetryForm(job=job),
         "hints_form": forms.get("hints_form") or HintsForm(job=job),
-        "gallery_form": GalleryChoiceForm(initial={"show_in_gallery": job.gallery_requested}),
+        "gallery_form": forms.get("gallery_form")
+        or GalleryChoiceForm(initial={"caption": job.caption, "taken_year": job.taken_year}),
     }
 
 
@@ -348,15 +349,23 @@ def job_suggestions(request, public_id):
 
 @require_POST
 def job_gallery(request, public_id):
+    """One action: show this photo in the gallery (once a moderator approves), with the
+    caption and year given, or take it out."""
     job = _job_or_404(public_id)
     form = GalleryChoiceForm(request.POST)
-    form.is_valid()
-    requested = form.cleaned_data.get("show_in_gallery", False)
-    web.job_request_gallery(job=job, requested=requested)
-    if requested:
-        messages.success(request, "Thanks! It will appear in the gallery once a moderator approves it.")
+    if not form.is_valid():
+        context = _job_context(request, job, gallery_form=form)
+        return _private(render(request, "gallery/job_detail.html", context, status=400))
+    requested = form.cleaned_data["show_in_gallery"]
+    web.job_request_gallery(
+        job=job, requested=requested, caption=form.cleaned_data["caption"], taken_year=form.cleaned_data["taken_year"]
+    )
+    if not requested:
+        messages.info(request, "It is not in the gallery: only people with this page's link can see it.")
+    elif job.is_public:
+        messages.success(request, "It is in the gallery, with the caption you gave.")
     else:
-        messages.info(request, "This photo will not be shown in the gallery.")
+        messages.success(request, "Thanks! It will appear in the gallery once a moderator approves it.")
     return redirect(job)
 
 
@@ -533,6 +542,15 @@ def gallery_detail(request, pk):
         page_url=job.get_gallery_url(),
     )
     return render(request, "gallery/gallery_detail.html", {"job": job, "card": card})
+
+
+@require_safe
+def gallery_download(request, pk, kind, name):
+    """A public gallery photo's result, as a download named after its public title."""
+    job = _gallery_job_or_404(pk)
+    field = _file_or_404(job, kind, name)
+    filename = f"{job.gallery_title}-colorized.png"
+    return _file_response(field, cache_control=PUBLIC_IMMUTABLE, as_attachment=True, filename=filename)
 
 
 @require_safe

@@ -163,10 +163,20 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
     return job
 
 
-def job_request_gallery(*, job: ColorizationJob, requested: bool = True) -> ColorizationJob:
-    """The owner's choice: show this job in the public gallery (after review) or not."""
+def job_request_gallery(
+    *, job: ColorizationJob, requested: bool = True, caption: str | None = None, taken_year: int | None = None
+) -> ColorizationJob:
+    """The owner's choice: show this job in the public gallery (after review) or not, with
+    the caption and year that make its public title (None leaves them as they are)."""
     job.gallery_requested = bool(requested)
-    job.save(update_fields=["gallery_requested"])
+    fields = ["gallery_requested"]
+    if caption is not None:
+        job.caption = " ".join(caption.split())[:120]
+        fields.append("caption")
+    if taken_year is not None or caption is not None:
+        job.taken_year = taken_year
+        fields.append("taken_year")
+    job.save(update_fields=fields)
     return job
 
 

@@ -124,12 +124,19 @@ def test_gallery_captions_and_alt_texts_never_use_the_file_name(client):
     ]
     for html in pages:
         assert "Smith" not in html and "Elm Street" not in html
-        assert f"Colorized photo #{job.pk}" in html
+        assert "A colorized photo" in html and f"#{job.pk}" not in html  # neither the name nor an internal number
     # A gallery card's picture is named by the card's caption (its alt would only repeat it).
     assert (
-        f'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">Colorized photo #{job.pk}</span>'
+        'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">A colorized photo</span>'
         in pages[0]
     )
+
+
+def test_a_gallery_title_is_the_owners_caption_or_the_year_they_gave(client):
+    captioned = ColorizationJobFactory(public=True, caption="Grandma's wedding, Lisbon", taken_year=1931)
+    dated = ColorizationJobFactory(public=True, taken_year=1908)
+    assert "Grandma&#x27;s wedding, Lisbon" in client.get(captioned.get_gallery_url()).content.decode()
+    assert "Photo from 1908" in client.get(dated.get_gallery_url()).content.decode()
 
 
 def test_the_owners_own_page_still_shows_the_name(client):

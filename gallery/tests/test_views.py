@@ -190,11 +190,55 @@ def test_owner_can_ask_for_the_gallery_later(client):
     assert job.gallery_requested
 
 
+def test_asking_for_the_gallery_is_one_button_with_an_optional_caption(client):
+    job = ColorizationJobFactory(succeeded=True)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert (
+        'name="show_in_gallery" value="on" class="btn btn-sm btn-primary align-self-start">Show it in the public gallery'
+        in html
+    )
+    assert 'type="checkbox" name="show_in_gallery"' not in html
+    url = reverse("gallery:job_gallery", args=[job.public_id])
+    client.post(url, {"show_in_gallery": "on", "caption": "  Grandma's   wedding ", "taken_year": "1931"})
+    job.refresh_from_db()
+    assert (job.gallery_requested, job.caption, job.taken_year) == (True, "Grandma's wedding", 1931)
+    assert "it will show as “Grandma&#x27;s wedding”" in client.get(job.get_absolute_url()).content.decode()
+
+
+def test_an_approved_owner_gets_a_link_to_the_published_photo(client):
+    job = ColorizationJobFactory(public=True)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert f'It is in the gallery now: <a href="{job.get_gallery_url()}">see it there</a>' in html
+
+
+def test_taking_a_photo_out_of_the_gallery(client):
+    job = ColorizationJobFactory(public=True)
+    client.post(reverse("gallery:job_gallery", args=[job.public_id]), {"caption": "", "taken_year": ""})
+    job.refresh_from_db()
+    assert not job.gallery_requested and not job.is_public
+
+
+def test_a_year_out_of_range_is_refused_with_the_reason(client):
+    job = ColorizationJobFactory(succeeded=True)
+    url = reverse("gallery:job_gallery", args=[job.public_id])
+    response = client.post(url, {"show_in_gallery": "on", "taken_year": "3000"})
+    assert response.status_code == 400 and "less than or equal to 2100" in response.content.decode()
+    job.refresh_from_db()
+    assert not job.gallery_requested
+
+
+def test_a_gallery_photo_downloads_under_its_public_title(client):
+    job = ColorizationJobFactory(public=True, caption="Harbour, 1920", display_name="private name")
+    response = client.get(reverse("gallery:gallery_download", args=[job.pk, "result", job.result_file_name]))
+    assert response.status_code == 200
+    assert 'filename="Harbour, 1920-colorized.png"' in response["Content-Disposition"]
+
+
 def test_gallery_shows_only_requested_and_approved_jobs(client):
     # Told apart by their thumbnails: the gallery never shows a file name (issue #9).
-    public = ColorizationJobFactory(public=True, display_name="Shown")
-    waiting = ColorizationJobFactory(succeeded=True, gallery_requested=True, display_name="Waiting")
-    not_asked = ColorizationJobFactory(succeeded=True, gallery_review="approved", display_name="NotAsked")
+    public = ColorizationJobFactory(public=True, display_name="Shown", caption="Shown")
+    waiting = ColorizationJobFactory(succeeded=True, gallery_requested=True, caption="Waiting")
+    not_asked = ColorizationJobFactory(succeeded=True, gallery_review="approved", caption="NotAsked")
     html = client.get(reverse("gallery:gallery")).content.decode()
     assert public.gallery_title in html and waiting.gallery_title not in html and not_asked.gallery_title not in html
     assert public.gallery_thumbnail_url in html
