@@ -56,3 +56,12 @@ def test_the_docs_render_under_the_csp(page):
     assert page.locator("button.authorize").is_visible()  # the Bearer key can be entered
     assert page.console_errors == []
     assert page.elsewhere == []
+
+
+def test_the_docs_page_passes_axe(page):
+    from gallery.tests.axe import axe_violations
+
+    page.goto(reverse("api:docs"))
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    violations = axe_violations(page)
+    assert violations == [], "\n".join(f"{v['rule']} ({v['impact']}): {v['help']}: {v['nodes']}" for v in violations)

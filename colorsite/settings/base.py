@@ -288,7 +288,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # No call to swagger.io's validator: the docs page reaches nothing but this site.
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "validatorUrl": None},
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "persistAuthorization": False, "validatorUrl": None},
 }
 
 
