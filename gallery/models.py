@@ -100,6 +100,9 @@ class ColorizationJob(models.Model):
     )
 
     display_name = models.CharField(max_length=100, help_text="Sanitised from the uploaded file's name.")
+    had_colour = models.BooleanField(
+        default=False, help_text="The upload was already a colour photo: its grey version was colorized."
+    )
     original = models.FileField(upload_to=original_upload_to, max_length=255)
     original_width = models.PositiveIntegerField(default=0)
     original_height = models.PositiveIntegerField(default=0)

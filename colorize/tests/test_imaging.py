@@ -3,10 +3,11 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from colorize import imaging
 from colorize.errors import ColorizeError, CorruptImage, ImageTooLarge, NotAnImage, UnsupportedImage
@@ -216,3 +217,32 @@ def test_truncated_png_is_corrupt():
     data = encoded(photo(120, 90), "PNG")
     with pytest.raises(CorruptImage):
         imaging.load_image(data[: len(data) * 2 // 3])
+
+
+# --- A photo that already has colour (issue #24) -----------------------------------------------
+
+
+def test_a_grey_photo_and_a_toned_print_have_no_colour():
+    grey = Image.linear_gradient("L").resize((200, 150))
+    sepia = ImageOps.colorize(grey, black="#2b1d0e", white="#f3e3c3")  # a tint, no spread
+    assert not imaging.has_colour(grey) and not imaging.has_colour(grey.convert("RGB"))
+    assert not imaging.has_colour(sepia)
+
+
+def test_a_colour_photo_has_colour():
+    pixels = np.zeros((120, 160, 3), np.uint8)
+    pixels[:, :80] = (200, 40, 40)
+    pixels[:, 80:] = (40, 90, 200)
+    assert imaging.has_colour(Image.fromarray(pixels))
+
+
+def test_the_colour_threshold_parts_the_shared_photos(settings):
+    """Chosen on ../shared/datasets: every historical photo of bw/ below it, every colour
+    photo of samples/ above it."""
+    datasets = Path(settings.SHARED_DATA_DIR) / "datasets"
+    if not (datasets / "bw").is_dir():
+        pytest.skip(f"{datasets} is not there")
+    bw = [imaging.colour_spread(Image.open(path)) for path in sorted((datasets / "bw").glob("*.jpg"))]
+    samples = [imaging.colour_spread(Image.open(path)) for path in sorted((datasets / "samples").glob("*.jpg"))]
+    assert len(bw) == 40 and len(samples) == 8
+    assert max(bw) < imaging.COLOUR_SPREAD_THRESHOLD < min(samples)

@@ -99,6 +99,7 @@ def job_create(
         gallery_requested=bool(gallery_requested),
         client=client,
         batch=batch,
+        had_colour=imaging.has_colour(image) if parent is None else parent.had_colour,
     )
     job.original.save("original.png", _png(image), save=False)
     try:

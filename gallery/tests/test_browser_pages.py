@@ -359,3 +359,34 @@ def test_with_the_local_switch_an_upload_needs_no_google(browser, live_server, s
     page.get_by_role("button", name="Colorize").click()
     page.wait_for_url("**/jobs/*/")
     assert ColorizationJob.objects.get().display_name == "Old family photo"
+
+
+def test_a_colour_photo_gets_a_notice_before_it_is_sent(browser, live_server, settings, engine_model, recaptcha_passes):
+    """Issue #24: a colour photo was colorized without a word, and came back worse."""
+    from pathlib import Path
+
+    coffee = Path(settings.SHARED_DATA_DIR) / "datasets" / "samples" / "coffee.jpg"
+    if not coffee.exists():
+        pytest.skip(f"{coffee} is not there")
+    page = new_page(browser, live_server, **DESKTOP)
+    page.goto("/")
+    notice = page.locator("[data-colour-notice]")
+    photo = page.get_by_label("Photo")
+    photo.set_input_files(str(coffee))
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("“coffee.jpg” already has colour")
+    assert not ColorizationJob.objects.exists()  # nothing sent yet
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Keep its colours (leave it out)").click()
+    expect(notice).to_be_hidden()
+    assert photo.evaluate("input => input.files.length") == 0
+
+    photo.set_input_files(str(coffee))
+    page.get_by_role("button", name="Colorize the grey version").click()
+    expect(notice).to_be_hidden()
+    page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
+    page.get_by_role("button", name="Colorize").click()
+    page.wait_for_url("**/jobs/*/")
+    assert ColorizationJob.objects.get().had_colour
+    expect(page.locator("[data-had-colour]")).to_be_visible()

@@ -1,9 +1,12 @@
+import io
 import json
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
+from PIL import Image
 
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -450,3 +453,17 @@ def test_a_vividness_rerun_of_a_job_whose_original_cannot_be_read_is_a_400(clien
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
     assert response.status_code == 400
     assert ColorizationJob.objects.count() == 1
+
+
+def test_a_colour_photo_is_colorized_from_its_grey_version_and_its_page_says_so(client, engine_model, recaptcha_passes):
+    pixels = np.zeros((48, 64, 3), np.uint8)
+    pixels[:, :32], pixels[:, 32:] = (200, 40, 40), (40, 90, 200)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    response = post_upload(client, buffer.getvalue(), model=engine_model)
+    job = ColorizationJob.objects.get()
+    assert job.had_colour
+    assert "This photo already had colour" in client.get(response["Location"]).content.decode()
+    grey = post_upload(client, grey_photo(), model=engine_model)
+    assert not ColorizationJob.objects.latest("pk").had_colour
+    assert "This photo already had colour" not in client.get(grey["Location"]).content.decode()

@@ -100,6 +100,7 @@
       }
     });
     input.addEventListener("change", function () { show(input.files); });
+    initColourNotice(zone.parentElement, input, show);
     var form = zone.closest("form");
     if (form) {
       form.addEventListener("submit", function (event) {
@@ -129,6 +130,78 @@
         }, 0);
       });
     }
+  }
+
+  // --- A chosen photo that already has colour -------------------------------------------------
+  // The same test as the server's (colorize.imaging.has_colour): on a copy at most 128 px wide,
+  // how far the CIELAB a*b* values spread around their mean tint. A toned print (sepia) has a
+  // tint but little spread; a colour photo spreads 7 or more.
+  var COLOUR_SPREAD_THRESHOLD = 7.0;
+
+  function labAB(r, g, b) {
+    function linear(c) { c /= 255; return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }
+    function f(t) { return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116; }
+    r = linear(r); g = linear(g); b = linear(b);
+    var x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+    var y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+    var z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883;
+    return [500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+  }
+
+  function colourSpread(bitmap) {
+    var scale = Math.min(1, 128 / Math.max(bitmap.width, bitmap.height));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    var context = canvas.getContext("2d");
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    var data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    var values = [], meanA = 0, meanB = 0, n = data.length / 4;
+    for (var i = 0; i < data.length; i += 4) {
+      var ab = labAB(data[i], data[i + 1], data[i + 2]);
+      values.push(ab);
+      meanA += ab[0] / n;
+      meanB += ab[1] / n;
+    }
+    var sum = 0;
+    values.forEach(function (ab) { sum += (ab[0] - meanA) * (ab[0] - meanA) + (ab[1] - meanB) * (ab[1] - meanB); });
+    return Math.sqrt(sum / n);
+  }
+
+  function initColourNotice(container, input, show) {
+    var notice = container.querySelector("[data-colour-notice]");
+    if (!notice || !window.createImageBitmap) return;
+    var text = notice.querySelector("[data-colour-notice-text]");
+    var coloured = [];
+    function hide() { notice.classList.add("d-none"); }
+    input.addEventListener("change", function () {
+      hide();
+      var files = Array.prototype.slice.call(input.files).filter(function (file) { return /^image\//.test(file.type); });
+      Promise.all(files.map(function (file) {
+        return createImageBitmap(file).then(function (bitmap) {
+          return colourSpread(bitmap) >= COLOUR_SPREAD_THRESHOLD ? file : null;
+        }, function () { return null; });
+      })).then(function (found) {
+        coloured = found.filter(Boolean);
+        if (!coloured.length) return;
+        var names = coloured.map(function (file) { return "“" + file.name + "”"; }).join(", ");
+        text.textContent = (coloured.length === 1 ? names + " already has colour. " : names + " already have colour. ") +
+          "We colorize a photo from its grey version, so the model's colours would replace " +
+          (coloured.length === 1 ? "its own." : "theirs.");
+        notice.classList.remove("d-none");
+      });
+    });
+    notice.querySelector("[data-colour-grey]").addEventListener("click", hide);
+    notice.querySelector("[data-colour-keep]").addEventListener("click", function () {
+      var kept = new DataTransfer();
+      Array.prototype.forEach.call(input.files, function (file) {
+        if (coloured.indexOf(file) < 0) kept.items.add(file);
+      });
+      input.files = kept.files;
+      show(input.files);
+      hide();
+      input.focus();
+    });
   }
 
   // --- The reCAPTCHA widget could not load ------------------------------------------------
