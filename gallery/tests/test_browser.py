@@ -235,6 +235,7 @@ def test_upload_wait_compare_download_and_gallery(
     moderation.jobs_approve(jobs=others)
     page.goto(reverse("gallery:gallery"))
     assert page.locator(".gallery-card").count() == 4
+    assert page.get_by_text("Our cat Chelsea").is_visible()  # the caption its owner gave
     page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "gallery")
 
@@ -246,7 +247,8 @@ def sample_job(name):
     image.thumbnail((512, 512))
     titles = {"camera": "Cameraman, 1950s", "chelsea": "Our cat Chelsea", "coffee": "Morning coffee"}
     model_name = ColorizationJob.objects.earliest("pk").model_name
-    return web.job_create(image=image, display_name=titles[name], model_name=model_name, gallery_requested=True)
+    job = web.job_create(image=image, display_name=titles[name], model_name=model_name)
+    return web.job_request_gallery(job=job, caption=titles[name])  # the owner's caption: its public title
 
 
 def page_with_the_hint_tool(browser, live_server, hint_model, photo):
