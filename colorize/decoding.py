@@ -47,6 +47,9 @@ class Vividness:
 
     strength: tuple[float, float] = (0.0, 0.0)
     temperature: tuple[float, float] | None = None
+    # The scores are blurred over this many grid cells (a Gaussian's sigma) before decoding: a
+    # region then takes one reading instead of a patchwork of confident, contradictory ones.
+    smoothing: float = 0.0
 
     def at(self, vividness: float, model_temperature: float) -> tuple[float, float]:
         """(strength, temperature) for ``vividness`` (clipped to [0, 1])."""
@@ -77,7 +80,28 @@ def corrected(logits: Float32, log_prior: Float32, strength: float) -> Float32:
     return log_p
 
 
-def decode(logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float, temperature: float) -> Float32:
+def smoothed(scores: Float32, sigma: float) -> Float32:
+    """``scores`` (1xKxhxw) blurred over the grid with a Gaussian of ``sigma`` cells (separable,
+    edges repeated); ``sigma`` 0 returns them as they are."""
+    if sigma <= 0:
+        return scores
+    radius = max(1, math.ceil(2 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2).astype(np.float32)
+    taps /= taps.sum()
+    out = np.asarray(scores, dtype=np.float32)
+    for axis in (2, 3):
+        size = out.shape[axis]
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in range(4)], mode="edge")
+        blurred = np.zeros_like(out)
+        for offset, weight in enumerate(taps):
+            blurred += weight * np.take(padded, range(offset, offset + size), axis=axis)
+        out = blurred
+    return out
+
+
+def decode(
+    logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float, temperature: float, smoothing: float = 0.0
+) -> Float32:
     """Normalised ab (1x2xhxw): the annealed mean of the prior-corrected distribution.
 
     The same as the annealed mean of ``softmax(corrected(...) / T)``, in a third of the time (it
@@ -85,7 +109,7 @@ def decode(logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float
     pixel's own shift, so the logits need no log-softmax first, and the weights are normalised
     once, after the sum over the bins, instead of bin by bin.
     """
-    scores = np.array(logits, dtype=np.float32)
+    scores = np.array(smoothed(logits, smoothing), dtype=np.float32)
     if strength:
         scores -= np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
     scores /= np.float32(temperature)

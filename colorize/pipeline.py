@@ -221,7 +221,10 @@ def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: fl
     if "logits" not in outputs:
         return outputs["ab_norm"]
     strength, temperature = _strength_and_temperature(spec, outputs, vividness)
-    return decoding.decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature)
+    smoothing = spec.vividness.smoothing if spec.vividness else 0.0
+    return decoding.decode(
+        outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature, smoothing
+    )
 
 
 def _distribution(

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
 
 from colorize.registry import default_model_name
-from colorize.training.evaluate import use_vividness_rule, use_weights
+from colorize.training.evaluate import use_smoothing, use_vividness_rule, use_weights
 
 
 def shared_datasets(name: str = "") -> str:
@@ -41,6 +41,9 @@ def add_vividness_arguments(parser: CommandParser) -> None:
         default=None,
         help="try another vividness mapping: S0,S1 or S0,S1,T0,T1 (strength and temperature at 0 and 1)",
     )
+    parser.add_argument(
+        "--smoothing", type=float, default=None, help="try blurring the scores over this many grid cells (sigma)"
+    )
 
 
 @contextmanager
@@ -56,6 +59,8 @@ def model_under_test(options: dict[str, Any], stdout: OutputWrapper) -> Iterator
             stdout.write(f"weights: {options['weights']}")
         if options.get("vividness_rule"):
             stdout.write(f"vividness rule: {use_vividness_rule(model, options['vividness_rule'])}")
+        if options.get("smoothing") is not None:
+            stdout.write(f"vividness rule: {use_smoothing(model, options['smoothing'])}")
         yield model
 
 

@@ -101,3 +101,34 @@ def test_suggestions_cover_a_grid_of_cells_with_colours_at_their_lightness():
         assert colour.startswith("#") and len(colour) == 7
     # The same ab at a brighter cell is a lighter colour.
     assert int(bottom[0][0][1:3], 16) > int(top[0][0][1:3], 16)
+
+
+# --- Smoothing the scores before decoding (issue #25) --------------------------------------------
+
+
+def test_no_smoothing_leaves_the_scores_as_they_are():
+    scores = np.random.default_rng(0).normal(size=(1, 5, 8, 8)).astype(np.float32)
+    assert decoding.smoothed(scores, 0.0) is scores
+
+
+def test_smoothing_keeps_a_uniform_field_and_spreads_a_spike():
+    flat = np.full((1, 3, 9, 9), 2.5, np.float32)
+    np.testing.assert_allclose(decoding.smoothed(flat, 1.5), flat, rtol=1e-6)
+    spike = np.zeros((1, 1, 11, 11), np.float32)
+    spike[0, 0, 5, 5] = 1.0
+    blurred = decoding.smoothed(spike, 1.0)
+    assert blurred[0, 0, 5, 5] < 1.0 and blurred[0, 0, 5, 6] > 0 and blurred[0, 0, 7, 5] > 0
+    assert blurred.sum() == pytest.approx(1.0, rel=1e-5)  # an interior spike keeps its mass
+
+
+def test_smoothing_makes_one_reading_of_a_patchwork():
+    """Neighbouring cells that each favour another bin, confidently: decoded apart they flip
+    between two colours; smoothed, they agree on one."""
+    bin_ab = np.array([[0.4, 0.0], [-0.4, 0.0]], np.float32)
+    logits = np.zeros((1, 2, 12, 12), np.float32)
+    logits[0, 0] = np.where(np.indices((12, 12)).sum(0) % 2 == 0, 6.0, 0.0)
+    logits[0, 1] = 6.0 - logits[0, 0]
+    prior = np.zeros(2, np.float32)
+    plain = decoding.decode(logits, bin_ab, prior, 0.0, 1.0)[0, 0, 3:-3, 3:-3]
+    smooth = decoding.decode(logits, bin_ab, prior, 0.0, 1.0, smoothing=1.0)[0, 0, 3:-3, 3:-3]
+    assert np.ptp(plain) > 0.7 and np.ptp(smooth) < 0.1

@@ -15,9 +15,9 @@ from colorize.colour import lab_to_rgb, rgb_to_lightness
 from colorize.pipeline import Hint, colorize
 from colorize.training.data import list_photos
 from colorize.training.hints import ground_truth_hints
-from colorize.training.metrics import ciede2000, colourfulness, psnr
+from colorize.training.metrics import BLOTCHY_SHARE, ciede2000, colourfulness, loud_wrong_share, psnr
 
-METRICS = ("psnr", "ciede2000", "colourfulness")
+METRICS = ("psnr", "ciede2000", "colourfulness", "loud_wrong")
 
 
 @dataclass
@@ -28,9 +28,16 @@ class Scores:
         self.values["psnr"].append(psnr(result, truth))
         self.values["ciede2000"].append(ciede2000(result, truth))
         self.values["colourfulness"].append(colourfulness(result))
+        self.values["loud_wrong"].append(loud_wrong_share(result, truth))
 
     def means(self):
-        return {name: float(np.mean(values)) for name, values in self.values.items()}
+        """Means over the photos; for the loud wrong colours also the 90th percentile and the
+        share of blotchy photos (more than BLOTCHY_SHARE of their pixels loud and wrong)."""
+        means = {name: float(np.mean(values)) for name, values in self.values.items()}
+        shares = np.asarray(self.values["loud_wrong"])
+        means["loud_wrong_p90"] = float(np.percentile(shares, 90))
+        means["blotchy"] = float(np.mean(shares > BLOTCHY_SHARE))
+        return means
 
 
 def grayscale_of(rgb):
@@ -71,12 +78,15 @@ def photo_paths(folder, limit=None):
 
 def format_table(results, model):
     lines = [
-        f"| {model} on val | PSNR (dB) | CIEDE2000 | colourfulness |",
-        "|---|---|---|---|",
+        f"| {model} on val | PSNR (dB) | CIEDE2000 | colourfulness | loud wrong (mean / p90) | blotchy photos |",
+        "|---|---|---|---|---|---|",
     ]
     for name, means in results.items():
         label = f"{name} hints" if isinstance(name, int) else name
-        lines.append(f"| {label} | {means['psnr']:.2f} | {means['ciede2000']:.2f} | {means['colourfulness']:.1f} |")
+        lines.append(
+            f"| {label} | {means['psnr']:.2f} | {means['ciede2000']:.2f} | {means['colourfulness']:.1f} "
+            f"| {means['loud_wrong']:.1%} / {means['loud_wrong_p90']:.1%} | {means['blotchy']:.0%} |"
+        )
     return "\n".join(lines)
 
 
@@ -117,4 +127,17 @@ def use_vividness_rule(model, text):
     values = [float(v) for v in text.split(",")]
     rule = Vividness(strength=(values[0], values[1]), temperature=(values[2], values[3]) if len(values) == 4 else None)
     registry.MODELS[model] = replace(registry.get_spec(model), vividness=rule)
+    return rule
+
+
+def use_smoothing(model, sigma):
+    """Make ``model`` blur its scores over ``sigma`` grid cells before decoding, in this process only."""
+    from dataclasses import replace
+
+    from colorize import registry
+    from colorize.decoding import Vividness
+
+    spec = registry.get_spec(model)
+    rule = replace(spec.vividness or Vividness(), smoothing=float(sigma))
+    registry.MODELS[model] = replace(spec, vividness=rule)
     return rule
