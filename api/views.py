@@ -15,6 +15,7 @@ from api import selectors, services
 from api.exceptions import NoModelInstalled, PayloadTooLarge, QueueBusy
 from api.serializers import ErrorSerializer, JobCreateSerializer, JobSerializer, ModelInfoSerializer
 from colorize.errors import ModelNotInstalled
+from colorsite.middleware import announced_length
 from gallery.services import web
 
 
@@ -49,10 +50,7 @@ class ApiView(APIView):
 
 def _refuse_oversized(request) -> None:
     """A body far over the upload limit is refused before it is read (as on the website)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
+    length = announced_length(request)
     limit = settings.COLORIZE_MAX_UPLOAD_BYTES
     if length > limit + 1024 * 1024:
         raise PayloadTooLarge(

@@ -300,25 +300,15 @@ def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path)
 def s3_mirror(settings, monkeypatch):
     """The site's bucket on moto's real standalone S3 server, as COLORIZE_WEIGHTS_MIRROR."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        settings.AWS_S3_ENDPOINT_URL = f"http://{host}:{port}"
+    from colorsite.tests.servers import moto_s3
+
+    with moto_s3(monkeypatch) as endpoint:
+        settings.AWS_S3_ENDPOINT_URL = endpoint
         settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
-        client = boto3.client("s3", endpoint_url=settings.AWS_S3_ENDPOINT_URL, region_name="us-east-1")
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         client.create_bucket(Bucket="colorsite-media")
         yield client
-    finally:
-        server.stop()
 
 
 def mirrored_keys(client):

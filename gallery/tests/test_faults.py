@@ -7,7 +7,6 @@ exactly once and the worker goes on."""
 import io
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from colorize import imaging
+from colorsite.tests.servers import free_port
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import web
 
@@ -326,9 +326,7 @@ def test_the_worker_tier_answers_its_health_check_and_nothing_else(workers):
     """Elastic Beanstalk's nginx sends the worker environment's port 80 to $PORT: the worker
     answers /healthz from its own sweep (issue #23: nothing listened, so every request, the
     health checks' too, was a 502), and anything else is a 404 that says what this is."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     worker = workers("--health-port", str(port))
     wait_for(lambda: _answer(port, "/healthz")[0] == 200, timeout=120, what="a healthy answer", worker=worker)
     assert "last sweep succeeded" in _answer(port, "/healthz")[1]

@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from colorsite.tests.servers import free_port
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo, png_bomb, truncated_png
@@ -161,12 +162,6 @@ def test_an_upload_under_the_limit_whose_stored_png_is_over_it_runs_and_retries(
 # --- reCAPTCHA cannot be reached (issue #9: URLError escaped as a 500) ---------------------------
 
 
-def _closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def silent_server():
     """A TCP server on loopback that accepts connections and never says a word."""
@@ -226,7 +221,7 @@ def assert_verification_unavailable(response):
 
 
 def test_recaptcha_refusing_connections_is_a_503_try_again(client, settings, engine_model):
-    settings.RECAPTCHA_DOMAIN = f"127.0.0.1:{_closed_port()}"
+    settings.RECAPTCHA_DOMAIN = f"127.0.0.1:{free_port()}"
     assert_verification_unavailable(post_upload(client, grey_photo(), model=engine_model))
 
 
@@ -518,7 +513,7 @@ def test_an_unreachable_rate_limit_cache_lets_uploads_through(client, settings, 
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
@@ -542,7 +537,7 @@ def stoppable_redis(settings, tmp_path):
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = _closed_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,

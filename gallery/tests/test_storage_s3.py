@@ -8,9 +8,9 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings as django_settings
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from colorsite.tests.servers import moto_s3
 from gallery.services import web, worker
 from gallery.tests.images import grey_photo
 
@@ -20,15 +20,8 @@ BUCKET = "colorsite-test-media"
 
 @pytest.fixture
 def s3_storage(settings, monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with moto_s3(monkeypatch) as endpoint:
         for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_STORAGE_BUCKET_NAME": BUCKET,
             "AWS_S3_ENDPOINT_URL": endpoint,
             "AWS_S3_REGION_NAME": "us-east-1",
@@ -39,8 +32,6 @@ def s3_storage(settings, monkeypatch):
         configured = runpy.run_path(str(Path(django_settings.BASE_DIR) / "colorsite" / "settings" / "base.py"))
         settings.STORAGES = {**settings.STORAGES, "default": configured["STORAGES"]["default"]}
         yield boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    finally:
-        server.stop()
 
 
 def test_settings_select_s3_when_a_bucket_is_set(s3_storage):
