@@ -122,6 +122,47 @@ def decode(
     return ab.reshape(batch, 2, height, width).astype(np.float32, copy=False)
 
 
+def _distribution_at(
+    logits: Float32, log_prior: Float32, strength: float, temperature: float, smoothing: float
+) -> Float32:
+    """softmax((smoothed logits - strength * log prior) / T) over the bins (1xKxhxw)."""
+    scores = np.array(smoothed(logits, smoothing), dtype=np.float32)
+    if strength:
+        scores -= np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
+    return softmax(scores / np.float32(temperature))
+
+
+# The second reading looks for colours at least this far (ab units) from the most likely one...
+SECOND_READING_SPACING = 25.0
+# ...and takes them over fully where they hold at least FULL of the probability, not at all
+# below LEAST: where the model was sure, both readings agree.
+SECOND_READING_LEAST, SECOND_READING_FULL = 0.2, 0.4
+
+
+def second_reading(
+    logits: Float32, bin_ab: Float32, log_prior: Float32, strength: float, temperature: float, smoothing: float = 0.0
+) -> Float32:
+    """Normalised ab (1x2xhxw): where the model was torn between colours, the ones it found
+    likely apart from its most likely colour (the annealed mean of the distribution with the
+    bins near its peak taken out); where it was sure, :func:`decode`'s reading. The weight of
+    the second reading is blurred over the grid (two cells), so a region changes as one."""
+    probabilities = _distribution_at(logits, log_prior, strength, temperature, smoothing)
+    _, bins, height, width = probabilities.shape
+    flat = probabilities.reshape(bins, height * width)
+    ab_bins = np.asarray(bin_ab, dtype=np.float32)
+    first = ab_bins.T @ flat  # (2, h*w); the weights sum to 1
+    peak = ab_bins[flat.argmax(axis=0)].T  # (2, h*w)
+    distance = np.hypot(ab_bins[:, :1] - peak[:1], ab_bins[:, 1:] - peak[1:])  # (K, h*w)
+    others = np.where(distance >= SECOND_READING_SPACING / AB_SCALE, flat, np.float32(0))
+    other_mass = others.sum(axis=0)
+    second = (ab_bins.T @ others) / np.maximum(other_mass, np.float32(1e-6))
+    span = SECOND_READING_FULL - SECOND_READING_LEAST
+    weight = np.clip((other_mass - SECOND_READING_LEAST) / span, 0.0, 1.0).astype(np.float32)
+    weight = smoothed(weight.reshape(1, 1, height, width), 2.0).reshape(1, height * width)
+    mixed = first + weight * (second - first)
+    return mixed.reshape(1, 2, height, width).astype(np.float32, copy=False)
+
+
 # --- Suggested colours -----------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from colorize.hints import Hint
 from colorize.resample import bilinear_weights, lerp, resize_ab
 
 __all__ = [
+    "VARIANTS",
     "Colorized",
     "Hint",
     "colorize",
@@ -37,6 +38,7 @@ __all__ = [
     "predict",
     "predict_ab",
     "recombine",
+    "render",
     "resolve_model",
 ]
 
@@ -44,6 +46,11 @@ Float32 = npt.NDArray[np.float32]
 AB_SCALE = hint_inputs.AB_SCALE
 L_CENTER = 50.0
 L_SCALE = 100.0
+# The automatic colourings of one network run, for a model that predicts a distribution:
+# vividness 0; the job's vividness; VIVID_VIVIDNESS; and the job's vividness with a second
+# reading where the model was unsure (decoding.second_reading).
+VARIANTS = ("cautious", "balanced", "vivid", "other")
+VIVID_VIVIDNESS = 0.6
 # Pixels per strip of the full-resolution recombination: small enough to stay in cache.
 STRIP_PIXELS = 1 << 15
 # linear RGB -> 8-bit sRGB through a table of 65536 steps: within 0.05 of a level everywhere.
@@ -201,11 +208,13 @@ def resolve_vividness(vividness: float | None) -> float:
 class Prediction:
     """What the network made of the photo: ab (normalised, 1x2xhxw at its output resolution)
     and, where asked and the model predicts one, the distribution over ab bins the colours
-    come from (probabilities 1xKxh'xw', with the bins' normalised ab, Kx2)."""
+    come from (probabilities 1xKxh'xw', with the bins' normalised ab, Kx2); where asked, every
+    variant's ab (normalised, as ``ab_norm``) by name."""
 
     ab_norm: Float32
     probabilities: Float32 | None = None
     bin_ab: Float32 | None = None
+    variants: dict[str, Float32] | None = None
 
 
 def _strength_and_temperature(
@@ -216,15 +225,17 @@ def _strength_and_temperature(
     return rule.at(vividness, float(outputs["decode_temperature"]))
 
 
-def _decode(spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float) -> Float32:
-    """Normalised ab at ``vividness`` (a model that regresses ab directly has one answer)."""
+def _decode(
+    spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float, *, second: bool = False
+) -> Float32:
+    """Normalised ab at ``vividness`` (a model that regresses ab directly has one answer);
+    ``second``: the second reading where the model was unsure."""
     if "logits" not in outputs:
         return outputs["ab_norm"]
     strength, temperature = _strength_and_temperature(spec, outputs, vividness)
     smoothing = spec.vividness.smoothing if spec.vividness else 0.0
-    return decoding.decode(
-        outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature, smoothing
-    )
+    decode = decoding.second_reading if second else decoding.decode
+    return decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature, smoothing)
 
 
 def _distribution(
@@ -285,6 +296,13 @@ def _plausibilities(
     return hint_inputs.plausibility(outputs["logits"], outputs["bin_ab"], points, spec.anchoring.likely_radius)
 
 
+def _variant_settings(name: str, vividness: float) -> tuple[float, bool]:
+    """(vividness, second reading) of the variant ``name`` for a job at ``vividness``."""
+    if name not in VARIANTS:
+        raise ValueError(f"there is no variant {name!r}; the variants are {', '.join(VARIANTS)}")
+    return {"cautious": 0.0, "vivid": VIVID_VIVIDNESS}.get(name, vividness), name == "other"
+
+
 def predict(
     spec: registry.ModelSpec,
     l_norm: Float32,
@@ -293,27 +311,45 @@ def predict(
     vividness: float,
     *,
     distribution: bool = False,
+    variant: str = "balanced",
+    variants: bool = False,
 ) -> Prediction:
-    """Run the network, decode with ``vividness`` and anchor the hints (at the network's output
-    resolution, before any upsampling)."""
+    """Run the network once, decode ``variant`` (by default: at ``vividness``) and anchor the
+    hints (at the network's output resolution, before any upsampling); ``variants``: decode
+    every variant from the same run as well, where the model has a vividness to vary."""
     hinted_outputs = network_outputs(spec, l_norm, hints, image_size)
-    if spec.anchoring is not None and hints:
-        plain_outputs = network_outputs(spec, l_norm, (), image_size)
+    anchoring = spec.anchoring if hints else None
+    plain_outputs = network_outputs(spec, l_norm, (), image_size) if anchoring is not None else None
+    anchored: dict[str, Float32] = {}
+
+    def colours(name: str) -> Float32:
+        variant_vividness, second = _variant_settings(name, vividness)
+        if anchoring is None or plain_outputs is None:
+            return _decode(spec, hinted_outputs, variant_vividness, second=second)
         # Vividness is for the colours the model guesses: what the hints change, and the colours
         # near them, come from the cautious decoding (vividness 0; a vivid one would amplify the
         # network's small far-away shifts into new colours).
-        hinted = _decode(spec, hinted_outputs, 0.0)
-        plain = _decode(spec, plain_outputs, 0.0)
-        guessed = _decode(spec, plain_outputs, vividness)
+        if not anchored:
+            anchored["hinted"] = _decode(spec, hinted_outputs, 0.0)
+            anchored["plain"] = _decode(spec, plain_outputs, 0.0)
+        guessed = _decode(spec, plain_outputs, variant_vividness, second=second)
         points = hint_inputs.grid_points(hints, image_size)
-        ab_norm = hint_inputs.anchor(
-            hinted, plain, l_norm, points, spec.anchoring, guessed, _plausibilities(spec, plain_outputs, points)
+        return hint_inputs.anchor(
+            anchored["hinted"],
+            anchored["plain"],
+            l_norm,
+            points,
+            anchoring,
+            guessed,
+            _plausibilities(spec, plain_outputs, points),
         )
-    else:
-        ab_norm = _decode(spec, hinted_outputs, vividness)
-    if not distribution:
-        return Prediction(ab_norm)
-    return Prediction(ab_norm, *_distribution(spec, hinted_outputs, vividness))
+
+    prediction = Prediction(colours(variant))
+    if variants and spec.vividness is not None:
+        prediction.variants = {name: prediction.ab_norm if name == variant else colours(name) for name in VARIANTS}
+    if distribution:
+        prediction.probabilities, prediction.bin_ab = _distribution(spec, hinted_outputs, vividness)
+    return prediction
 
 
 def predict_ab(
@@ -333,10 +369,13 @@ def predict_ab(
 @dataclass
 class Colorized:
     """A result picture and, for a model that predicts colour distributions, the suggested
-    colours at each cell of a small grid (``colorize.decoding.suggestions``), else None."""
+    colours at each cell of a small grid (``colorize.decoding.suggestions``) and, where asked,
+    every variant's colours (normalised ab at the network's output resolution, for
+    :func:`render`), else None."""
 
     image: Image.Image
     suggestions: dict[str, Any] | None = None
+    variants: dict[str, Float32] | None = None
 
 
 def colorize(
@@ -360,11 +399,16 @@ def colorize_detailed(
     vividness: float | None = None,
     *,
     suggestions: bool = True,
+    variant: str = "balanced",
+    variants: bool = False,
 ) -> Colorized:
     """:func:`colorize`, plus the suggested colours of the prediction (what a job keeps for the
-    hint tool) when ``suggestions`` and the model has a distribution to suggest from."""
+    hint tool) when ``suggestions`` and the model has a distribution to suggest from. The
+    picture is the colouring ``variant`` (one of VARIANTS); ``variants``: every variant's
+    colours too, from the same network run."""
     spec = resolve_model(model)
     vividness = resolve_vividness(vividness)
+    _variant_settings(variant, vividness)
     hints = hint_inputs.parse_hints(list(hints), image_size=image.size) if hints else ()
     if hints and not spec.takes_hints:
         takers = ", ".join(s.title for s in registry.hint_models())
@@ -373,16 +417,25 @@ def colorize_detailed(
             user_message=f"The model {spec.title} does not take colour points; choose one that does ({takers}).",
         )
     runtime.load(spec)  # a missing model fails before any heavy work
-    base, alpha = _split_alpha(image)
-    l_norm = network_input(base, spec.input_size)
-    prediction = predict(spec, l_norm, hints, image.size, vividness, distribution=suggestions)
-    ab_norm = prediction.ab_norm
-    if spec.output_stride > 1:
-        ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
-    result = recombine(base, ab_norm * np.float32(AB_SCALE))
-    if alpha is not None:
-        result.putalpha(alpha)
+    l_norm = network_input(_split_alpha(image)[0], spec.input_size)
+    prediction = predict(
+        spec, l_norm, hints, image.size, vividness, distribution=suggestions, variant=variant, variants=variants
+    )
     suggested = None
     if prediction.probabilities is not None and prediction.bin_ab is not None:
         suggested = decoding.suggestions(prediction.probabilities, prediction.bin_ab, l_norm[0, 0] * L_SCALE + L_CENTER)
-    return Colorized(result, suggested)
+    return Colorized(render(image, prediction.ab_norm, spec), suggested, prediction.variants)
+
+
+def render(image: Image.Image, ab_norm: Float32, spec: registry.ModelSpec) -> Image.Image:
+    """The result picture of ``image`` (any PIL mode, any size) with the colours ``ab_norm``
+    (normalised, at ``spec``'s output resolution): the photo's own lightness at full resolution,
+    the alpha kept. Also how a kept variant becomes the result without running the network."""
+    base, alpha = _split_alpha(image)
+    ab = np.asarray(ab_norm, dtype=np.float32)
+    if spec.output_stride > 1:
+        ab = resize_ab(ab, *(side * spec.output_stride for side in ab.shape[2:]))
+    result = recombine(base, ab * np.float32(AB_SCALE))
+    if alpha is not None:
+        result.putalpha(alpha)
+    return result

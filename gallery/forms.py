@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from colorize.errors import BadHints
 from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, VividnessField, model_choices
 from colorize.hints import Hint, parse_hints_json
+from gallery.models import ColorizationJob
 
 
 class InvalidMarkingBoundField(BoundField):
@@ -163,6 +164,12 @@ class VividnessForm(forms.Form):
     """Colorize a finished job again at another vividness (the result page's buttons)."""
 
     vividness = VividnessField(required=True)
+
+
+class VariantForm(forms.Form):
+    """Pick one of a finished job's automatic colourings as its result."""
+
+    variant = forms.ChoiceField(choices=ColorizationJob.Variant.choices)
 
 
 class GalleryChoiceForm(forms.Form):

@@ -12,8 +12,18 @@ from django.utils import timezone
 
 # A job's files, as model fields and as the kinds in their URLs (result_jpeg -> result-jpeg).
 # The previews are web-sized (long side GALLERY_PREVIEW_SIZE): what the pages show.
-FILE_FIELDS = ("original", "original_preview", "result", "result_jpeg", "result_preview", "thumbnail")
-RESULT_FIELDS = ("result", "result_jpeg", "result_preview", "thumbnail")  # what a run writes
+FILE_FIELDS = (
+    "original",
+    "original_preview",
+    "result",
+    "result_jpeg",
+    "result_preview",
+    "thumbnail",
+    "variants",
+    "variant_maps",
+)
+RESULT_FIELDS = ("result", "result_jpeg", "result_preview", "thumbnail")  # what every run writes
+VARIANT_FIELDS = ("variants", "variant_maps")  # what a run of the network writes besides
 FILE_KINDS = {field.replace("_", "-"): field for field in FILE_FIELDS}
 
 
@@ -69,6 +79,14 @@ class ColorizationJob(models.Model):
         COLORIZING = "colorizing", "Colorizing"
         SAVING = "saving", "Saving the result"
 
+    class Variant(models.TextChoices):
+        """The automatic colourings of one network run (colorize.pipeline.VARIANTS)."""
+
+        CAUTIOUS = "cautious", "Cautious"
+        BALANCED = "balanced", "Balanced"
+        VIVID = "vivid", "Vivid"
+        OTHER = "other", "Other colours"
+
     class Review(models.TextChoices):
         PENDING = "pending", "Awaiting review"
         APPROVED = "approved", "Approved"
@@ -118,6 +136,21 @@ class ColorizationJob(models.Model):
         upload_to=preview_upload_to, max_length=255, blank=True, help_text="Web-sized copy of the result (WebP)."
     )
     thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255, blank=True)
+    variant = models.CharField(
+        max_length=16, choices=Variant, default=Variant.BALANCED, help_text="Which automatic colouring is the result."
+    )
+    variants = models.FileField(
+        upload_to=preview_upload_to,
+        max_length=255,
+        blank=True,
+        help_text="Every variant's picture, thumbnail-sized, side by side in the order of Variant.",
+    )
+    variant_maps = models.FileField(
+        upload_to=result_upload_to,
+        max_length=255,
+        blank=True,
+        help_text="Every variant's colours at the network's resolution (npz): picking one runs no network.",
+    )
     pending_files = models.JSONField(
         default=list,
         blank=True,
@@ -217,6 +250,24 @@ class ColorizationJob(models.Model):
     @property
     def more_vivid(self):
         return round(min(1.0, self.vividness + self.VIVIDNESS_STEP), 2) if self.vividness < 1 else None
+
+    @property
+    def variant_choices(self):
+        """The automatic colourings this job offers, [{"name", "label", "chosen", "offset"}] in the
+        order of its variants picture (``offset``: the tile's left edge, a percentage of that
+        picture's width); [] for a job without them."""
+        if not self.variants:
+            return []
+        count = len(self.Variant.choices)
+        return [
+            {
+                "name": name,
+                "label": label,
+                "chosen": name == self.variant,
+                "offset": round(100 * index / (count - 1), 4),
+            }
+            for index, (name, label) in enumerate(self.Variant.choices)
+        ]
 
     def suggested_colours(self, x, y):
         """The colours the worker's run found likely at (x, y) in original pixels, most likely
@@ -346,6 +397,7 @@ class ColorizationJob(models.Model):
     thumbnail_url = _url_property("thumbnail")
     original_preview_url = _url_property("original-preview")
     result_preview_url = _url_property("result-preview")
+    variants_url = _url_property("variants")
     png_download_url = _url_property("result", view="job_download")
     jpeg_download_url = _url_property("result-jpeg", view="job_download")
     gallery_original_url = _url_property("original", view="gallery_file")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/<uuid:public_id>/retry/", views.job_retry, name="job_retry"),
     path("jobs/<uuid:public_id>/hints/", views.job_recolorize, name="job_recolorize"),
     path("jobs/<uuid:public_id>/vividness/", views.job_vividness, name="job_vividness"),
+    path("jobs/<uuid:public_id>/variant/", views.job_variant, name="job_variant"),
     path("jobs/<uuid:public_id>/suggestions/", views.job_suggestions, name="job_suggestions"),
     path("jobs/<uuid:public_id>/gallery/", views.job_gallery, name="job_gallery"),
     path("jobs/<uuid:public_id>/delete/", views.job_delete, name="job_delete"),

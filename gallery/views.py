@@ -16,7 +16,15 @@ from django.views.decorators.http import require_POST, require_safe
 from colorize import imaging
 from colorize.errors import ColorizeError
 from gallery import mine, selectors
-from gallery.forms import GalleryChoiceForm, HintsForm, JobUploadForm, RetryForm, VividnessForm, batch_bytes_limit
+from gallery.forms import (
+    GalleryChoiceForm,
+    HintsForm,
+    JobUploadForm,
+    RetryForm,
+    VariantForm,
+    VividnessForm,
+    batch_bytes_limit,
+)
 from gallery.ratelimits import client_key, limit_job_requests
 from gallery.services import web
 
@@ -327,6 +335,22 @@ def job_vividness(request, public_id):
             request, f"Colorizing again with {'more' if vividness > job.vividness else 'less'} vivid colours."
         )
     return redirect(new_job)
+
+
+@require_POST
+@limit_job_requests(exempt=_own_finished_job)
+def job_variant(request, public_id):
+    """Make another of the job's automatic colourings its result (rendered in a second or two)."""
+    job = _job_or_404(public_id)
+    form = VariantForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please choose one of the colourings shown.")
+        return redirect(job)
+    if job.status != job.Status.SUCCEEDED or not job.variant_maps:
+        messages.info(request, "This photo has no other colourings to choose from yet.")
+        return redirect(job)
+    web.job_variant_choose(job=job, variant=form.cleaned_data["variant"])
+    return redirect(job)
 
 
 @never_cache

@@ -132,3 +132,22 @@ def test_smoothing_makes_one_reading_of_a_patchwork():
     plain = decoding.decode(logits, bin_ab, prior, 0.0, 1.0)[0, 0, 3:-3, 3:-3]
     smooth = decoding.decode(logits, bin_ab, prior, 0.0, 1.0, smoothing=1.0)[0, 0, 3:-3, 3:-3]
     assert np.ptp(plain) > 0.7 and np.ptp(smooth) < 0.1
+
+
+ZERO_PRIOR = np.zeros(len(BINS), dtype=np.float32)
+
+
+def test_the_second_reading_keeps_the_colour_the_model_was_sure_of():
+    sure = logits_peaked_at((40, 40, 1.0), spread=6.0)
+    first = decoding.decode(sure, BINS, ZERO_PRIOR, 0.0, 1.0)
+    second = decoding.second_reading(sure, BINS, ZERO_PRIOR, 0.0, 1.0)
+    assert np.abs(second - first).max() * 110 < 1.0
+
+
+def test_the_second_reading_takes_the_other_likely_colour_where_the_model_was_torn():
+    """Green with 55%, red with 45%: the first reading leans green (a muddy mean), the second
+    goes to the red the model also found likely."""
+    torn = logits_peaked_at((-40, 40, 0.55), (50, 30, 0.45), spread=6.0)
+    first = decoding.decode(torn, BINS, ZERO_PRIOR, 0.0, 0.4)[0, :, 0, 0] * 110
+    second = decoding.second_reading(torn, BINS, ZERO_PRIOR, 0.0, 0.4)[0, :, 0, 0] * 110
+    assert first[0] < 0 and second[0] > 30

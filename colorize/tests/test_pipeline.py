@@ -204,3 +204,46 @@ def test_the_detailed_result_carries_suggested_colours(settings, tmp_path, model
 
 def test_suggestions_are_left_out_when_not_asked_for(engine_weights):
     assert pipeline.colorize_detailed(photo(), model="eccv16", suggestions=False).suggestions is None
+
+
+def test_every_variant_comes_from_the_one_network_run(monkeypatch):
+    runs = []
+    real_run = runtime.run
+    monkeypatch.setattr(runtime, "run", lambda *args, **kwargs: runs.append(1) or real_run(*args, **kwargs))
+    pipeline.colorize_detailed(photo(64, 48), model="compact", suggestions=False)
+    alone = len(runs)
+    detailed = pipeline.colorize_detailed(photo(64, 48), model="compact", suggestions=False, variants=True)
+    assert len(runs) == 2 * alone
+    assert list(detailed.variants) == list(pipeline.VARIANTS)
+
+
+@pytest.mark.parametrize("variant", pipeline.VARIANTS)
+def test_a_kept_variant_renders_as_the_result_that_variant_gives(variant):
+    source = photo(64, 48)
+    spec = pipeline.resolve_model("compact")
+    kept = pipeline.colorize_detailed(source, model="compact", suggestions=False, variants=True).variants[variant]
+    chosen = pipeline.colorize_detailed(source, model="compact", suggestions=False, variant=variant).image
+    assert np.array_equal(np.asarray(pipeline.render(source, kept, spec)), np.asarray(chosen))
+
+
+def test_the_balanced_variant_is_the_result_at_the_jobs_vividness():
+    source = photo(64, 48)
+    variants = pipeline.colorize_detailed(source, model="compact", vividness=0.3, variants=True).variants
+    plain = colorize(source, model="compact", vividness=0.3)
+    rendered = pipeline.render(source, variants["balanced"], pipeline.resolve_model("compact"))
+    assert np.array_equal(np.asarray(rendered), np.asarray(plain))
+
+
+def test_the_vivid_variant_has_more_colour_than_the_cautious_one():
+    variants = pipeline.colorize_detailed(photo(64, 48), model="compact", variants=True).variants
+    chroma = {name: np.hypot(*variants[name][0]).mean() for name in ("cautious", "vivid")}
+    assert chroma["vivid"] > 1.2 * chroma["cautious"]
+
+
+def test_a_model_that_regresses_ab_offers_no_variants(engine_weights):
+    assert pipeline.colorize_detailed(photo(), model="siggraph17", variants=True).variants is None
+
+
+def test_an_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="there is no variant 'loud'"):
+        pipeline.colorize_detailed(photo(), model="compact", variant="loud")

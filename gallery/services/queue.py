@@ -16,13 +16,18 @@ from gallery.tasks import colorize_job
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(job: ColorizationJob) -> None:
+# A kept variant's rendering takes a second or two and someone is watching for it: it goes
+# ahead of the photos waiting for the network.
+RENDER_PRIORITY = 10
+
+
+def enqueue_on_commit(job: ColorizationJob, *, priority: int = 0) -> None:
     """Hand the job to the task queue once the transaction that created or reset it commits,
-    so the worker never looks for a row it cannot see yet."""
+    so the worker never looks for a row it cannot see yet. Higher ``priority`` runs first."""
 
     def enqueue() -> None:
         try:
-            result = colorize_job.enqueue(job_id=job.pk)
+            result = colorize_job.using(priority=priority).enqueue(job_id=job.pk)
         except Exception:
             # The job stays queued; the sweep hands it to the queue again later.
             logger.exception("Could not enqueue colorization job %s", job.public_id)

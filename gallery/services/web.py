@@ -19,7 +19,7 @@ from colorize.hints import Hint, parse_hints
 from gallery import selectors
 from gallery.models import ColorizationJob, RefusedUpload, default_vividness
 from gallery.services.files import delete_names, job_files_deleter, load_original, preview
-from gallery.services.queue import enqueue_on_commit
+from gallery.services.queue import RENDER_PRIORITY, enqueue_on_commit
 
 Status = ColorizationJob.Status
 
@@ -161,6 +161,27 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
         update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"]
     )
     enqueue_on_commit(job)
+    return job
+
+
+@transaction.atomic
+def job_variant_choose(*, job: ColorizationJob, variant: str) -> ColorizationJob:
+    """Make the automatic colouring ``variant`` (a ColorizationJob.Variant) the result of a
+    finished job: queued again, ahead of the photos waiting for the network, the worker renders
+    it from the colours the job's run kept. A job that is not finished with variants, or
+    already shows this one, is returned unchanged. ValueError for an unknown variant."""
+    if variant not in ColorizationJob.Variant.values:
+        raise ValueError(f"there is no variant {variant!r}")
+    job = ColorizationJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != Status.SUCCEEDED or not job.variant_maps or job.variant == variant:
+        return job
+    job.variant = variant
+    job.status = Status.QUEUED
+    job.attempts = 0
+    job.queued_at = timezone.now()
+    job.started_at = job.finished_at = None
+    job.save(update_fields=["variant", "status", "attempts", "queued_at", "started_at", "finished_at"])
+    enqueue_on_commit(job, priority=RENDER_PRIORITY)
     return job
 
 

@@ -18,7 +18,8 @@ from PIL import Image
 from colorize import imaging, pipeline
 from colorize.errors import ColorizeError
 from colorize.hints import parse_hints
-from gallery.models import RESULT_FIELDS, ColorizationJob
+from gallery.models import RESULT_FIELDS, VARIANT_FIELDS, ColorizationJob
+from gallery.services import variants
 from gallery.services.files import delete_job_files, delete_names, load_original, preview
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,24 @@ def _thumbnail(image: Image.Image, xmp: bytes) -> ContentFile:
     return ContentFile(imaging.encode_image(thumb, "jpeg", xmp=xmp), name="thumbnail.jpg")
 
 
+def _colorized(job: ColorizationJob, image: Image.Image) -> tuple[pipeline.Colorized, bool]:
+    """(the result, whether the network ran): the job's chosen variant from the colours its last
+    run of the network kept (what picking another variant does), else from a run of the network
+    that keeps every variant's colours (and the suggested colours) for next time."""
+    kept = variants.kept_colours(job)
+    if kept is not None:
+        return pipeline.Colorized(pipeline.render(image, kept, pipeline.resolve_model(job.model_name))), False
+    colorized = pipeline.colorize_detailed(
+        image,
+        model=job.model_name,
+        hints=parse_hints(job.hints),
+        vividness=job.vividness,
+        variant=job.variant,
+        variants=True,
+    )
+    return colorized, True
+
+
 def job_run(*, job_id: int) -> ColorizationJob | None:
     """Colorize one queued job and record its result or a friendly reason it failed.
     Never raises for a bad picture or a failing model: the job records what happened.
@@ -136,11 +155,10 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
     try:
         with _heartbeat(job):
             image = load_original(job)
-            hints = parse_hints(job.hints)
-            if hints and not job.takes_hints:
+            if parse_hints(job.hints) and not job.takes_hints:
                 return _fail(job, NO_HINTS.format(model=job.model_title))
             _stage(job, Stage.COLORIZING)
-            colorized = pipeline.colorize_detailed(image, model=job.model_name, hints=hints, vividness=job.vividness)
+            colorized, ran_network = _colorized(job, image)
             result = colorized.image
             _stage(job, Stage.SAVING)
             xmp = imaging.provenance_xmp(job.model_name)
@@ -150,6 +168,13 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
             result_preview = preview(result, xmp=xmp)
             # Jobs uploaded before previews existed get their original's here.
             original_preview = None if job.original_preview else preview(image)
+            variant_files = {}
+            if colorized.variants:
+                spec = pipeline.resolve_model(job.model_name)
+                variant_files = {
+                    "variants": variants.picture_file(image, colorized.variants, spec, xmp=xmp),
+                    "variant_maps": variants.maps_file(colorized.variants, model_name=job.model_name),
+                }
     except ColorizeError as error:
         logger.warning("Job %s failed: %s", job.public_id, error)
         return _fail(job, error.user_message)
@@ -168,6 +193,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         "result_preview": result_preview,
         "thumbnail": thumbnail,
         "original_preview": original_preview,
+        **variant_files,
     }
     planned = {
         name: getattr(job, name).field.generate_filename(job, content.name)
@@ -186,15 +212,16 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         logger.exception("Job %s: could not store the result", job.public_id)
         delete_names([*planned.values(), *storage_fields.values()], job.original.storage)
         return _fail(job, STORE_FAILED)
+    # A run of the network replaces what the last one kept; a kept variant's rendering keeps it.
+    replaced: tuple[str, ...] = RESULT_FIELDS
+    outcome: dict[str, object] = {}
+    if ran_network:
+        replaced = (*RESULT_FIELDS, *VARIANT_FIELDS)
+        outcome = {"suggestions": colorized.suggestions, "variants": "", "variant_maps": ""}
     try:
-        old = ColorizationJob.objects.only(*RESULT_FIELDS).filter(pk=job.pk).first()
+        old = ColorizationJob.objects.only(*replaced).filter(pk=job.pk).first()
         recorded = _finish(
-            job,
-            status=Status.SUCCEEDED,
-            result_bytes=len(png),
-            suggestions=colorized.suggestions,
-            pending_files=[],
-            **storage_fields,
+            job, status=Status.SUCCEEDED, result_bytes=len(png), pending_files=[], **{**outcome, **storage_fields}
         )
     except (DatabaseError, InterfaceError):
         # The database went away: this run cannot be recorded, so its files would belong to
@@ -202,7 +229,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         delete_names(storage_fields.values(), job.original.storage)
         raise
     if recorded and old is not None:
-        delete_job_files(old, RESULT_FIELDS)  # the previous run's, if any
+        delete_job_files(old, replaced)  # the previous run's, if any
     else:
         # The job was deleted, requeued or retried meanwhile: this run's files belong to nobody.
         delete_names(storage_fields.values(), job.original.storage)

@@ -1,9 +1,19 @@
 import factory
+import numpy as np
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from gallery.models import ColorizationJob
+from gallery.services.variants import maps_file
 from gallery.tests.images import grey_photo
+
+
+def variant_colours():
+    """Each variant a flat colour (normalised ab at an 8x8 grid), cautious to vivid."""
+    return {
+        name: np.broadcast_to(np.float32([0.05 * (index + 1), 0.1])[None, :, None, None], (1, 2, 8, 8))
+        for index, name in enumerate(ColorizationJob.Variant.values)
+    }
 
 
 class ColorizationJobFactory(factory.django.DjangoModelFactory):
@@ -37,6 +47,10 @@ class ColorizationJobFactory(factory.django.DjangoModelFactory):
             result_preview=factory.LazyFunction(
                 lambda: ContentFile(grey_photo(48, 32, fmt="WEBP", mode="RGB"), name="preview.webp")
             ),
+            variants=factory.LazyFunction(
+                lambda: ContentFile(grey_photo(4 * 48, 32, fmt="WEBP", mode="RGB"), name="variants.webp")
+            ),
+            variant_maps=factory.LazyAttribute(lambda job: maps_file(variant_colours(), model_name=job.model_name)),
         )
         failed = factory.Trait(
             status=ColorizationJob.Status.FAILED,

@@ -180,7 +180,7 @@ def test_approve_and_hide_set_the_review_state():
 def test_job_delete_deletes_its_files(django_capture_on_commit_callbacks):
     job = ColorizationJobFactory(succeeded=True)
     paths = [Path(getattr(job, f).path) for f in FILE_FIELDS]
-    assert len(paths) == 6  # the original, the results, the thumbnail and both previews
+    assert len(paths) == 8  # the original, the results, the thumbnail, both previews and the variants
     assert all(p.exists() for p in paths)
     with django_capture_on_commit_callbacks(execute=True):
         web.job_delete(job=job)

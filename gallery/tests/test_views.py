@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from gallery.models import ColorizationJob
@@ -174,7 +175,7 @@ def test_hints_post_creates_a_new_job(client, hint_model):
 
 def test_result_page_of_a_hint_model_offers_colour_points(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    assert "data-hint-canvas" in client.get(job.get_absolute_url()).content.decode()
+    assert "data-hint-layer" in client.get(job.get_absolute_url()).content.decode()
 
 
 def test_bad_hints_are_a_400_with_the_reason(client, hint_model):
@@ -321,19 +322,12 @@ def test_upload_stores_the_chosen_vividness_on_the_job(client, engine_model, rec
     assert ColorizationJob.objects.get().vividness == 0.8
 
 
-def test_result_page_shows_the_vividness_and_offers_less_and_more(client):
+def test_result_page_shows_the_vividness_on_a_slider_that_colorizes_again(client):
     job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
     html = client.get(job.get_absolute_url()).content.decode()
     assert "data-vividness-fact>0.50<" in html
     assert reverse("gallery:job_vividness", args=[job.public_id]) in html
-    assert 'name="vividness" value="0.25"' in html and 'name="vividness" value="0.75"' in html
-    assert "Less vivid" in html and "More vivid" in html
-
-
-def test_at_the_top_there_is_no_more_vivid(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=1.0)
-    html = client.get(job.get_absolute_url()).content.decode()
-    assert "Less vivid" in html and "More vivid" not in html
+    assert 'type="range" name="vividness" id="job-vividness"' in html and 'value="0.5"' in html
 
 
 def test_a_model_without_a_distribution_says_vividness_has_no_effect(client):
@@ -386,12 +380,13 @@ def test_a_vividness_rerun_at_the_same_value_does_not_claim_a_change(client):
 # --- The hint tool and its suggested colours --------------------------------------------------
 
 
-def test_the_hint_tool_shows_the_result_with_a_toggle_undo_and_clear(client, hint_model):
+def test_the_hint_tool_works_on_the_one_picture_with_a_toggle_zoom_undo_and_clear(client, hint_model):
     job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     html = client.get(job.get_absolute_url()).content.decode()
-    assert f'src="{job.result_preview_url}" alt="The colorized photo: click to add a colour point"' in html
-    assert f'data-original-src="{job.original_preview_url}"' in html
-    assert "data-hint-toggle" in html and "data-hint-undo" in html and "data-hint-clear" in html
+    assert html.count(f' src="{job.result_preview_url}"') == 1
+    assert '<div class="hint-layer" data-hint-layer></div>\n</figure>' in html
+    for control in ("data-hint-edit", "data-hint-toggle", 'data-hint-zoom="in"', "data-hint-exact", "data-hint-undo"):
+        assert control in html
     assert reverse("gallery:job_suggestions", args=[job.public_id]) in html
 
 
@@ -467,3 +462,46 @@ def test_a_colour_photo_is_colorized_from_its_grey_version_and_its_page_says_so(
     grey = post_upload(client, grey_photo(), model=engine_model)
     assert not ColorizationJob.objects.latest("pk").had_colour
     assert "This photo already had colour" not in client.get(grey["Location"]).content.decode()
+
+
+# --- Variants ------------------------------------------------------------------------------
+
+
+def test_the_result_page_offers_the_four_variants_with_the_shown_one_pressed(client):
+    job = ColorizationJobFactory(succeeded=True, variant="vivid")
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert reverse("gallery:job_variant", args=[job.public_id]) in html
+    assert html.count(f'src="{job.variants_url}"') == 4
+    for name, label in ColorizationJob.Variant.choices:
+        pressed = "true" if name == "vivid" else "false"
+        assert f'name="variant" value="{name}" class="variant-choice" aria-pressed="{pressed}"' in html
+        assert f"{label}" in html
+
+
+def test_picking_a_variant_queues_the_job_to_render_it_first(client, django_capture_on_commit_callbacks):
+    job = ColorizationJobFactory(succeeded=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": "cautious"})
+    job.refresh_from_db()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert (job.variant, job.status, job.attempts) == ("cautious", Status.QUEUED, 0)
+    assert DBTaskResult.objects.get(id=job.task_id).priority > 0
+    assert "Preparing the “Cautious” colouring" in client.get(job.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("value", ["", "loud", "balanced\x00"])
+def test_an_unknown_variant_changes_nothing(client, value):
+    job = ColorizationJobFactory(succeeded=True)
+    response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": value}, follow=True)
+    job.refresh_from_db()
+    assert "Please choose one of the colourings shown." in response.content.decode()
+    assert (job.variant, job.status) == ("balanced", Status.SUCCEEDED)
+
+
+def test_a_job_without_variants_offers_none_and_refuses_a_pick(client):
+    job = ColorizationJobFactory(succeeded=True, model_name="siggraph17", variants="", variant_maps="")
+    assert "data-variants" not in client.get(job.get_absolute_url()).content.decode()
+    response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": "vivid"}, follow=True)
+    assert "no other colourings" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED

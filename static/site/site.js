@@ -330,43 +330,78 @@
     update();
   }
 
-  // --- Colour hints: click the photo, pick colours, colorize again --------------------------
-  // The photo shows the current result (a toggle shows the original); every change can be
-  // undone; the list keeps the keyboard focus where it was when it is redrawn; a point's
-  // suggested colours come from what the worker kept of the model's prediction.
+  // --- Colour hints: points placed and dragged on the result itself -------------------------
+  // "Place colour points" turns the before/after picture into the editor: it shows the result
+  // (or the original while "Show the original" is pressed); a click adds a point, which starts
+  // from the colour the model found most likely there; points drag with a pointer, move with
+  // the arrow keys and go with Delete. Every change can be undone; the list keeps the keyboard
+  // focus where it was when it is redrawn.
   function initHints(section) {
     var width = parseInt(section.getAttribute("data-width"), 10);
     var height = parseInt(section.getAttribute("data-height"), 10);
-    var canvas = section.querySelector("[data-hint-canvas]");
-    var img = canvas.querySelector("img");
+    var panel = section.closest("#job-panel") || document;
+    var figure = panel.querySelector("[data-compare]");
+    var layer = figure && figure.querySelector("[data-hint-layer]");
+    if (!layer) return;
+    var tools = section.querySelector("[data-hint-tools]");
     var list = section.querySelector("[data-hint-list]");
     var empty = section.querySelector("[data-hint-empty]");
     var input = section.querySelector("[data-hints-input]");
     var status = section.querySelector("[data-hint-status]");
+    var editButton = section.querySelector("[data-hint-edit]");
     var toggle = section.querySelector("[data-hint-toggle]");
+    var exact = section.querySelector("[data-hint-exact]");
     var undoButton = section.querySelector("[data-hint-undo]");
     var clearButton = section.querySelector("[data-hint-clear]");
     var addButton = section.querySelector("[data-hint-add]");
-    var suggestionsUrl = canvas.getAttribute("data-suggestions-url");
+    var zoomIn = section.querySelector('[data-hint-zoom="in"]');
+    var zoomOut = section.querySelector('[data-hint-zoom="out"]');
+    var suggestionsUrl = tools.getAttribute("data-suggestions-url");
     var hints = [];
     var history = [];
     var suggested = {};
+    var zoom = 1;
     try { hints = JSON.parse(input.value) || []; } catch (e) { hints = []; }
 
     function announce(text) { if (status) status.textContent = text; }
+    function pressed(button) { return button.getAttribute("aria-pressed") === "true"; }
 
-    // The photo: the current result, or the original while the toggle is pressed.
-    if (toggle) {
-      toggle.addEventListener("click", function () {
-        var showOriginal = toggle.getAttribute("aria-pressed") !== "true";
-        toggle.setAttribute("aria-pressed", showOriginal ? "true" : "false");
-        img.src = canvas.getAttribute(showOriginal ? "data-original-src" : "data-result-src");
-        img.alt = (showOriginal ? "The original photo" : "The colorized photo") + ": click to add a colour point";
-        toggle.textContent = showOriginal ? "Show the result" : "Show the original";
-      });
+    // Editing: the picture shows one image, the split slider steps aside.
+    function setEditing(on) {
+      editButton.setAttribute("aria-pressed", on ? "true" : "false");
+      figure.classList.toggle("is-editing", on);
+      editButton.textContent = on ? "Done placing points" : "Place colour points";
+      if (on) figure.scrollIntoView({ block: "nearest" });
+      render();
     }
+    editButton.addEventListener("click", function () {
+      setEditing(!pressed(editButton));
+      announce(pressed(editButton) ? "Click the photo to add a colour point." : "The before/after slider is back.");
+    });
+    toggle.addEventListener("click", function () {
+      var showOriginal = !pressed(toggle);
+      toggle.setAttribute("aria-pressed", showOriginal ? "true" : "false");
+      figure.classList.toggle("shows-original", showOriginal);
+      if (!pressed(editButton)) setEditing(true);
+    });
 
-    // Start each new point from the colour the result has there.
+    // Zoom: the picture grows inside its scrolling frame (pinch-zoom works as on any page).
+    var baseWidth = 0;
+    function setZoom(level) {
+      if (!baseWidth) baseWidth = figure.getBoundingClientRect().width;
+      zoom = Math.max(1, Math.min(4, level));
+      figure.style.maxWidth = zoom > 1 ? "none" : "";
+      figure.style.width = zoom > 1 ? Math.round(baseWidth * zoom) + "px" : "";
+      if (zoom === 1) baseWidth = 0;
+      zoomOut.disabled = zoom === 1;
+      zoomIn.disabled = zoom === 4;
+      announce("Zoom " + zoom + "x.");
+      if (!pressed(editButton)) setEditing(true);
+    }
+    zoomIn.addEventListener("click", function () { setZoom(zoom * 2); });
+    zoomOut.addEventListener("click", function () { setZoom(zoom / 2); });
+
+    // A point's first colour: the result's there until the model's most likely one arrives.
     var sampler = null;
     var sample = new Image();
     sample.onload = function () {
@@ -376,15 +411,14 @@
       context.drawImage(sample, 0, 0, width, height);
       sampler = context;
     };
-    sample.src = canvas.getAttribute("data-result-src");
+    sample.src = tools.getAttribute("data-result-src");
     function colourAt(x, y) {
-      if (!sampler) return "#c0504d";
+      if (!sampler) return "#808080";
       var d = sampler.getImageData(x, y, 1, 1).data;
       return "#" + [d[0], d[1], d[2]].map(function (v) { return ("0" + v.toString(16)).slice(-2); }).join("");
     }
     function clamp(v, max) { return Math.max(0, Math.min(max - 1, Math.round(v))); }
 
-    // Undo: a snapshot of the list before every change.
     function remember() {
       history.push(JSON.stringify(hints));
       if (history.length > 100) history.shift();
@@ -395,22 +429,27 @@
       hints = JSON.parse(history.pop());
       render();
       announce("Undone. " + count());
-      // A disabled button loses the focus to the page: hand it to the tool's first control.
       if (fromButton && undoButton.disabled) addButton.focus();
     }
     function count() {
       return hints.length === 1 ? "1 colour point." : hints.length + " colour points.";
     }
 
-    // Where the focus is in the list, to put it back after a redraw.
+    // Where the focus is (in the list or on a point), to put it back after a redraw.
     function focusedSpot() {
       var active = document.activeElement;
+      if (active && layer.contains(active)) return { marker: parseInt(active.getAttribute("data-index"), 10) };
       if (!active || !list.contains(active)) return null;
       var item = active.closest("li");
       return { index: Array.prototype.indexOf.call(list.children, item), role: active.getAttribute("data-role") };
     }
     function restoreFocus(spot) {
       if (!spot) return;
+      if ("marker" in spot) {
+        var marker = layer.querySelector('[data-index="' + spot.marker + '"]');
+        (marker || addButton).focus();
+        return;
+      }
       var items = list.children;
       if (!items.length) { addButton.focus(); return; }
       var item = items[Math.min(spot.index, items.length - 1)];
@@ -441,47 +480,134 @@
         button.addEventListener("click", function () {
           remember();
           hint.color = entry.color;
+          delete hint.auto;
           render();
           announce("Point " + (index + 1) + " now uses " + entry.color + ".");
         });
         box.appendChild(button);
       });
     }
+    // The model's likely colours at a point; a point that still has its first colour takes the
+    // most likely one.
     function fetchSuggestions(hint) {
       var key = hint.x + "," + hint.y;
-      if (!suggestionsUrl || key in suggested) return;
+      if (!suggestionsUrl) return;
+      if (key in suggested) { takeLikeliest(hint); return; }
       suggested[key] = null;
       fetch(suggestionsUrl + "?x=" + hint.x + "&y=" + hint.y, { headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : { colours: [] }; })
         .then(function (data) {
           suggested[key] = data.colours || [];
-          hints.forEach(function (other, i) {
-            if (other.x + "," + other.y === key && list.children[i]) showSuggestions(list.children[i], other, i);
+          var changed = false;
+          hints.forEach(function (other) {
+            if (other.x + "," + other.y === key) changed = takeLikeliest(other) || changed;
           });
+          changed ? render() : refreshSuggestions(key);
         })
         .catch(function () { suggested[key] = []; });
+    }
+    function takeLikeliest(hint) {
+      var colours = suggested[hint.x + "," + hint.y];
+      if (!hint.auto || !colours || !colours.length || hint.color === colours[0].color) return false;
+      hint.color = colours[0].color;
+      return true;
+    }
+    function refreshSuggestions(key) {
+      hints.forEach(function (other, i) {
+        if (other.x + "," + other.y === key && list.children[i]) showSuggestions(list.children[i], other, i);
+      });
+    }
+
+    function place(marker, hint) {
+      marker.style.left = (100 * (hint.x + 0.5) / width) + "%";
+      marker.style.top = (100 * (hint.y + 0.5) / height) + "%";
+    }
+    function pointAt(event) {
+      var box = layer.getBoundingClientRect();
+      return {
+        x: clamp((event.clientX - box.left) / box.width * width, width),
+        y: clamp((event.clientY - box.top) / box.height * height, height)
+      };
+    }
+    function moveTo(hint, x, y) {
+      hint.x = clamp(x, width);
+      hint.y = clamp(y, height);
+      save();
+    }
+    function markerFor(hint, i) {
+      var marker = document.createElement("button");
+      marker.type = "button";
+      marker.className = "hint-marker";
+      marker.setAttribute("data-index", i);
+      marker.style.background = hint.color;
+      marker.setAttribute("aria-label", "Point " + (i + 1) + ", " + hint.color + ", at " + hint.x + ", " + hint.y +
+        ": arrow keys move it, Delete removes it");
+      var number = document.createElement("span");
+      number.textContent = i + 1;
+      marker.appendChild(number);
+      place(marker, hint);
+      var dragging = false;
+      marker.addEventListener("pointerdown", function (event) {
+        event.preventDefault();
+        event.stopPropagation();
+        marker.setPointerCapture(event.pointerId);
+        remember();
+        dragging = true;
+        marker.classList.add("is-dragging");
+      });
+      marker.addEventListener("pointermove", function (event) {
+        if (!dragging) return;
+        var spot = pointAt(event);
+        moveTo(hint, spot.x, spot.y);
+        place(marker, hint);
+      });
+      function drop() {
+        if (!dragging) return;
+        dragging = false;
+        marker.classList.remove("is-dragging");
+        render();
+        fetchSuggestions(hint);
+        announce("Point " + (i + 1) + " moved to " + hint.x + ", " + hint.y + ".");
+      }
+      marker.addEventListener("pointerup", drop);
+      marker.addEventListener("pointercancel", drop);
+      marker.addEventListener("click", function (event) { event.stopPropagation(); });
+      marker.addEventListener("keydown", function (event) {
+        var step = Math.max(1, Math.round(Math.max(width, height) / (event.shiftKey ? 20 : 100)));
+        var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+        if (moves[event.key]) {
+          event.preventDefault();
+          remember();
+          moveTo(hint, hint.x + moves[event.key][0], hint.y + moves[event.key][1]);
+          render();
+          fetchSuggestions(hint);
+          announce("Point " + (i + 1) + " at " + hint.x + ", " + hint.y + ".");
+        } else if (event.key === "Delete" || event.key === "Backspace") {
+          event.preventDefault();
+          remove(i);
+        }
+      });
+      return marker;
+    }
+    function remove(i) {
+      remember();
+      hints.splice(i, 1);
+      render();
+      announce("Point " + (i + 1) + " removed. " + count());
     }
 
     function render() {
       var spot = focusedSpot();
-      canvas.querySelectorAll(".hint-marker").forEach(function (m) { m.remove(); });
+      layer.innerHTML = "";
       list.innerHTML = "";
       hints.forEach(function (hint, i) {
-        var marker = document.createElement("div");
-        marker.className = "hint-marker";
-        place(marker, hint);
-        marker.style.background = hint.color;
-        var number = document.createElement("span");
-        number.textContent = i + 1;
-        marker.appendChild(number);
-        canvas.appendChild(marker);
-
+        layer.appendChild(markerFor(hint, i));
         var item = document.createElement("li");
         item.innerHTML =
           '<strong class="me-1">' + (i + 1) + '.</strong>' +
           '<input type="color" class="form-control form-control-color" data-role="colour" aria-label="Colour of point ' + (i + 1) + '">' +
-          '<input type="number" class="form-control form-control-sm" data-role="x" min="0" max="' + (width - 1) + '" aria-label="Point ' + (i + 1) + ': x in pixels">' +
-          '<input type="number" class="form-control form-control-sm" data-role="y" min="0" max="' + (height - 1) + '" aria-label="Point ' + (i + 1) + ': y in pixels">' +
+          '<span class="hint-exact"><input type="number" class="form-control form-control-sm" data-role="x" min="0" max="' + (width - 1) + '" aria-label="Point ' + (i + 1) + ': x in pixels">' +
+          '<input type="number" class="form-control form-control-sm" data-role="y" min="0" max="' + (height - 1) + '" aria-label="Point ' + (i + 1) + ': y in pixels"></span>' +
           '<button type="button" class="btn btn-sm btn-outline-danger" data-role="remove" aria-label="Remove point ' + (i + 1) + '">Remove</button>' +
           '<div class="hint-suggestions d-none" role="group" aria-label="Suggested colours for point ' + (i + 1) + '" data-suggestions></div>';
         var colour = item.querySelector('[data-role="colour"]');
@@ -491,17 +617,20 @@
         var editing = false;
         colour.addEventListener("input", function () {
           if (!editing) { remember(); editing = true; updateButtons(); }
-          hint.color = colour.value; marker.style.background = hint.color; save();
+          hint.color = colour.value;
+          delete hint.auto;
+          layer.children[i].style.background = hint.color;
+          save();
         });
         colour.addEventListener("change", function () { editing = false; });
-        // Moving a point updates it in place: no redraw, so Tab carries on from this field.
+        // Moving a point by its fields updates it in place: no redraw, so Tab carries on.
         function moved(field, key, max) {
           // An emptied or garbled field puts the point back where it was, not at 0.
           if (field.value.trim() === "" || !isFinite(+field.value)) { field.value = hint[key]; return; }
           remember();
           hint[key] = clamp(+field.value, max);
           field.value = hint[key];
-          place(marker, hint);
+          place(layer.children[i], hint);
           save();
           updateButtons();
           showSuggestions(item, hint, i);
@@ -509,12 +638,7 @@
         }
         xField.addEventListener("change", function () { moved(xField, "x", width); });
         yField.addEventListener("change", function () { moved(yField, "y", height); });
-        item.querySelector('[data-role="remove"]').addEventListener("click", function () {
-          remember();
-          hints.splice(i, 1);
-          render();
-          announce("Point " + (i + 1) + " removed. " + count());
-        });
+        item.querySelector('[data-role="remove"]').addEventListener("click", function () { remove(i); });
         list.appendChild(item);
         showSuggestions(item, hint, i);
       });
@@ -523,33 +647,32 @@
       save();
       restoreFocus(spot);
     }
-    function place(marker, hint) {
-      marker.style.left = (100 * (hint.x + 0.5) / width) + "%";
-      marker.style.top = (100 * (hint.y + 0.5) / height) + "%";
-    }
     function updateButtons() {
       if (undoButton) undoButton.disabled = history.length === 0;
       if (clearButton) clearButton.disabled = hints.length === 0;
     }
-    function save() { input.value = JSON.stringify(hints); }
+    function save() {
+      input.value = JSON.stringify(hints.map(function (hint) { return { x: hint.x, y: hint.y, color: hint.color }; }));
+    }
     function add(x, y) {
       remember();
-      var hint = { x: x, y: y, color: colourAt(x, y) };
+      var hint = { x: x, y: y, color: colourAt(x, y), auto: true };
       hints.push(hint);
       render();
       fetchSuggestions(hint);
       announce("Point " + hints.length + " added. " + count());
-      var last = list.querySelector('li:last-child [data-role="colour"]');
-      if (last) last.focus();
     }
-    img.addEventListener("click", function (event) {
-      var box = img.getBoundingClientRect();
-      add(clamp((event.clientX - box.left) / box.width * width, width),
-          clamp((event.clientY - box.top) / box.height * height, height));
+    layer.addEventListener("click", function (event) {
+      var spot = pointAt(event);
+      add(spot.x, spot.y);
     });
     addButton.addEventListener("click", function () {
+      if (!pressed(editButton)) setEditing(true);
       add(Math.floor(width / 2), Math.floor(height / 2));
+      var marker = layer.lastElementChild;
+      if (marker) marker.focus();
     });
+    exact.addEventListener("change", function () { list.classList.toggle("shows-exact", exact.checked); });
     if (undoButton) undoButton.addEventListener("click", undo);
     if (clearButton) {
       clearButton.addEventListener("click", function () {
@@ -563,6 +686,7 @@
     }
     render();
     hints.forEach(fetchSuggestions);
+    if (hints.length) setEditing(true);
   }
 
   function initAll(root) {
