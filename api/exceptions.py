@@ -35,6 +35,11 @@ class NoModelInstalled(APIException):
     default_code = "no_model"
 
 
+class NoVariants(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "no_variants"
+
+
 def _first_message(errors) -> str:
     if isinstance(errors, dict):
         errors = next(iter(errors.values()), "")

@@ -50,6 +50,14 @@ class JobCreateSerializer(serializers.Serializer):
         },
     )
 
+    variant = serializers.ChoiceField(
+        choices=ColorizationJob.Variant.choices,
+        required=False,
+        default=ColorizationJob.Variant.BALANCED,
+        help_text="Which of the four automatic colourings is the result (for a model with a vividness; "
+        "the job's `variants` lists them, and PATCH changes the choice later).",
+    )
+
     def validate_image(self, upload):
         try:
             return ImageUploadField().clean(upload)  # size, pixels, format: the web form's checks
@@ -107,6 +115,16 @@ class JobSerializer(serializers.Serializer):
         help_text="The colorized PNG at full size (once succeeded). Like the job's page, anyone with the link can download it; no key needed."
     )
     result_jpeg_url = serializers.SerializerMethodField(help_text="The same as a JPEG (once succeeded).")
+    variant = serializers.ChoiceField(
+        choices=ColorizationJob.Variant.choices, help_text="The automatic colouring the result shows."
+    )
+    variants = serializers.SerializerMethodField(
+        help_text="The automatic colourings of the same network run, in the order of the pictures in "
+        "`variants_preview_url` (empty for a model without a vividness, or before the job has run)."
+    )
+    variants_preview_url = serializers.SerializerMethodField(
+        help_text="One picture with every variant side by side, thumbnail-sized (once succeeded)."
+    )
 
     def _absolute(self, path: str) -> str | None:
         return self.context["request"].build_absolute_uri(path) if path else None
@@ -126,6 +144,30 @@ class JobSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_result_jpeg_url(self, job) -> str | None:
         return self._absolute(job.jpeg_download_url) if job.status == job.Status.SUCCEEDED else None
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "label": {"type": "string"}, "chosen": {"type": "boolean"}},
+            },
+        }
+    )
+    def get_variants(self, job) -> list[dict]:
+        return [{key: choice[key] for key in ("name", "label", "chosen")} for choice in job.variant_choices]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_variants_preview_url(self, job) -> str | None:
+        return self._absolute(job.variants_url) if job.status == job.Status.SUCCEEDED else None
+
+
+class VariantChoiceSerializer(serializers.Serializer):
+    variant = serializers.ChoiceField(
+        choices=ColorizationJob.Variant.choices,
+        help_text="The automatic colouring to make the result: rendered from the kept colours in a second or "
+        "two (the job is queued again ahead of new photos; poll it).",
+    )
 
 
 class ModelInfoSerializer(serializers.Serializer):

@@ -56,10 +56,12 @@ def api_job_create(
     model_name: str,
     hints: Sequence[Hint] = (),
     vividness: float | None = None,
+    variant: str = ColorizationJob.Variant.BALANCED,
 ) -> ColorizationJob:
     """A job from a validated upload, owned by ``api_key``, queued once this commits (with its
     owner recorded, so the worker never sees a job without one). ``vividness`` (0..1) defaults
-    to settings.COLORIZE_DEFAULT_VIVIDNESS."""
+    to settings.COLORIZE_DEFAULT_VIVIDNESS; ``variant`` is the automatic colouring its result
+    shows."""
     job = web.job_create(
         image=upload.image,
         display_name=upload.filename,
@@ -68,6 +70,7 @@ def api_job_create(
         hints=hints,
         client=api_key.queue_client,
         vividness=vividness,
+        variant=variant,
     )
     ApiJob.objects.create(key=api_key, job=job)
     return job

@@ -8,12 +8,19 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import selectors, services
-from api.exceptions import NoModelInstalled, PayloadTooLarge, QueueBusy
-from api.serializers import ErrorSerializer, JobCreateSerializer, JobSerializer, ModelInfoSerializer
+from api.exceptions import NoModelInstalled, NoVariants, PayloadTooLarge, QueueBusy
+from api.serializers import (
+    ErrorSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    ModelInfoSerializer,
+    VariantChoiceSerializer,
+)
 from colorize.errors import ModelNotInstalled
 from colorsite.middleware import announced_length
 from gallery.services import web
@@ -85,12 +92,15 @@ class JobCreateView(ApiView):
             model_name=data["model"],
             hints=data["hints"],
             vividness=data.get("vividness"),
+            variant=data["variant"],
         )
         body = JobSerializer(job, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
 
 class JobDetailView(ApiView):
+    parser_classes = [JSONParser, FormParser]  # PATCH's one field, as JSON or a form
+
     @extend_schema(
         operation_id="jobs_retrieve",
         summary="A job's status and results",
@@ -98,6 +108,21 @@ class JobDetailView(ApiView):
     )
     def get(self, request, id):
         job = self.job_or_404(request, id)
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="jobs_partial_update",
+        summary="Pick another of a finished job's automatic colourings as its result",
+        request=VariantChoiceSerializer,
+        responses={200: JobSerializer, **_errors(400, 401, 404, 409, 429)},
+    )
+    def patch(self, request, id):
+        job = self.job_or_404(request, id)
+        serializer = VariantChoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if job.status != job.Status.SUCCEEDED or not job.variant_maps:
+            raise NoVariants("This job has no automatic colourings to choose from (yet).")
+        job = web.job_variant_choose(job=job, variant=serializer.validated_data["variant"])
         return Response(JobSerializer(job, context={"request": request}).data)
 
     @extend_schema(

@@ -183,3 +183,33 @@ def test_keys_see_only_their_own_jobs_even_when_they_share_a_model(client_for, e
     body = client_for(mine.factory_key).post(JOBS, {"image": photo()}, format="multipart").json()
     assert client_for(theirs.factory_key).get(body["url"]).status_code == 404
     assert client_for(mine.factory_key).get(body["url"]).status_code == 200
+
+
+def test_a_job_lists_its_variants_and_patch_picks_another(api, engine_model, run_worker):
+    created = api.post(JOBS, {"image": photo(), "variant": "cautious"}, format="multipart").json()
+    assert created["variant"] == "cautious" and created["variants"] == []
+    run_worker()
+    job = api.get(created["url"]).json()
+    assert [(v["name"], v["chosen"]) for v in job["variants"]] == [
+        ("cautious", True),
+        ("balanced", False),
+        ("vivid", False),
+        ("other", False),
+    ]
+    assert job["variants_preview_url"].startswith("http://testserver/")
+    picked = api.patch(job["url"], {"variant": "vivid"}, format="json")
+    assert picked.status_code == 200 and picked.json()["variant"] == "vivid"
+    assert picked.json()["status"] == "queued"
+    run_worker()
+    assert api.get(job["url"]).json()["status"] == "succeeded"
+
+
+def test_an_unknown_variant_is_a_400(api, engine_model):
+    response = api.post(JOBS, {"image": photo(), "variant": "loud"}, format="multipart")
+    assert response.status_code == 400 and response.json()["errors"]["variant"]
+
+
+def test_picking_a_variant_of_an_unfinished_job_is_a_409(api, engine_model):
+    created = api.post(JOBS, {"image": photo()}, format="multipart").json()
+    response = api.patch(created["url"], {"variant": "vivid"}, format="json")
+    assert response.status_code == 409 and "no automatic colourings" in response.json()["message"]

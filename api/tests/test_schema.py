@@ -30,7 +30,7 @@ def test_the_schema_passes_drf_spectaculars_own_validator(schema):
 def test_the_schema_describes_every_endpoint(schema):
     assert {path: sorted(operations) for path, operations in schema["paths"].items()} == {
         "/api/v1/jobs": ["post"],
-        "/api/v1/jobs/{id}": ["delete", "get"],
+        "/api/v1/jobs/{id}": ["delete", "get", "patch"],
         "/api/v1/models": ["get"],
     }
     assert set(schema["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]) == {"multipart/form-data"}

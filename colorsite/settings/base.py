@@ -205,9 +205,10 @@ COLORIZE_MAX_UPLOAD_BYTES = env.int("COLORIZE_MAX_UPLOAD_BYTES", default=40 * 10
 COLORIZE_MAX_PIXELS = env.int("COLORIZE_MAX_PIXELS", default=50_000_000)
 COLORIZE_MAX_HINTS = env.int("COLORIZE_MAX_HINTS", default=64)
 # Vividness when a job, the CLI or the API gives none: 0 the most conservative colours, 1 the
-# most vivid (each model maps it onto its decoding, colorize.registry; 0.5 is the compact
-# model's setting chosen on val/).
-COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.5)
+# most vivid (each model maps it onto its decoding, colorize.registry; 0.25 is the compact
+# model's setting chosen on val/ for fewer loud wrong colours; the result page's "Vivid"
+# colouring is 0.5).
+COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.25)
 # Besides the models on this disk, the site offers those the live workers reported (the web
 # tier's disk holds only the bundled one): a worker reports at start-up and every sweep
 # (a minute), and counts as alive for GALLERY_WORKER_LIVE_SECONDS after its last report.

@@ -82,14 +82,17 @@ def job_create(
     client: str = "",
     batch: UUID | None = None,
     vividness: float | None = None,
+    variant: str = ColorizationJob.Variant.BALANCED,
 ) -> ColorizationJob:
     """Store the (already validated) original under a generated name, with its web-sized
     preview for the waiting page, create the job and queue it. ``image`` is the decoded PIL
     image; it is kept as PNG, stripped of metadata. ``batch``: the id of the batch upload it
-    belongs to. ``vividness`` (0..1) defaults to settings.COLORIZE_DEFAULT_VIVIDNESS."""
+    belongs to. ``vividness`` (0..1) defaults to settings.COLORIZE_DEFAULT_VIVIDNESS; ``variant``
+    is the automatic colouring its result shows."""
     job = ColorizationJob(
         model_name=model_name,
         vividness=default_vividness() if vividness is None else _vividness(vividness),
+        variant=variant,
         hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
         parent=parent,
         display_name=sanitize_display_name(display_name),

@@ -387,11 +387,12 @@
 
     // Zoom: the picture grows inside its scrolling frame (pinch-zoom works as on any page).
     var baseWidth = 0;
+    var fittedWidth = figure.style.width;  // the page's own "fit the screen" width
     function setZoom(level) {
       if (!baseWidth) baseWidth = figure.getBoundingClientRect().width;
       zoom = Math.max(1, Math.min(4, level));
       figure.style.maxWidth = zoom > 1 ? "none" : "";
-      figure.style.width = zoom > 1 ? Math.round(baseWidth * zoom) + "px" : "";
+      figure.style.width = zoom > 1 ? Math.round(baseWidth * zoom) + "px" : fittedWidth;
       if (zoom === 1) baseWidth = 0;
       zoomOut.disabled = zoom === 1;
       zoomIn.disabled = zoom === 4;
