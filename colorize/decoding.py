@@ -50,6 +50,10 @@ class Vividness:
     # The scores are blurred over this many grid cells (a Gaussian's sigma) before decoding: a
     # region then takes one reading instead of a patchwork of confident, contradictory ones.
     smoothing: float = 0.0
+    # The temperature of the two decodings the hints' anchoring compares (with and without the
+    # hints; None: the temperature at v = 0). A plain mean there: a sharp decoding would turn the
+    # network's small far-away shifts into flipped colours.
+    anchoring_temperature: float | None = None
 
     def at(self, vividness: float, model_temperature: float) -> tuple[float, float]:
         """(strength, temperature) for ``vividness`` (clipped to [0, 1])."""

@@ -226,13 +226,21 @@ def _strength_and_temperature(
 
 
 def _decode(
-    spec: registry.ModelSpec, outputs: dict[str, Float32], vividness: float, *, second: bool = False
+    spec: registry.ModelSpec,
+    outputs: dict[str, Float32],
+    vividness: float,
+    *,
+    second: bool = False,
+    anchoring: bool = False,
 ) -> Float32:
     """Normalised ab at ``vividness`` (a model that regresses ab directly has one answer);
-    ``second``: the second reading where the model was unsure."""
+    ``second``: the second reading where the model was unsure; ``anchoring``: at the rule's
+    temperature for the hints' anchoring."""
     if "logits" not in outputs:
         return outputs["ab_norm"]
     strength, temperature = _strength_and_temperature(spec, outputs, vividness)
+    if anchoring and spec.vividness is not None and spec.vividness.anchoring_temperature is not None:
+        temperature = spec.vividness.anchoring_temperature
     smoothing = spec.vividness.smoothing if spec.vividness else 0.0
     decode = decoding.second_reading if second else decoding.decode
     return decode(outputs["logits"], outputs["bin_ab"], outputs["bin_log_prior"], strength, temperature, smoothing)
@@ -330,8 +338,8 @@ def predict(
         # near them, come from the cautious decoding (vividness 0; a vivid one would amplify the
         # network's small far-away shifts into new colours).
         if not anchored:
-            anchored["hinted"] = _decode(spec, hinted_outputs, 0.0)
-            anchored["plain"] = _decode(spec, plain_outputs, 0.0)
+            anchored["hinted"] = _decode(spec, hinted_outputs, 0.0, anchoring=True)
+            anchored["plain"] = _decode(spec, plain_outputs, 0.0, anchoring=True)
         guessed = _decode(spec, plain_outputs, variant_vividness, second=second)
         points = hint_inputs.grid_points(hints, image_size)
         return hint_inputs.anchor(

@@ -237,7 +237,7 @@ def test_the_balanced_variant_is_the_result_at_the_jobs_vividness():
 def test_the_vivid_variant_has_more_colour_than_the_cautious_one():
     variants = pipeline.colorize_detailed(photo(64, 48), model="compact", variants=True).variants
     chroma = {name: np.hypot(*variants[name][0]).mean() for name in ("cautious", "vivid")}
-    assert chroma["vivid"] > 1.2 * chroma["cautious"]
+    assert chroma["vivid"] > chroma["cautious"]
 
 
 def test_a_model_that_regresses_ab_offers_no_variants(engine_weights):

@@ -26,6 +26,12 @@ PHOTOS = (
     "1899SodaFountain.jpg",
     "1920sDancing.jpg",
     "1909Chicago.jpg",
+    # The photos issue #25 found loud wrong colours on.
+    "abe.jpg",
+    "1907Cowboys.jpg",
+    "1870sSphinx.jpg",
+    "1890CliffHouseSF.jpg",
+    "EasterNyc1911.jpg",
 )
 # Three clicks on the 1908 family photo (as fractions of its width and height): the man's coat
 # blue, the lawn green, the leaves above green.
