@@ -4,9 +4,16 @@ Every error carries a ``user_message``: one friendly sentence a person can read 
 page or in a terminal, never a traceback. ``str(error)`` may add technical detail for logs.
 """
 
+import re
+
 
 class ColorizeError(Exception):
     user_message = "Something went wrong while colorizing this photo."
+
+    @property
+    def code(self) -> str:
+        """A stable name for logs and metrics: the class's, in snake case (``not_an_image``)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
 
     def __init__(self, detail: str | None = None, *, user_message: str | None = None) -> None:
         if user_message is not None:

@@ -89,7 +89,7 @@ MODELS = {
             # fifth of the prior out at 0 and 0.84 of it at 1; a low temperature all along (0.2,
             # not the plain mean's 1) decides each pixel's colour instead of averaging rival
             # ones: at equal colourfulness a quarter fewer photos with a blotch of loud wrong
-            # colour, for 0.1 dB. The default 0.25 gives 72% of val/'s true colourfulness.
+            # colour, for 0.1 dB. The default 0.2 gives 74% of val/'s true colourfulness.
             # The hints' anchoring keeps the plain mean (T = 1) it was tuned with.
             vividness=Vividness(strength=(0.2, 0.84), temperature=(0.2, 0.185), anchoring_temperature=1.0),
             bundled=True,

@@ -1,6 +1,21 @@
 """gunicorn's settings hooks for the web tier (scripts/start-web passes this file with -c; the
 command line there sets everything else)."""
 
+import os
+
+from colorsite.logs import logging_config
+
+# gunicorn's own lines (start, stop, a timed-out worker) in the site's format: JSON in
+# production, text locally, as the settings choose (colorsite.logs).
+_production = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production")
+logconfig_dict = logging_config(
+    json_lines=os.environ.get("LOG_FORMAT", "json" if _production else "text") == "json",
+    level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+)
+logconfig_dict["loggers"].update(
+    {name: {"level": "INFO", "handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")}
+)
+
 # gunicorn drains at most this much of a body the application did not read before it reuses
 # the connection (gunicorn.http.parser._DRAIN_MAX_BYTES); past it the connection is closed.
 DRAINABLE_BODY_BYTES = 64 * 1024

@@ -1,7 +1,11 @@
 """Middleware of the project's own, ahead of Django's in MIDDLEWARE (see the settings)."""
 
+import logging
+import time
+
 from django.http import HttpRequest, HttpResponse
 
+from colorsite import logs
 from colorsite.health import HEALTH_CHECK_PATH
 from gallery.forms import batch_bytes_limit
 
@@ -40,3 +44,46 @@ class RequestSizeLimitMiddleware:
 
                 return upload_too_big(request, length=length)
         return self.get_response(request)
+
+
+access_log = logging.getLogger("colorsite.access")
+
+
+class RequestLogMiddleware:
+    """First of all: gives the request its id (colorsite.logs: the load balancer's trace id, else
+    a new one) for every line it writes, answers it as ``X-Request-ID``, and writes the one
+    access line (method, path with private ids masked, status, bytes, milliseconds). No client
+    address, no query string (it may carry a key or a token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = logs.new_request_id(request.headers.get("X-Amzn-Trace-Id"))
+        token = logs.request_id.set(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            size = None if response.streaming else len(response.content)
+            path = logs.loggable_path(request.path)
+            milliseconds = round(1000 * (time.monotonic() - started), 1)
+            access_log.info(
+                "%s %s %s %s B %s ms",
+                request.method,
+                path,
+                response.status_code,
+                "-" if size is None else size,
+                milliseconds,
+                extra={
+                    "event": "request",
+                    "method": request.method,
+                    "path": path,
+                    "status": response.status_code,
+                    "bytes": size,
+                    "duration_ms": milliseconds,
+                },
+            )
+            return response
+        finally:
+            logs.request_id.reset(token)

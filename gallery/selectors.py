@@ -119,7 +119,7 @@ def results_zip(*, jobs: list[ColorizationJob]) -> Iterator[bytes]:
     for name, job in zip(_archive_names(jobs), jobs, strict=True):
         chunks = _opened_chunks(job.result)
         if chunks is None:
-            logger.warning("Download all: job %s's result is gone; left out of the ZIP.", job.public_id)
+            logger.warning("Download all: job %s's result is gone; left out of the ZIP.", job.pk)
             missing.append(name)
             continue
         archive.add(chunks, name)

@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from colorsite.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -48,7 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers the load balancer's /healthz itself, before the host check and the HTTPS
+    # Outermost: the request's id and its one access line (colorsite.logs), whatever answers.
+    "colorsite.middleware.RequestLogMiddleware",
+    # Then: answers the load balancer's /healthz itself, before the host check and the HTTPS
     # redirect (the health checker asks with the instance's private IP, over plain HTTP).
     "colorsite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -205,10 +209,10 @@ COLORIZE_MAX_UPLOAD_BYTES = env.int("COLORIZE_MAX_UPLOAD_BYTES", default=40 * 10
 COLORIZE_MAX_PIXELS = env.int("COLORIZE_MAX_PIXELS", default=50_000_000)
 COLORIZE_MAX_HINTS = env.int("COLORIZE_MAX_HINTS", default=64)
 # Vividness when a job, the CLI or the API gives none: 0 the most conservative colours, 1 the
-# most vivid (each model maps it onto its decoding, colorize.registry; 0.25 is the compact
+# most vivid (each model maps it onto its decoding, colorize.registry; 0.2 is the compact
 # model's setting chosen on val/ for fewer loud wrong colours; the result page's "Vivid"
 # colouring is 0.5).
-COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.25)
+COLORIZE_DEFAULT_VIVIDNESS = env.float("COLORIZE_DEFAULT_VIVIDNESS", default=0.2)
 # Besides the models on this disk, the site offers those the live workers reported (the web
 # tier's disk holds only the bundled one): a worker reports at start-up and every sweep
 # (a minute), and counts as alive for GALLERY_WORKER_LIVE_SECONDS after its last report.
@@ -356,9 +360,13 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# One line per event, with the request's and the job's ids (colorsite.logs): JSON in production
+# (LOG_FORMAT=json, its default there), readable text locally.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+# Errors to Sentry when set (colorsite.sentry: tagged with the request and job ids, no personal data).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from colorsite.sentry import sentry_init
+
+    sentry_init(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))

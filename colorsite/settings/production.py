@@ -6,6 +6,8 @@ default; `manage.py check --deploy` then warns only about HSTS preload (security
 
 from django.core.exceptions import ImproperlyConfigured
 
+from colorsite.logs import logging_config
+
 from .base import *  # noqa: F403
 from .base import RECAPTCHA_PRIVATE_KEY, RECAPTCHA_PUBLIC_KEY, TEST_SECRET_KEY, env, env_secret, recaptcha_test_keys
 
@@ -17,6 +19,8 @@ def required(name, value, why="production needs it"):
 
 
 DEBUG = False
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # one JSON object per line, for CloudWatch Logs
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
 SECRET_KEY = required("DJANGO_SECRET_KEY", env_secret("DJANGO_SECRET_KEY"), "a long random key, kept secret")
 if SECRET_KEY == TEST_SECRET_KEY:
     raise ImproperlyConfigured(

@@ -43,6 +43,7 @@ def site_environment(data_dir: Path, **overrides: str | None) -> dict[str, str]:
         COLORSITE_DATA_DIR=str(data_dir),
         DJANGO_SETTINGS_MODULE="colorsite.settings.test",
         PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        SITE_VENV=sys.prefix,  # scripts/start-* run the tests' own interpreter
         PYTHONUNBUFFERED="1",
     )
     for key, value in overrides.items():

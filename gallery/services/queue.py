@@ -30,9 +30,25 @@ def enqueue_on_commit(job: ColorizationJob, *, priority: int = 0) -> None:
             result = colorize_job.using(priority=priority).enqueue(job_id=job.pk)
         except Exception:
             # The job stays queued; the sweep hands it to the queue again later.
-            logger.exception("Could not enqueue colorization job %s", job.public_id)
+            logger.exception("Could not enqueue colorization job", extra={"job_id": str(job.pk)})
             return
         ColorizationJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+        logger.info(
+            "job queued: %s, %dx%d",
+            job.model_name,
+            job.original_width,
+            job.original_height,
+            extra={
+                "event": "job.queued",
+                "job_id": str(job.pk),
+                "model": job.model_name,
+                "width": job.original_width,
+                "height": job.original_height,
+                "hints": len(job.hints or []),
+                "variant": job.variant,
+                "priority": priority,
+            },
+        )
 
     transaction.on_commit(enqueue)
 

@@ -92,7 +92,7 @@ def abandoned_files_delete() -> int:
         if ColorizationJob.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts).update(pending_files=[]):
             delete_names(names, job.original.storage)
             cleaned += 1
-            logger.info("Deleted %d file(s) a killed run of job %s left.", len(names), job.public_id)
+            logger.info("Deleted %d file(s) a killed run of job %s left.", len(names), job.pk)
     return cleaned
 
 
@@ -119,9 +119,7 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
             with transaction.atomic():
                 job_delete(job=job)
             counts[kind] += 1
-            logger.info(
-                "Retention: deleted %s job %s (finished %s) and its files.", kind, job.public_id, job.finished_at
-            )
+            logger.info("Retention: deleted %s job %s (finished %s) and its files.", kind, job.pk, job.finished_at)
     # The refused files a batch page lists go with the batch's photos.
     RefusedUpload.objects.filter(created_at__lt=now - timedelta(days=settings.GALLERY_RETENTION_DAYS)).delete()
     return Expired(**counts)

@@ -40,9 +40,7 @@ def kept_colours(job: ColorizationJob) -> Float32 | None:
                 return None
             return np.asarray(kept[job.variant], dtype=np.float32)
     except (OSError, ValueError, KeyError) as error:
-        logger.warning(
-            "Job %s: its kept variant colours cannot be read (%s); running the network.", job.public_id, error
-        )
+        logger.warning("Job %s: its kept variant colours cannot be read (%s); running the network.", job.pk, error)
         return None
 
 

@@ -5,6 +5,7 @@ the task module imports it."""
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from PIL import Image
 from colorize import imaging, pipeline
 from colorize.errors import ColorizeError
 from colorize.hints import parse_hints
+from colorsite import logs
 from gallery.models import RESULT_FIELDS, VARIANT_FIELDS, ColorizationJob
 from gallery.services import variants
 from gallery.services.files import delete_job_files, delete_names, load_original, preview
@@ -66,8 +68,25 @@ def _stage(job: ColorizationJob, stage: str) -> None:
     job.stage = stage
 
 
-def _fail(job: ColorizationJob, message: str) -> ColorizationJob:
+# Failures that the photo or its colour points caused: a warning. Any other is an error (it
+# reaches Sentry where SENTRY_DSN is set).
+PHOTO_FAILURES = frozenset(
+    {"not_an_image", "unsupported_image", "image_too_large", "corrupt_image", "bad_hints", "no_hints"}
+)
+
+
+def _fail(job: ColorizationJob, message: str, code: str, *, exc_info: bool = False) -> ColorizationJob:
+    """Record the failure, and write its one line: a stable ``code`` and the user's message
+    (``exc_info``: with the traceback of the exception being handled)."""
     _finish(job, status=Status.FAILED, error_message=message, pending_files=[])
+    logger.log(
+        logging.WARNING if code in PHOTO_FAILURES else logging.ERROR,
+        "job failed: %s: %s",
+        code,
+        message,
+        extra={"event": "job.failed", "code": code, "user_message": message, "model": job.model_name},
+        exc_info=exc_info,
+    )
     return job
 
 
@@ -85,7 +104,7 @@ def _pending(job: ColorizationJob, names: list[str]) -> bool:
 def _leftovers_delete(job: ColorizationJob) -> None:
     """Delete what an earlier run of ``job`` was writing when its worker died."""
     if job.pending_files:
-        logger.warning("Job %s: deleting %d file(s) a killed run left.", job.public_id, len(job.pending_files))
+        logger.warning("Job %s: deleting %d file(s) a killed run left.", job.pk, len(job.pending_files))
         delete_names(job.pending_files, job.original.storage)
         _pending(job, [])
 
@@ -105,7 +124,7 @@ def _heartbeat(job: ColorizationJob) -> Iterator[None]:
                         heartbeat_at=timezone.now()
                     )
                 except (DatabaseError, InterfaceError) as error:
-                    logger.warning("Job %s: could not write its heartbeat (%s); trying again.", job.public_id, error)
+                    logger.warning("Job %s: could not write its heartbeat (%s); trying again.", job.pk, error)
                     connections["default"].close()
         finally:
             connections.close_all()  # this thread's connections only
@@ -158,20 +177,61 @@ def _colorized(job: ColorizationJob, image: Image.Image) -> tuple[pipeline.Color
 def job_run(*, job_id: int) -> ColorizationJob | None:
     """Colorize one queued job and record its result or a friendly reason it failed.
     Never raises for a bad picture or a failing model: the job records what happened.
-    None when the job is not queued (any more): another worker has it, or it is gone."""
+    None when the job is not queued (any more): another worker has it, or it is gone.
+    Every line it writes carries the job's id; it writes started, then finished or failed."""
     job = _claim(job_id)
     if job is None:
-        logger.info("Job %s is not queued any more; nothing to do.", job_id)
+        logger.info("Job %s is not queued any more; nothing to do.", job_id, extra={"event": "job.skipped"})
         return None
+    with logs.job_context(job):
+        logger.info(
+            "job started (attempt %d)",
+            job.attempts,
+            extra={"event": "job.started", "attempt": job.attempts, "model": job.model_name, "variant": job.variant},
+        )
+        return _run(job)
+
+
+def _finished_line(job: ColorizationJob, stages: dict[str, float], *, ran_network: bool) -> None:
+    megapixels = round(job.original_width * job.original_height / 1e6, 2)
+    seconds = round(sum(stages.values()), 2)
+    logger.info(
+        "job finished: %s, %dx%d (%.1f MP), %.2f s",
+        job.model_name,
+        job.original_width,
+        job.original_height,
+        megapixels,
+        seconds,
+        extra={
+            "event": "job.finished",
+            "model": job.model_name,
+            "width": job.original_width,
+            "height": job.original_height,
+            "megapixels": megapixels,
+            "hints": len(job.hints or []),
+            "vividness": job.vividness,
+            "variant": job.variant,
+            "network": ran_network,
+            "seconds": seconds,
+            **{f"{stage}_seconds": round(value, 3) for stage, value in stages.items()},
+        },
+    )
+
+
+def _run(job: ColorizationJob) -> ColorizationJob:
     _leftovers_delete(job)
+    stages: dict[str, float] = {}
+    clock = time.monotonic()
     try:
         with _heartbeat(job):
             image = load_original(job)
             if parse_hints(job.hints) and not job.takes_hints:
-                return _fail(job, NO_HINTS.format(model=job.model_title))
+                return _fail(job, NO_HINTS.format(model=job.model_title), "no_hints")
+            stages["load"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.COLORIZING)
             colorized, ran_network = _colorized(job, image)
             result = colorized.image
+            stages["network" if ran_network else "render"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.SAVING)
             xmp = imaging.provenance_xmp(job.model_name)
             png, jpeg, thumbnail, result_preview = _encoded(result, xmp)
@@ -185,16 +245,14 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
                     "variant_maps": variants.maps_file(colorized.variants, model_name=job.model_name),
                 }
     except ColorizeError as error:
-        logger.warning("Job %s failed: %s", job.public_id, error)
-        return _fail(job, error.user_message)
+        logger.info("job %s: %s", error.code, error)  # the technical detail, for the operator
+        return _fail(job, error.user_message, error.code)
     except MemoryError:
-        logger.exception("Job %s ran out of memory", job.public_id)
-        return _fail(job, OUT_OF_MEMORY)
+        return _fail(job, OUT_OF_MEMORY, "out_of_memory", exc_info=True)
     except (DatabaseError, InterfaceError):
         raise  # the worker command reconnects; the job's stopped heartbeat gets it run again
     except Exception:
-        logger.exception("Job %s failed unexpectedly", job.public_id)
-        return _fail(job, UNEXPECTED_FAILURE)
+        return _fail(job, UNEXPECTED_FAILURE, "unexpected", exc_info=True)
 
     contents = {
         "result": ContentFile(png, name="result.png"),
@@ -218,9 +276,8 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
             field.name = field.storage.save(name, contents[field_name], max_length=field.field.max_length)
             storage_fields[field_name] = field.name
     except Exception:
-        logger.exception("Job %s: could not store the result", job.public_id)
         delete_names([*planned.values(), *storage_fields.values()], job.original.storage)
-        return _fail(job, STORE_FAILED)
+        return _fail(job, STORE_FAILED, "store_failed", exc_info=True)
     # A run of the network replaces what the last one kept; a kept variant's rendering keeps it.
     replaced: tuple[str, ...] = RESULT_FIELDS
     outcome: dict[str, object] = {}
@@ -237,6 +294,9 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         # nobody. The job's heartbeat has stopped; the sweep runs it again.
         delete_names(storage_fields.values(), job.original.storage)
         raise
+    stages["save"] = time.monotonic() - clock
+    if recorded:
+        _finished_line(job, stages, ran_network=ran_network)
     if recorded and old is not None:
         delete_job_files(old, replaced)  # the previous run's, if any
     else:

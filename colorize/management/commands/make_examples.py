@@ -37,6 +37,8 @@ PHOTOS = (
 # blue, the lawn green, the leaves above green.
 HINT_PHOTO = "1908FamilyPhoto.jpg"
 HINTS = [(0.703, 0.432, "#2a3f6e"), (0.469, 0.923, "#4f7a32"), (0.516, 0.098, "#3f6b2a")]
+# The four automatic colourings of one network run (issue #25), shown for these.
+VARIANT_PHOTOS = ("migrant_mother.jpg", "EasterNyc1911.jpg", "1907Cowboys.jpg")
 
 
 class Command(BaseCommand):
@@ -96,6 +98,10 @@ class Command(BaseCommand):
                 target = out / f"{picture.stem}.jpg"
                 strip.save(target, "JPEG", quality=85, optimize=True)
                 self.stdout.write(f"wrote {target}")
+            for name in VARIANT_PHOTOS:
+                target = out / f"{Path(name).stem}-variants.jpg"
+                _variants_strip(inputs / f"{Path(name).stem}.png").save(target, "JPEG", quality=85, optimize=True)
+                self.stdout.write(f"wrote {target}")
 
     def _colorize(self, checkout, pictures, hints_file, out):
         """Colorize with the checkout's own CLI (its code, its bundled weights, its defaults)."""
@@ -124,6 +130,21 @@ class Command(BaseCommand):
             if result.returncode:
                 raise CommandError(f"colorizing in {checkout} failed:\n{result.stdout}\n{result.stderr}")
         return {p.name: out / p.name for p in pictures}
+
+
+def _variants_strip(path):
+    """The photo and this checkout's four automatic colourings of it (the default model)."""
+    from colorize import pipeline
+    from gallery.models import ColorizationJob
+
+    with Image.open(path) as opened:
+        photo = opened.convert("L")
+    spec = pipeline.resolve_model(None)
+    kept = pipeline.colorize_detailed(photo, suggestions=False, variants=True).variants
+    labels = dict(ColorizationJob.Variant.choices)
+    return _strip(
+        [("black and white", photo)] + [(labels[name], pipeline.render(photo, ab, spec)) for name, ab in kept.items()]
+    )
 
 
 def _strip(panels, gap=6, label_height=22):

@@ -1,0 +1,178 @@
+"""The log lines an operator reads (issue #27): one JSON access line per request with its id,
+and a job's queued, started and finished (or failed) lines with one job id, in production's
+JSON format; nothing personal in any of them."""
+
+import io
+import json
+import logging
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from colorize import pipeline
+from colorize.errors import ModelFailed
+from colorsite import logs
+from gallery.models import ColorizationJob
+from gallery.tests.images import grey_photo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CLIENT_ADDRESS = "203.0.113.77"
+FILE_NAME = "Grandma Rosa 1921"
+
+
+@pytest.fixture
+def json_lines():
+    """The lines every logger writes, formatted as production formats them, as dicts."""
+    config = logs.logging_config(json_lines=True, level="INFO")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.ContextFilter())
+    spec = config["formatters"]["json"]
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter(spec["format"], timestamp=True, rename_fields=spec["rename_fields"])
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    lines = []
+
+    def read():
+        lines[:] = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+        return lines
+
+    yield read
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def test_one_request_writes_one_access_line_with_the_id_it_answers(client, json_lines):
+    response = client.get("/", REMOTE_ADDR=CLIENT_ADDRESS, QUERY_STRING="token=secret")
+    access = [line for line in json_lines() if line["event"] == "request"]
+    assert len(access) == 1
+    (line,) = access
+    assert line["request_id"] == response["X-Request-ID"] and len(line["request_id"]) >= 16
+    assert (line["method"], line["path"], line["status"], line["logger"], line["level"]) == (
+        "GET",
+        "/",
+        200,
+        "colorsite.access",
+        "INFO",
+    )
+    assert line["bytes"] == len(response.content) and line["duration_ms"] >= 0 and line["timestamp"]
+    assert CLIENT_ADDRESS not in json.dumps(json_lines()) and "secret" not in json.dumps(json_lines())
+
+
+def test_the_load_balancers_trace_id_becomes_the_request_id(client, json_lines):
+    response = client.get("/", HTTP_X_AMZN_TRACE_ID="Root=1-67891233-abcdef012345678912345678;Sampled=1")
+    assert response["X-Request-ID"] == "1-67891233-abcdef012345678912345678"
+    assert json_lines()[-1]["request_id"] == "1-67891233-abcdef012345678912345678"
+
+
+def test_a_private_link_in_a_path_is_masked(client, json_lines):
+    client.get("/jobs/6abfca63-1111-4222-8333-944455556666/")
+    assert json_lines()[-1]["path"] == "/jobs/:id/" and json_lines()[-1]["status"] == 404
+
+
+def upload(client, model):
+    data = {
+        "model": model,
+        "image": SimpleUploadedFile(f"{FILE_NAME}.png", grey_photo(64, 48)),
+        "g-recaptcha-response": "token",
+    }
+    response = client.post(reverse("gallery:upload"), data, REMOTE_ADDR=CLIENT_ADDRESS)
+    assert response.status_code == 302, response.content[:500]
+    return ColorizationJob.objects.get()
+
+
+def test_a_jobs_lines_carry_its_id_from_the_upload_to_the_worker(
+    client, engine_model, recaptcha_passes, run_worker, json_lines
+):
+    job = upload(client, engine_model)
+    run_worker()
+    lines = json_lines()
+    events = {line["event"]: line for line in lines if line["event"].startswith("job.")}
+    assert {"job.queued", "job.started", "job.finished"} <= set(events)
+    assert {events[name]["job_id"] for name in ("job.queued", "job.started", "job.finished")} == {str(job.pk)}
+    assert events["job.queued"]["request_id"]  # the upload's request
+    finished = events["job.finished"]
+    assert (finished["model"], finished["width"], finished["height"], finished["megapixels"]) == (
+        engine_model,
+        64,
+        48,
+        0.0,
+    )
+    assert finished["seconds"] > 0 and finished["network_seconds"] > 0 and finished["hints"] == 0
+    everything = json.dumps(lines)
+    assert CLIENT_ADDRESS not in everything and FILE_NAME not in everything
+    assert str(job.public_id) not in everything  # the private link never goes into a line
+
+
+def test_a_failing_model_writes_one_failed_line_with_a_stable_code(
+    client, engine_model, recaptcha_passes, run_worker, json_lines, monkeypatch
+):
+    def fails(*args, **kwargs):
+        raise ModelFailed("the network returned NaN")
+
+    monkeypatch.setattr(pipeline, "colorize_detailed", fails)
+    job = upload(client, engine_model)
+    run_worker()
+    failed = [line for line in json_lines() if line["event"] == "job.failed"]
+    assert len(failed) == 1
+    assert (failed[0]["code"], failed[0]["job_id"], failed[0]["level"]) == ("model_failed", str(job.pk), "ERROR")
+    assert failed[0]["user_message"] == ModelFailed.user_message
+
+
+@pytest.fixture
+def sentry_endpoint():
+    """A local HTTP server that takes Sentry envelopes; Sentry on against it, off afterwards."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import sentry_sdk
+
+    from colorsite.sentry import sentry_init
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            received.append(body.decode("utf-8", "replace"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sentry_init(f"http://publickey@127.0.0.1:{server.server_port}/1", environment="test")
+    yield received
+    sentry_sdk.flush(timeout=5)
+    sentry_init("")
+    server.shutdown()
+
+
+def test_a_failing_model_reaches_sentry_tagged_with_the_job(
+    client, engine_model, recaptcha_passes, run_worker, monkeypatch, sentry_endpoint
+):
+    import sentry_sdk
+
+    def fails(*args, **kwargs):
+        raise ModelFailed("the network returned NaN")
+
+    monkeypatch.setattr(pipeline, "colorize_detailed", fails)
+    job = upload(client, engine_model)
+    run_worker()
+    sentry_sdk.flush(timeout=5)
+    events = [envelope for envelope in sentry_endpoint if '"type":"event"' in envelope.replace(" ", "")]
+    assert len(events) == 1
+    assert '"job_id":"%s"' % job.pk in events[0].replace(" ", "")
+    assert "model_failed" in events[0]
+    assert CLIENT_ADDRESS not in events[0] and FILE_NAME not in events[0]
