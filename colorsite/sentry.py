@@ -13,7 +13,6 @@ from sentry_sdk.types import Event
 
 from colorsite import logs
 
-
 # Request headers that name the client.
 _CLIENT_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "cookie", "authorization")
 

@@ -173,6 +173,6 @@ def test_a_failing_model_reaches_sentry_tagged_with_the_job(
     sentry_sdk.flush(timeout=5)
     events = [envelope for envelope in sentry_endpoint if '"type":"event"' in envelope.replace(" ", "")]
     assert len(events) == 1
-    assert '"job_id":"%s"' % job.pk in events[0].replace(" ", "")
+    assert f'"job_id":"{job.pk}"' in events[0].replace(" ", "")
     assert "model_failed" in events[0]
     assert CLIENT_ADDRESS not in events[0] and FILE_NAME not in events[0]

@@ -140,7 +140,7 @@ def _variants_strip(path):
     with Image.open(path) as opened:
         photo = opened.convert("L")
     spec = pipeline.resolve_model(None)
-    kept = pipeline.colorize_detailed(photo, suggestions=False, variants=True).variants
+    kept = pipeline.colorize_detailed(photo, suggestions=False, variants=True).variants or {}
     labels = dict(ColorizationJob.Variant.choices)
     return _strip(
         [("black and white", photo)] + [(labels[name], pipeline.render(photo, ab, spec)) for name, ab in kept.items()]
