@@ -173,6 +173,9 @@ class ColorizationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started for the current request.")
     task_id = models.CharField(max_length=64, blank=True, help_text="Id of the django.tasks result that runs it.")
     error_message = models.TextField(blank=True)
+    error_code = models.CharField(
+        max_length=32, blank=True, help_text="Why it failed, as a stable name (e.g. model_failed), for the operators."
+    )
 
     gallery_requested = models.BooleanField("show in gallery requested", default=False)
     caption = models.CharField(

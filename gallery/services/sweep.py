@@ -116,10 +116,11 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
     for kind, rule in rules.items():
         counts[kind] = 0
         for job in ColorizationJob.objects.filter(rule).exclude(public):
+            job_id = job.pk  # gone from the object once deleted
             with transaction.atomic():
                 job_delete(job=job)
             counts[kind] += 1
-            logger.info("Retention: deleted %s job %s (finished %s) and its files.", kind, job.pk, job.finished_at)
+            logger.info("Retention: deleted %s job %s (finished %s) and its files.", kind, job_id, job.finished_at)
     # The refused files a batch page lists go with the batch's photos.
     RefusedUpload.objects.filter(created_at__lt=now - timedelta(days=settings.GALLERY_RETENTION_DAYS)).delete()
     return Expired(**counts)

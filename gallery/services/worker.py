@@ -21,6 +21,7 @@ from colorize import imaging, pipeline
 from colorize.errors import ColorizeError
 from colorize.hints import parse_hints
 from colorsite import logs
+from gallery import metrics
 from gallery.models import RESULT_FIELDS, VARIANT_FIELDS, ColorizationJob
 from gallery.services import variants
 from gallery.services.files import delete_job_files, delete_names, load_original, preview
@@ -46,6 +47,7 @@ def _claim(job_id: int) -> ColorizationJob | None:
         finished_at=None,
         attempts=F("attempts") + 1,
         error_message="",
+        error_code="",
         stage=Stage.LOADING,
     )
     return ColorizationJob.objects.get(pk=job_id) if claimed else None
@@ -78,7 +80,8 @@ PHOTO_FAILURES = frozenset(
 def _fail(job: ColorizationJob, message: str, code: str, *, exc_info: bool = False) -> ColorizationJob:
     """Record the failure, and write its one line: a stable ``code`` and the user's message
     (``exc_info``: with the traceback of the exception being handled)."""
-    _finish(job, status=Status.FAILED, error_message=message, pending_files=[])
+    _finish(job, status=Status.FAILED, error_message=message, error_code=code, pending_files=[])
+    metrics.job_ended(job.model_name, failed=True)
     logger.log(
         logging.WARNING if code in PHOTO_FAILURES else logging.ERROR,
         "job failed: %s: %s",
@@ -297,6 +300,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
     stages["save"] = time.monotonic() - clock
     if recorded:
         _finished_line(job, stages, ran_network=ran_network)
+        metrics.job_ended(job.model_name, seconds=sum(stages.values()))
     if recorded and old is not None:
         delete_job_files(old, replaced)  # the previous run's, if any
     else:

@@ -390,3 +390,24 @@ def test_a_colour_photo_gets_a_notice_before_it_is_sent(browser, live_server, se
     page.wait_for_url("**/jobs/*/")
     assert ColorizationJob.objects.get().had_colour
     expect(page.locator("[data-had-colour]")).to_be_visible()
+
+
+def test_the_admins_status_page_passes_axe_under_the_csp(browser, live_server, admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gallery.models import WorkerModel
+
+    WorkerModel.objects.create(worker="ip-10-0-0-7:4242", model_name="compact", seen_at=timezone.now())
+    ColorizationJobFactory(succeeded=True)
+    ColorizationJobFactory(failed=True, finished_at=timezone.now() - timedelta(hours=3))
+    page = new_page(browser, live_server, **DESKTOP)
+    page.goto("/admin/login/?next=/admin/status/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Jobs per hour, last 24 hours").wait_for()
+    assert page.locator("[data-chart] rect").count() == 2 * (24 + 24 * 7)
+    shot(page, "admin-status")
+    assert_accessible(page)

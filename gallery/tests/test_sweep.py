@@ -174,7 +174,8 @@ def test_expired_jobs_are_deleted_with_their_files_and_public_ones_kept(
     assert waiting_review.pk not in remaining
     assert not any(path.exists() for path in doomed_files)
     assert Path(public.result.path).exists()
-    assert str(expired.public_id) in caplog.text and "Retention: deleted" in caplog.text
+    assert f"job {expired.pk} (finished" in caplog.text and "Retention: deleted" in caplog.text
+    assert str(expired.public_id) not in caplog.text  # a private link never goes into a line
 
 
 @pytest.mark.django_db(transaction=True)

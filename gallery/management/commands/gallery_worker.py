@@ -23,6 +23,7 @@ from django.db import Error as DatabaseFault
 from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
+from gallery import metrics
 from gallery.services import sweep as sweeps
 from gallery.services import workers
 
@@ -72,6 +73,7 @@ SWEEPS = (
     ("retention", _retention, logging.INFO),
     ("upload temporary files", _upload_spool, logging.INFO),
     ("expired sessions", _expired_sessions, logging.INFO),
+    ("metrics", metrics.publish, logging.DEBUG),
 )
 
 
