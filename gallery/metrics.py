@@ -8,14 +8,17 @@ server (moto's). The metrics:
 
 | name | unit | dimensions | what |
 |---|---|---|---|
-| QueueDepth | Count | (none) | jobs waiting |
-| OldestQueuedAge | Seconds | (none) | how long the oldest waiting job has waited (0 when none) |
-| WorkersAlive | Count | (none) | workers that reported themselves in the last 3 minutes |
-| JobsFinished | Count | Model | jobs this worker finished since its last publish |
-| JobsFailed | Count | Model | jobs this worker failed since its last publish |
-| JobSeconds | Seconds | Model | each finished job's run time (a statistic set) |
+| QueueDepth | Count | Environment | jobs waiting |
+| OldestQueuedAge | Seconds | Environment | how long the oldest waiting job has waited (0 when none) |
+| WorkersAlive | Count | Environment | workers that reported themselves in the last 3 minutes |
+| BacklogPerWorker | Count | Environment | jobs waiting per worker alive (the worker tier scales on it) |
+| JobsFinished | Count | Environment; Environment, Model | jobs this worker finished since its last publish |
+| JobsFailed | Count | Environment; Environment, Model | jobs this worker failed since its last publish |
+| JobSeconds | Seconds | Environment, Model | each finished job's run time (a statistic set) |
 
-Every worker publishes the first three (the same values: read them with Maximum); the job
+``Environment`` is ``COLORSITE_ENVIRONMENT`` (the worker environment's name on Elastic
+Beanstalk, which its scaling policy and alarms in ``.ebextensions/02-worker-scaling.config``
+read). Every worker publishes the first four (the same values: read them with Maximum); the job
 counts are each worker's own (read them with Sum)."""
 
 import logging
@@ -53,14 +56,29 @@ def metric_data() -> list[dict]:
     from gallery import status
 
     queued, _, oldest = status.queue_now()
+    alive = len(status.workers_alive())
+    environment = [{"Name": "Environment", "Value": settings.COLORSITE_ENVIRONMENT}]
     data: list[dict] = [
-        {"MetricName": "QueueDepth", "Value": queued, "Unit": "Count"},
-        {"MetricName": "OldestQueuedAge", "Value": oldest or 0.0, "Unit": "Seconds"},
-        {"MetricName": "WorkersAlive", "Value": len(status.workers_alive()), "Unit": "Count"},
+        {"MetricName": "QueueDepth", "Dimensions": environment, "Value": queued, "Unit": "Count"},
+        {"MetricName": "OldestQueuedAge", "Dimensions": environment, "Value": oldest or 0.0, "Unit": "Seconds"},
+        {"MetricName": "WorkersAlive", "Dimensions": environment, "Value": alive, "Unit": "Count"},
+        {"MetricName": "BacklogPerWorker", "Dimensions": environment, "Value": queued / max(alive, 1), "Unit": "Count"},
     ]
     finished, failed = _drained()
+    if finished or failed:
+        data.append(
+            {
+                "MetricName": "JobsFinished",
+                "Dimensions": environment,
+                "Value": sum(len(seconds) for seconds in finished.values()),
+                "Unit": "Count",
+            }
+        )
+        data.append(
+            {"MetricName": "JobsFailed", "Dimensions": environment, "Value": sum(failed.values()), "Unit": "Count"}
+        )
     for model in sorted(set(finished) | set(failed)):
-        dimensions = [{"Name": "Model", "Value": model}]
+        dimensions = [*environment, {"Name": "Model", "Value": model}]
         seconds = finished.get(model, [])
         data.append({"MetricName": "JobsFinished", "Dimensions": dimensions, "Value": len(seconds), "Unit": "Count"})
         data.append(

@@ -367,6 +367,7 @@ LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("DJANGO_
 # The worker's metrics to CloudWatch, once a minute (gallery.metrics: names and dimensions).
 COLORSITE_METRICS = env.bool("COLORSITE_METRICS", default=False)
 COLORSITE_METRICS_NAMESPACE = env.str("COLORSITE_METRICS_NAMESPACE", default="Colorsite")
+COLORSITE_ENVIRONMENT = env.str("COLORSITE_ENVIRONMENT", default="local")  # the metrics' Environment
 COLORSITE_METRICS_ENDPOINT_URL = env.str("COLORSITE_METRICS_ENDPOINT_URL", default="")  # another server (tests)
 # Errors to Sentry when set (colorsite.sentry: tagged with the request and job ids, no personal data).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

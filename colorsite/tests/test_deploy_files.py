@@ -154,3 +154,65 @@ def test_the_cache_table_is_made_wherever_migrate_runs():
     run_site = (BASE_DIR / "scripts" / "run-site").read_text()
     assert run_site.index("manage.py migrate") < run_site.index("manage.py createcachetable")
     assert "/var/app/data/upload-tmp" in config["container_commands"]["01_dirs"]["command"]
+
+
+def _as_template(resources):
+    """``.ebextensions`` resources as the CloudFormation template Elastic Beanstalk makes of
+    them, for cfn-lint: each Fn::GetOptionSetting becomes a parameter with its default, and the
+    environment's own Auto Scaling group (which EB declares) a stand-in."""
+    parameters = {}
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if set(node) == {"Fn::GetOptionSetting"}:
+                option = node["Fn::GetOptionSetting"]
+                name = option["OptionName"].replace("_", "")
+                parameters[name] = {"Type": "String", "Default": str(option["DefaultValue"])}
+                return {"Ref": name}
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    resolved = resolve(resources)
+    group = resolved.pop("AWSEBAutoScalingGroup")
+    group["Properties"].update(
+        {
+            "MinSize": "1",
+            "MaxSize": "4",
+            "AvailabilityZones": {"Fn::GetAZs": ""},
+            "LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"},
+        }
+    )
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": parameters,
+        "Resources": {"AWSEBAutoScalingGroup": group, **resolved},
+    }
+
+
+def test_the_worker_scaling_and_alarms_pass_cfn_lint(tmp_path):
+    import json
+
+    from cfnlint.api import lint_all
+
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text())
+    template = _as_template(config["Resources"])
+    problems = [str(match) for match in lint_all(json.dumps(template)) if match.rule.id[0] in "EW"]
+    assert problems == []  # errors and warnings; the informational hints (I...) are advice
+    assert {
+        "ColorsiteBacklogScaling",
+        "ColorsiteQueueAgeAlarm",
+        "ColorsiteNoWorkerAlarm",
+        "ColorsiteFailureRateAlarm",
+    } <= set(template["Resources"])
+
+
+def test_the_scaling_and_the_alarms_read_the_metrics_the_worker_publishes():
+    """The names and the dimension in the config are those gallery.metrics sends."""
+    from gallery import metrics
+
+    config = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
+    for name in ("BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"):
+        assert f"MetricName: {name}" in config and f'"{name}"' in Path(metrics.__file__).read_text()
+    assert "Namespace: Colorsite" in config and config.count("OptionName: COLORSITE_ENVIRONMENT") == 5

@@ -94,6 +94,7 @@ def cloudwatch(settings, monkeypatch):
     with moto_s3(monkeypatch) as endpoint:  # moto's one server answers every service
         settings.COLORSITE_METRICS = True
         settings.COLORSITE_METRICS_ENDPOINT_URL = endpoint
+        settings.COLORSITE_ENVIRONMENT = "colorsite-worker"
         metrics._drained()  # nothing left over from other tests
         yield boto3.client("cloudwatch", endpoint_url=endpoint)
 
@@ -109,18 +110,22 @@ def test_a_worker_that_ran_jobs_publishes_queue_depth_jobs_finished_and_job_seco
     assert "Published" in metrics.publish()
     listed = cloudwatch.list_metrics(Namespace="Colorsite")["Metrics"]
     names = {(metric["MetricName"], tuple((d["Name"], d["Value"]) for d in metric["Dimensions"])) for metric in listed}
+    here = ("Environment", "colorsite-worker")
     assert {
-        ("QueueDepth", ()),
-        ("OldestQueuedAge", ()),
-        ("WorkersAlive", ()),
-        ("JobsFinished", (("Model", engine_model),)),
-        ("JobsFailed", (("Model", engine_model),)),
-        ("JobSeconds", (("Model", engine_model),)),
+        ("QueueDepth", (here,)),
+        ("OldestQueuedAge", (here,)),
+        ("WorkersAlive", (here,)),
+        ("BacklogPerWorker", (here,)),
+        ("JobsFinished", (here,)),
+        ("JobsFinished", (here, ("Model", engine_model))),
+        ("JobsFailed", (here, ("Model", engine_model))),
+        ("JobSeconds", (here, ("Model", engine_model))),
     } <= names
     now = timezone.now()
     depth = cloudwatch.get_metric_statistics(
         Namespace="Colorsite",
         MetricName="QueueDepth",
+        Dimensions=[{"Name": "Environment", "Value": "colorsite-worker"}],
         StartTime=now - timedelta(minutes=5),
         EndTime=now + timedelta(minutes=5),
         Period=60,
