@@ -1,6 +1,6 @@
-"""The queue under load: N jobs through 1 and then 2 worker processes on PostgreSQL.
+"""The queue under load: N jobs through 1, 2, 4... worker processes on PostgreSQL.
 
-    python -m bench.throughput [--jobs 40] [--workers 1,2] [--model compact] [--database-url URL]
+    python -m bench.throughput [--jobs 40] [--workers 1,2,4] [--model compact] [--size 1024]
 
 For each worker count: a fresh database (created and migrated), N jobs created the way the web
 tier creates them (stored original, task enqueued on commit), then that many real
@@ -94,7 +94,8 @@ def run(workers, args, env):
             process.wait(timeout=60)
     seconds = time.perf_counter() - started
     print(
-        f"| {workers} | {args.jobs} | {seconds:.1f} s | {args.jobs / seconds * 60:.0f} | {succeeded}/{total} succeeded, "
+        f"| {workers} | {args.jobs} | {seconds:.1f} s | {args.jobs / seconds * 60:.1f} | "
+        f"{args.jobs / seconds * 60 / (os.cpu_count() or 1):.1f} | {succeeded}/{total} succeeded, "
         f"{not_once} ran other than once, {results} task results ({unsuccessful} not successful) |",
         flush=True,
     )
@@ -103,7 +104,7 @@ def run(workers, args, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=40)
-    parser.add_argument("--workers", default="1,2", help="worker process counts to try, in order")
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts to try, in order")
     parser.add_argument("--model", default="compact")
     parser.add_argument("--size", type=int, default=1024, help="photo width in pixels (4:3)")
     parser.add_argument("--timeout", type=float, default=1200)
@@ -113,8 +114,8 @@ def main():
         f"{args.jobs} jobs of a {args.size}x{args.size * 3 // 4} photo on {args.model}, PostgreSQL 127.0.0.1:5432, "
         f"{os.cpu_count()} CPUs"
     )
-    print("| worker processes | jobs | wall time | jobs per minute | checks |")
-    print("|---|---|---|---|---|")
+    print("| worker processes | jobs | wall time | jobs per minute | per vCPU | checks |")
+    print("|---|---|---|---|---|---|")
     for workers in map(int, args.workers.split(",")):
         run(workers, args, env)
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from colorize import colour, registry
 from colorize.hints import hint_ab
+from colorize.management.commands import make_examples
 from colorize.training.hint_locality import max_chroma, saturated_colour
 
 SAMPLES = Path(settings.SHARED_DATA_DIR) / "datasets" / "samples"
@@ -115,7 +116,10 @@ def test_make_examples_writes_one_strip_per_photo(tmp_path):
         pytest.skip(f"{bw} is missing")
     call_command("make_examples", "--out", str(tmp_path), "--side", "96")
     strips = sorted(p.name for p in tmp_path.glob("*.jpg"))
-    assert "1908FamilyPhoto-hints.jpg" in strips and "migrant_mother.jpg" in strips and len(strips) == 7
+    assert "1908FamilyPhoto-hints.jpg" in strips and "migrant_mother.jpg" in strips
+    assert len(strips) == len(make_examples.PHOTOS) + 1 + len(
+        make_examples.VARIANT_PHOTOS
+    )  # + the hints, the colourings
     with Image.open(tmp_path / "migrant_mother.jpg") as strip:
         assert strip.width >= 2 * 96  # the grey photo and this checkout's colours
 

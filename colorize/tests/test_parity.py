@@ -44,11 +44,13 @@ def pytorch_result(spec, state, image, hints, vividness):
         grid = views[0].shape[2:]
         return torch.stack([torch.nn.functional.interpolate(v, size=grid, mode="bilinear") for v in views]).mean(0)
 
-    def run(hint_ab, mask, vividness):
+    def run(hint_ab, mask, vividness, anchoring=False):
         tensors = [torch.from_numpy(x) for x in (l_norm, hint_ab, mask)]
         with torch.inference_mode():
             if spec.network == "compact":
                 strength, temperature = spec.vividness.at(vividness, float(network.temperature))
+                if anchoring and spec.vividness.anchoring_temperature is not None:
+                    temperature = spec.vividness.anchoring_temperature  # what the anchoring compares
                 hint_points = hints if mask.any() else ()
                 return network.decode(compact_logits(hint_points), strength, temperature).numpy()
             if spec.network == "eccv16":  # its forward upsamples x4 itself
@@ -60,7 +62,8 @@ def pytorch_result(spec, state, image, hints, vividness):
     if spec.anchoring is not None and hints:
         # The hints' effect and the colours near them at vividness 0, the guesses at the job's.
         no_hints = (np.zeros_like(hint_ab), np.zeros_like(mask))
-        hinted, plain, guessed = run(hint_ab, mask, 0.0), run(*no_hints, 0.0), run(*no_hints, vividness)
+        hinted, plain = run(hint_ab, mask, 0.0, anchoring=True), run(*no_hints, 0.0, anchoring=True)
+        guessed = run(*no_hints, vividness)
         points = hinting.grid_points(hints, image.size)
         plausibilities = None
         if spec.network == "compact":

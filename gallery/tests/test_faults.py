@@ -282,7 +282,9 @@ def test_worker_survives_its_database_connections_being_killed(workers, engine_m
     statuses = assert_completed_once(busy)
     assert statuses in (["SUCCESSFUL"], ["FAILED", "SUCCESSFUL"])
     # The run that could not be recorded left no files behind.
-    expected = [Path(getattr(job, name).name).name for job in (idle, busy) for name in ("result", "result_jpeg")]
+    expected = [
+        Path(getattr(job, name).name).name for job in (idle, busy) for name in ("result", "result_jpeg", "variant_maps")
+    ]
     assert stored_results() == sorted(expected)
 
 
