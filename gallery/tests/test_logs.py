@@ -110,15 +110,21 @@ def test_a_jobs_lines_carry_its_id_from_the_upload_to_the_worker(
     assert str(job.public_id) not in everything  # the private link never goes into a line
 
 
-def test_a_failing_model_writes_one_failed_line_with_a_stable_code(
-    client, engine_model, recaptcha_passes, run_worker, json_lines, monkeypatch
-):
+@pytest.fixture
+def failed_job(client, engine_model, recaptcha_passes, run_worker, monkeypatch):
+    """An upload whose model raises ModelFailed, run by the real worker."""
+
     def fails(*args, **kwargs):
         raise ModelFailed("the network returned NaN")
 
     monkeypatch.setattr(pipeline, "colorize_detailed", fails)
     job = upload(client, engine_model)
     run_worker()
+    return job
+
+
+def test_a_failing_model_writes_one_failed_line_with_a_stable_code(json_lines, failed_job):
+    job = failed_job
     failed = [line for line in json_lines() if line["event"] == "job.failed"]
     assert len(failed) == 1
     assert (failed[0]["code"], failed[0]["job_id"], failed[0]["level"]) == ("model_failed", str(job.pk), "ERROR")
@@ -159,17 +165,10 @@ def sentry_endpoint():
     server.shutdown()
 
 
-def test_a_failing_model_reaches_sentry_tagged_with_the_job(
-    client, engine_model, recaptcha_passes, run_worker, monkeypatch, sentry_endpoint
-):
+def test_a_failing_model_reaches_sentry_tagged_with_the_job(sentry_endpoint, failed_job):
     import sentry_sdk
 
-    def fails(*args, **kwargs):
-        raise ModelFailed("the network returned NaN")
-
-    monkeypatch.setattr(pipeline, "colorize_detailed", fails)
-    job = upload(client, engine_model)
-    run_worker()
+    job = failed_job
     sentry_sdk.flush(timeout=5)
     events = [envelope for envelope in sentry_endpoint if '"type":"event"' in envelope.replace(" ", "")]
     assert len(events) == 1
