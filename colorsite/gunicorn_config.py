@@ -13,7 +13,12 @@ logconfig_dict = logging_config(
     level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
 )
 logconfig_dict["loggers"].update(
-    {name: {"level": "INFO", "handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")}
+    {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        # The site writes each request's one access line itself (colorsite.middleware), without
+        # the client's address; gunicorn's own would be a second line, with it.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    }
 )
 
 # gunicorn drains at most this much of a body the application did not read before it reuses

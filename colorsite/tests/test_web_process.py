@@ -219,3 +219,21 @@ def test_a_database_that_does_not_answer_gives_a_503_page_that_says_so(tmp_path)
         assert headers["Retry-After"]
         assert "cannot reach our database" in body.decode()
         assert _fetch(server.url("/healthz"))[0] == 503
+
+
+def test_a_request_to_the_real_server_writes_one_json_access_line_with_its_id(tmp_path):
+    """Production's format (LOG_FORMAT=json) through scripts/start-web: the site's access line,
+    no second one of gunicorn's, and no client address."""
+
+    migrate(tmp_path)
+    with web_server(tmp_path, LOG_FORMAT="json") as server:
+        response = urllib.request.urlopen(f"{server.base_url}/robots.txt", timeout=10)
+        request_id = response.headers["X-Request-ID"]
+        time.sleep(0.5)
+        lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("event") == "request" and line["path"] == "/robots.txt"]
+    assert len(access) >= 1 and access[-1]["request_id"] == request_id and access[-1]["status"] == 200
+    mine = [line for line in lines if line.get("request_id") == request_id]
+    assert len([line for line in mine if line["event"] == "request"]) == 1
+    assert not [line for line in lines if line.get("logger") == "gunicorn.access"]
+    assert "127.0.0.1 - -" not in server.log_path.read_text()
