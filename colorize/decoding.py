@@ -113,9 +113,7 @@ def decode(
     pixel's own shift, so the logits need no log-softmax first, and the weights are normalised
     once, after the sum over the bins, instead of bin by bin.
     """
-    scores = np.array(smoothed(logits, smoothing), dtype=np.float32)
-    if strength:
-        scores -= np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
+    scores = _corrected_scores(logits, log_prior, strength, smoothing)
     scores /= np.float32(temperature)
     scores -= scores.max(axis=1, keepdims=True)
     weights = np.exp(scores, out=scores)
@@ -126,14 +124,19 @@ def decode(
     return ab.reshape(batch, 2, height, width).astype(np.float32, copy=False)
 
 
+def _corrected_scores(logits: Float32, log_prior: Float32, strength: float, smoothing: float) -> Float32:
+    """A new float32 array: the smoothed logits less ``strength`` times the log prior (1xKxhxw)."""
+    scores = np.array(smoothed(logits, smoothing), dtype=np.float32)
+    if strength:
+        scores -= np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
+    return scores
+
+
 def _distribution_at(
     logits: Float32, log_prior: Float32, strength: float, temperature: float, smoothing: float
 ) -> Float32:
     """softmax((smoothed logits - strength * log prior) / T) over the bins (1xKxhxw)."""
-    scores = np.array(smoothed(logits, smoothing), dtype=np.float32)
-    if strength:
-        scores -= np.float32(strength) * np.asarray(log_prior, dtype=np.float32)[None, :, None, None]
-    return softmax(scores / np.float32(temperature))
+    return softmax(_corrected_scores(logits, log_prior, strength, smoothing) / np.float32(temperature))
 
 
 # The second reading looks for colours at least this far (ab units) from the most likely one...

@@ -368,10 +368,15 @@ def predict_ab(
     vividness: float | None = None,
 ) -> Float32:
     """Run the network (decoding, hint anchoring): ab in Lab units, 1x2xSxS."""
-    ab_norm = predict(spec, l_norm, hints, image_size, resolve_vividness(vividness)).ab_norm
+    return _input_sized_ab(predict(spec, l_norm, hints, image_size, resolve_vividness(vividness)).ab_norm, spec)
+
+
+def _input_sized_ab(ab_norm: Float32, spec: registry.ModelSpec) -> Float32:
+    """Normalised ab at the network's output resolution -> ab in Lab units at its input size."""
+    ab = np.asarray(ab_norm, dtype=np.float32)
     if spec.output_stride > 1:
-        ab_norm = resize_ab(ab_norm, *(side * spec.output_stride for side in ab_norm.shape[2:]))
-    return ab_norm * np.float32(AB_SCALE)
+        ab = resize_ab(ab, *(side * spec.output_stride for side in ab.shape[2:]))
+    return ab * np.float32(AB_SCALE)
 
 
 @dataclass
@@ -425,25 +430,26 @@ def colorize_detailed(
             user_message=f"The model {spec.title} does not take colour points; choose one that does ({takers}).",
         )
     runtime.load(spec)  # a missing model fails before any heavy work
-    l_norm = network_input(_split_alpha(image)[0], spec.input_size)
+    base, alpha = _split_alpha(image)
+    l_norm = network_input(base, spec.input_size)
     prediction = predict(
         spec, l_norm, hints, image.size, vividness, distribution=suggestions, variant=variant, variants=variants
     )
     suggested = None
     if prediction.probabilities is not None and prediction.bin_ab is not None:
         suggested = decoding.suggestions(prediction.probabilities, prediction.bin_ab, l_norm[0, 0] * L_SCALE + L_CENTER)
-    return Colorized(render(image, prediction.ab_norm, spec), suggested, prediction.variants)
+    return Colorized(_rendered(base, alpha, prediction.ab_norm, spec), suggested, prediction.variants)
 
 
 def render(image: Image.Image, ab_norm: Float32, spec: registry.ModelSpec) -> Image.Image:
     """The result picture of ``image`` (any PIL mode, any size) with the colours ``ab_norm``
     (normalised, at ``spec``'s output resolution): the photo's own lightness at full resolution,
     the alpha kept. Also how a kept variant becomes the result without running the network."""
-    base, alpha = _split_alpha(image)
-    ab = np.asarray(ab_norm, dtype=np.float32)
-    if spec.output_stride > 1:
-        ab = resize_ab(ab, *(side * spec.output_stride for side in ab.shape[2:]))
-    result = recombine(base, ab * np.float32(AB_SCALE))
+    return _rendered(*_split_alpha(image), ab_norm, spec)
+
+
+def _rendered(base: Image.Image, alpha: Image.Image | None, ab_norm: Float32, spec: registry.ModelSpec) -> Image.Image:
+    result = recombine(base, _input_sized_ab(ab_norm, spec))
     if alpha is not None:
         result.putalpha(alpha)
     return result
