@@ -120,7 +120,7 @@ class JobDetailView(ApiView):
         job = self.job_or_404(request, id)
         serializer = VariantChoiceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if job.status != job.Status.SUCCEEDED or not job.variant_maps:
+        if not job.offers_variants:
             raise NoVariants("This job has no automatic colourings to choose from (yet).")
         job = web.job_variant_choose(job=job, variant=serializer.validated_data["variant"])
         return Response(JobSerializer(job, context={"request": request}).data)

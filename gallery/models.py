@@ -243,16 +243,11 @@ class ColorizationJob(models.Model):
         spec = self.model_spec
         return bool(spec and spec.vividness is not None)
 
-    # The result page's "less vivid" / "more vivid" re-runs: a quarter step, None at the ends.
-    VIVIDNESS_STEP = 0.25
-
     @property
-    def less_vivid(self):
-        return round(max(0.0, self.vividness - self.VIVIDNESS_STEP), 2) if self.vividness > 0 else None
-
-    @property
-    def more_vivid(self):
-        return round(min(1.0, self.vividness + self.VIVIDNESS_STEP), 2) if self.vividness < 1 else None
+    def offers_variants(self):
+        """Whether another automatic colouring can be picked now: finished, with the colours
+        its run of the network kept."""
+        return self.status == self.Status.SUCCEEDED and bool(self.variant_maps)
 
     @property
     def variant_choices(self):

@@ -346,7 +346,7 @@ def job_variant(request, public_id):
     if not form.is_valid():
         messages.error(request, "Please choose one of the colourings shown.")
         return redirect(job)
-    if job.status != job.Status.SUCCEEDED or not job.variant_maps:
+    if not job.offers_variants:
         messages.info(request, "This photo has no other colourings to choose from yet.")
         return redirect(job)
     web.job_variant_choose(job=job, variant=form.cleaned_data["variant"])

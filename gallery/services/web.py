@@ -154,16 +154,20 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
     job = ColorizationJob.objects.select_for_update().get(pk=job.pk)
     if job.status != Status.FAILED:
         return job
+    return _requeue(job, model_name=model_name or job.model_name, error_message="")
+
+
+def _requeue(job: ColorizationJob, *, priority: int = 0, **changes: object) -> ColorizationJob:
+    """Queue ``job`` (locked by the caller's transaction) again as a fresh request, with
+    ``changes`` to its fields, and hand it to the task queue once that commits."""
+    for name, value in changes.items():
+        setattr(job, name, value)
     job.status = Status.QUEUED
-    job.model_name = model_name or job.model_name
-    job.error_message = ""
     job.attempts = 0
     job.queued_at = timezone.now()
     job.started_at = job.finished_at = None
-    job.save(
-        update_fields=["status", "model_name", "error_message", "attempts", "queued_at", "started_at", "finished_at"]
-    )
-    enqueue_on_commit(job)
+    job.save(update_fields=[*changes, "status", "attempts", "queued_at", "started_at", "finished_at"])
+    enqueue_on_commit(job, priority=priority)
     return job
 
 
@@ -176,16 +180,9 @@ def job_variant_choose(*, job: ColorizationJob, variant: str) -> ColorizationJob
     if variant not in ColorizationJob.Variant.values:
         raise ValueError(f"there is no variant {variant!r}")
     job = ColorizationJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != Status.SUCCEEDED or not job.variant_maps or job.variant == variant:
+    if not job.offers_variants or job.variant == variant:
         return job
-    job.variant = variant
-    job.status = Status.QUEUED
-    job.attempts = 0
-    job.queued_at = timezone.now()
-    job.started_at = job.finished_at = None
-    job.save(update_fields=["variant", "status", "attempts", "queued_at", "started_at", "finished_at"])
-    enqueue_on_commit(job, priority=RENDER_PRIORITY)
-    return job
+    return _requeue(job, priority=RENDER_PRIORITY, variant=variant)
 
 
 def job_request_gallery(
