@@ -78,3 +78,8 @@ def test_choosing_the_variant_already_shown_changes_nothing(engine_model, django
         web.job_variant_choose(job=job, variant="balanced")
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED and not callbacks
+
+
+def test_the_jobs_variants_are_the_engines_in_its_order():
+    """The page's tiles and the kept colours are named by the engine's VARIANTS."""
+    assert tuple(ColorizationJob.Variant.values) == pipeline.VARIANTS
