@@ -2,6 +2,9 @@
 
 import pytest
 
+# The shared fixtures, one plugin each, for every app's tests (never imported test module to test module).
+pytest_plugins = ["research.testing"]
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from api.keys import key_hash, key_prefix
 from api.models import ApiKey
-from colorize import registry
+from colorize import site
 from gallery.models import ColorizationJob
 
 
@@ -40,8 +40,8 @@ class ModelInfo:
 
 def model_list() -> list[ModelInfo]:
     """The models a job may use (installed here or by a live worker), the default one marked."""
-    available = registry.available_models()
-    default = registry.default_model_name(among=available)
+    available = site.available_models()
+    default = site.default_model_name(among=available)
     return [
         ModelInfo(name=spec.name, title=spec.title, takes_hints=spec.takes_hints, default=spec.name == default)
         for spec in available

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from colorize import registry
+from colorize import registry, site
 from colorize.errors import BadHints
 from colorize.forms import ImageUploadField
 from colorize.hints import parse_hints_json
@@ -67,7 +67,7 @@ class JobCreateSerializer(serializers.Serializer):
     def validate_model(self, name):
         if not name:
             return ""
-        available = [spec.name for spec in registry.available_models()]
+        available = [spec.name for spec in site.available_models()]
         if name not in available:
             raise serializers.ValidationError(
                 f"'{name}' is not a model any worker has installed now; available: {', '.join(available) or 'none'}."
@@ -80,19 +80,19 @@ class JobCreateSerializer(serializers.Serializer):
         return value
 
     def validate(self, data):
-        model_name = data.get("model") or registry.default_model_name(among=registry.available_models())
+        model_name = data.get("model") or site.default_model_name(among=site.available_models())
         data["model"] = model_name or ""
         text = data.get("hints") or ""
         if not text:
             data["hints"] = ()
             return data
         try:
-            data["hints"] = parse_hints_json(text, image_size=data["image"].image.size)
+            data["hints"] = parse_hints_json(text, image_size=data["image"].image.size, max_hints=site.max_hints())
         except BadHints as error:
             raise serializers.ValidationError({"hints": [error.user_message]}) from None
         spec = registry.get_spec(model_name) if model_name else None
         if data["hints"] and spec is not None and not spec.takes_hints:
-            takers = [spec.name for spec in registry.available_models() if spec.takes_hints]
+            takers = [spec.name for spec in site.available_models() if spec.takes_hints]
             raise serializers.ValidationError(
                 {
                     "hints": [

@@ -29,6 +29,15 @@ def timed(function, runs):
     return times
 
 
+def _source_file(spec):
+    """The PyTorch file of ``spec``: the training checkpoint of a bundled model, else the
+    published file in the weights folder."""
+    from colorize import site
+    from research.checkpoints import checkpoint_path
+
+    return checkpoint_path(spec) if spec.bundled else site.weights_store().source_path(spec)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
@@ -39,14 +48,13 @@ def main():
     import django
 
     django.setup()
-    from colorize import registry, runtime, weights
+    from colorize import registry, runtime, site
     from colorize.hints import network_inputs
-    from colorize.networks import build_network
+    from research.networks import build_network
 
-    torch.set_num_threads(runtime.threads())
-    print(
-        f"{os.cpu_count()} CPUs, {runtime.threads()} threads for both; network alone on 256x256, median of {args.runs} (ms)"
-    )
+    threads = site.runtime_options().resolved_threads()
+    torch.set_num_threads(threads)
+    print(f"{os.cpu_count()} CPUs, {threads} threads for both; network alone on 256x256, median of {args.runs} (ms)")
     print("| network | ONNX Runtime fp32 | torch fp32 | torch bf16 | torch bf16 vs ONNX Runtime |")
     print("|---|---|---|---|---|")
     rng = np.random.default_rng(0)
@@ -56,7 +64,7 @@ def main():
         if spec.takes_hints:
             inputs["hint_ab"], inputs["hint_mask"] = network_inputs((), (256, 256))
         network = build_network(spec.network).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        state = torch.load(weights.source_path(spec), map_location="cpu", weights_only=True)
+        state = torch.load(_source_file(spec), map_location="cpu", weights_only=True)
         network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
         tensors = [torch.from_numpy(value).contiguous(memory_format=torch.channels_last) for value in inputs.values()]
 
@@ -65,7 +73,7 @@ def main():
                 network(*tensors)
 
         def run_ort(spec=spec, inputs=inputs):
-            runtime.run(spec, inputs)
+            runtime.run(site.model(spec.name), inputs)
 
         results: dict[str, list[float]] = {"ort": [], "fp32": [], "bf16": []}
         for _ in range(3):  # alternate so that machine load falls on all three alike

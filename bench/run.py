@@ -54,7 +54,7 @@ def seeded_weights(model, photos, path, seed=0):
 
     django.setup()
     from colorize import pipeline
-    from colorize.networks import build_network
+    from research.networks import build_network
 
     torch.manual_seed(seed)
     network = build_network(model)
@@ -79,12 +79,9 @@ def seeded_weights(model, photos, path, seed=0):
 
 def install_for_runtime(model, path):
     """Convert the PyTorch file for the production runtime, as fetch_weights does."""
-    from django.test import override_settings
-
     from colorize import registry, weights
 
-    with override_settings(COLORIZE_WEIGHTS_DIR=path.parent):
-        weights.convert(registry.get_spec(model), path, weights.sha256_of(path))
+    weights.Store(path.parent).convert(registry.get_spec(model), path, weights.sha256_of(path))
 
 
 def run_worker(implementation, model, photo, out, weights_dir):
@@ -107,19 +104,19 @@ def compact_numbers(runs):
     hints, and with 10 hints, which adds the hint anchoring)."""
     import numpy as np
 
-    from colorize import pipeline, registry
+    from colorize import pipeline, site
     from colorize.hints import Hint
 
-    spec = registry.get_spec("compact")
+    model = site.model("compact")
     l_norm = np.zeros((1, 1, 256, 256), dtype=np.float32)
     hints = [Hint(x=25 * i, y=20 * i, color="#a0522d") for i in range(1, 11)]
     medians = {}
     for label, case in (("no hints", ()), ("10 hints", hints)):
-        pipeline.predict_ab(spec, l_norm, case, (256, 256))
+        pipeline.predict_ab(model, l_norm, case, (256, 256))
         times = []
         for _ in range(max(5, runs * 3)):
             started = time.perf_counter()
-            pipeline.predict_ab(spec, l_norm, case, (256, 256))
+            pipeline.predict_ab(model, l_norm, case, (256, 256))
             times.append(time.perf_counter() - started)
         medians[label] = statistics.median(times)
     return medians
@@ -146,14 +143,14 @@ def main():
 
     import onnxruntime
 
-    from colorize import runtime
+    from colorize import site
 
     work = Path(args.work)
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     print(
-        f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {runtime.threads()} threads "
+        f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {site.runtime_options().resolved_threads()} threads "
         f"(COLORIZE_THREADS=0: every CPU), memory arena {'on' if django.conf.settings.COLORIZE_MEMORY_ARENA else 'off'}; "
         f"reference: torch {torch.__version__} float32, {torch.get_num_threads()} threads (torch's default); "
         f"{args.runs} alternating runs per pipeline, each in a fresh process; medians"

@@ -58,14 +58,14 @@ def run_project(model, photo, out, weights_dir):
     _django(weights_dir)
     import numpy as np
 
-    from colorize import pipeline, registry
+    from colorize import pipeline, site
 
-    spec = registry.get_spec(model)
-    size = spec.input_size
-    pipeline.predict_ab(spec, np.zeros((1, 1, size, size), np.float32), (), (8, 8))  # warm-up, like a server's
+    engine_model = site.model(model)
+    size = engine_model.spec.input_size
+    pipeline.predict_ab(engine_model, np.zeros((1, 1, size, size), np.float32), (), (8, 8))  # warm-up, like a server's
     # Vividness 0 is the authors' decoding (their plain annealed mean), so the PSNR column
     # measures parity with their pipeline; the default vividness would sharpen ECCV16's colours.
-    seconds = _timed(photo, out, lambda image: pipeline.colorize(image, model=model, vividness=0.0))
+    seconds = _timed(photo, out, lambda image: pipeline.colorize(image, engine_model, vividness=0.0))
     assert "torch" not in sys.modules, "the production pipeline must not import torch"
     return seconds
 
@@ -76,7 +76,8 @@ def run_torch_bf16(model, photo, out, weights_dir):
 
     from bench.common import weight_file
     from colorize import pipeline
-    from colorize.networks import build_network
+    from colorize.recombination import recombine
+    from research.networks import build_network
 
     network = build_network(model).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     network.load_state_dict(
@@ -90,7 +91,7 @@ def run_torch_bf16(model, photo, out, weights_dir):
             )
 
     def colorize(image):
-        return pipeline.recombine(image, predict(pipeline.network_input(image, 256)))
+        return recombine(image, predict(pipeline.network_input(image, 256)))
 
     predict(torch.zeros(1, 1, 256, 256).numpy())  # warm-up, like a server's
     return _timed(photo, out, colorize)

@@ -2,7 +2,7 @@
 
 The constants and branch points match scikit-image's ``rgb2lab``/``lab2rgb``, which the
 authors' reference pipeline uses, so results agree with it to float precision. The engine
-runs without torch; training has its own tensor version (``colorize.training.colour``) built
+runs without torch; training has its own tensor version (``research.training.torch_colour``) built
 on the same constants.
 """
 

@@ -12,7 +12,7 @@ photos) and its calibrated annealed-mean temperature. Here:
 - :func:`suggestions` finds the few most likely distinct colours of the distribution over a
   small grid of cells, for the hint tool's suggested colours.
 
-:meth:`colorize.networks.compact.CompactColorizer.decode` is the PyTorch reference of
+:meth:`research.networks.compact.CompactColorizer.decode` is the PyTorch reference of
 :func:`decode` (the parity tests hold one to the other). No torch, no Django here.
 """
 
@@ -28,6 +28,24 @@ Float32 = npt.NDArray[np.float32]
 AB_SCALE = 110.0
 GRID_STEP = 10.0
 GRID_LIMIT = 110.0
+# Vividness: 0 the most conservative colours, 1 the most vivid. The one definition of its range;
+# the form, the API, the CLI and the job model check a value with check_vividness.
+VIVIDNESS_RANGE = (0.0, 1.0)
+# The engine's default; a site may choose another (COLORIZE_DEFAULT_VIVIDNESS).
+DEFAULT_VIVIDNESS = 0.2
+VIVIDNESS_ERROR = "vividness must be a number from 0 to 1"
+
+
+def check_vividness(value: object) -> float:
+    """``value`` as a float vividness; ValueError (VIVIDNESS_ERROR) for anything outside the range."""
+    low, high = VIVIDNESS_RANGE
+    try:
+        number = float(value)  # type: ignore[arg-type]  # any object; float() decides
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{VIVIDNESS_ERROR}, not {value!r}") from None
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ValueError(f"{VIVIDNESS_ERROR}, not {value!r}")
+    return number
 
 
 def grid_bins() -> Float32:
@@ -67,13 +85,15 @@ class Vividness:
 
 def log_softmax(scores: npt.NDArray[np.floating], axis: int = 1) -> Float32:
     shifted = scores - scores.max(axis=axis, keepdims=True)
-    return (shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))).astype(np.float32, copy=False)
+    result: Float32 = (shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))).astype(np.float32, copy=False)
+    return result
 
 
 def softmax(scores: npt.NDArray[np.floating], axis: int = 1) -> Float32:
     shifted = np.exp(scores - scores.max(axis=axis, keepdims=True))
     shifted /= shifted.sum(axis=axis, keepdims=True)
-    return shifted.astype(np.float32, copy=False)
+    result: Float32 = shifted.astype(np.float32, copy=False)
+    return result
 
 
 def corrected(logits: Float32, log_prior: Float32, strength: float) -> Float32:
@@ -121,7 +141,8 @@ def decode(
     flat = weights.reshape(batch, bins, height * width)
     ab = np.matmul(np.asarray(bin_ab, dtype=np.float32).T, flat)  # (n, 2, h*w)
     ab /= flat.sum(axis=1, keepdims=True)
-    return ab.reshape(batch, 2, height, width).astype(np.float32, copy=False)
+    result: Float32 = ab.reshape(batch, 2, height, width).astype(np.float32, copy=False)
+    return result
 
 
 def _corrected_scores(logits: Float32, log_prior: Float32, strength: float, smoothing: float) -> Float32:
@@ -167,7 +188,8 @@ def second_reading(
     weight = np.clip((other_mass - SECOND_READING_LEAST) / span, 0.0, 1.0).astype(np.float32)
     weight = smoothed(weight.reshape(1, 1, height, width), 2.0).reshape(1, height * width)
     mixed = first + weight * (second - first)
-    return mixed.reshape(1, 2, height, width).astype(np.float32, copy=False)
+    result: Float32 = mixed.reshape(1, 2, height, width).astype(np.float32, copy=False)
+    return result
 
 
 # --- Suggested colours -----------------------------------------------------------------------

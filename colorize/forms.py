@@ -5,7 +5,7 @@ import http.client
 import io
 import logging
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -14,7 +14,7 @@ from django_recaptcha.fields import ReCaptchaField
 from django_recaptcha.widgets import ReCaptchaV2Checkbox, ReCaptchaV3
 from PIL import Image
 
-from colorize import imaging, registry
+from colorize import decoding, site
 from colorize.errors import ColorizeError
 
 logger = logging.getLogger(__name__)
@@ -32,17 +32,15 @@ class ValidatedUpload:
 
 
 def model_choices(*, takes_hints: bool | None = None) -> list[tuple[str, str]]:
-    specs = registry.available_models()
+    specs = site.available_models()
     if takes_hints is not None:
         specs = [spec for spec in specs if spec.takes_hints == takes_hints]
     return [(spec.name, spec.title) for spec in specs]
 
 
-def default_model():
-    try:
-        return registry.default_model_name(among=registry.available_models())
-    except Exception:
-        return None
+def default_model() -> str | None:
+    # A mistyped COLORIZE_DEFAULT_MODEL raises: the system check colorize.E001 names it first.
+    return site.default_model_name(among=site.available_models())
 
 
 class VerifiedReCaptchaField(ReCaptchaField):
@@ -59,7 +57,7 @@ class VerifiedReCaptchaField(ReCaptchaField):
         ),
     }
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         try:
             super().validate(value)
         except (OSError, ValueError, http.client.HTTPException) as error:  # URLError, timeouts, bad JSON
@@ -75,8 +73,8 @@ class CheckboxWidget(ReCaptchaV2Checkbox):
 
     template_name = "colorize/recaptcha_v2_checkbox.html"
 
-    def build_attrs(self, base_attrs, extra_attrs=None):
-        attrs = super().build_attrs(base_attrs, extra_attrs)
+    def build_attrs(self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        attrs: dict[str, Any] = super().build_attrs(base_attrs, extra_attrs)
         attrs.pop("data-callback", None)
         return attrs
 
@@ -87,7 +85,7 @@ class ScoreWidget(ReCaptchaV3):
     template_name = "colorize/recaptcha_v3.html"
 
 
-def captcha_field():
+def captcha_field() -> VerifiedReCaptchaField:
     if getattr(settings, "RECAPTCHA_VERSION", "v2") == "v3":
         widget = ScoreWidget(action="upload")
     else:
@@ -107,25 +105,25 @@ class ImageUploadField(forms.FileField):
         "empty": "This file is empty. Please choose a photo.",
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "Photo")
         kwargs.setdefault(
             "help_text",
-            f"JPEG, PNG, WebP, TIFF, BMP or GIF, up to {filesizeformat(settings.COLORIZE_MAX_UPLOAD_BYTES)}.",
+            f"JPEG, PNG, WebP, TIFF, BMP or GIF, up to {filesizeformat(site.max_upload_bytes())}.",
         )
         super().__init__(**kwargs)
 
-    def widget_attrs(self, widget):
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
         # Only a hint to the browser's file picker; the content is what gets checked.
         attrs["accept"] = "image/*"
         return attrs
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> ValidatedUpload | None:
         upload = super().clean(data, initial)
         if upload is None:
             return None
-        limit = settings.COLORIZE_MAX_UPLOAD_BYTES
+        limit = site.max_upload_bytes()
         if upload.size is not None and upload.size > limit:
             raise forms.ValidationError(
                 self.error_messages["too_large"],
@@ -138,9 +136,7 @@ class ImageUploadField(forms.FileField):
             raise forms.ValidationError(self.error_messages["empty"], code="empty")
         try:
             # A black-and-white photo stays one channel: a third of the memory and storage.
-            image = imaging.load_image(
-                io.BytesIO(content), max_bytes=limit, max_pixels=settings.COLORIZE_MAX_PIXELS, keep_gray=True
-            )
+            image = site.load_upload(io.BytesIO(content), keep_gray=True)
         except ColorizeError as error:
             raise forms.ValidationError(error.user_message, code=type(error).__name__) from error
         return ValidatedUpload(image=image, filename=upload.name or "", size=len(content))
@@ -148,21 +144,21 @@ class ImageUploadField(forms.FileField):
 
 class VividnessField(forms.FloatField):
     """Vividness from 0 (the most conservative colours) to 1 (the most vivid), as a slider;
-    left out, the site's default (settings.COLORIZE_DEFAULT_VIVIDNESS)."""
+    left out, the site's default (COLORIZE_DEFAULT_VIVIDNESS)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "Vividness")
         kwargs.setdefault("required", False)
-        kwargs.setdefault("min_value", 0.0)
-        kwargs.setdefault("max_value", 1.0)
+        kwargs.setdefault("min_value", decoding.VIVIDNESS_RANGE[0])
+        kwargs.setdefault("max_value", decoding.VIVIDNESS_RANGE[1])
         kwargs.setdefault("help_text", "From natural, cautious colours (left) to bold ones (right).")
         kwargs.setdefault("widget", forms.NumberInput(attrs={"type": "range", "step": "0.05", "class": "form-range"}))
         super().__init__(**kwargs)
         self.widget.attrs["step"] = "0.05"
 
-    def clean(self, value):
+    def clean(self, value: Any) -> float:
         value = super().clean(value)
-        return float(settings.COLORIZE_DEFAULT_VIVIDNESS) if value is None else value
+        return site.default_vividness() if value is None else value
 
 
 class UploadForm(forms.Form):
@@ -171,9 +167,9 @@ class UploadForm(forms.Form):
     vividness = VividnessField()
     captcha = captcha_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["vividness"].initial = settings.COLORIZE_DEFAULT_VIVIDNESS
+        self.fields["vividness"].initial = site.default_vividness()
         # Fresh each time: the field's widget carries a per-instance id and the choices
         # follow the weights that are installed now. A local run told to do without the
         # reCAPTCHA service (RECAPTCHA_ENABLED off; production refuses that) has none.
@@ -185,15 +181,15 @@ class UploadForm(forms.Form):
         self.fields["model"].initial = default_model()
 
     @property
-    def has_models(self):
+    def has_models(self) -> bool:
         return bool(cast(forms.ChoiceField, self.fields["model"]).choices)
 
     @property
     def vividness_models(self) -> str:
         """The offered models that vividness changes, for its help text ("Compact, ECCV16")."""
-        return ", ".join(spec.short_title for spec in registry.available_models() if spec.vividness is not None)
+        return ", ".join(spec.short_title for spec in site.available_models() if spec.vividness is not None)
 
     @property
-    def verification_unavailable(self):
+    def verification_unavailable(self) -> bool:
         """Whether the reCAPTCHA check could not be done (not failed: unreachable)."""
         return self.has_error("captcha", VERIFICATION_UNAVAILABLE)

@@ -1,7 +1,7 @@
 """Decode an upload safely and encode results.
 
-The content decides what a file is, never its name. Limits (bytes, pixels) default to the
-settings; a decompression bomb is refused from its header before any pixel is decoded, and
+The content decides what a file is, never its name. The caller sets the limits (bytes,
+pixels: the site's come from its settings through ``colorize.site``); a decompression bomb is refused from its header before any pixel is decoded, and
 the whole image is decoded here so a truncated file is caught here too.
 """
 
@@ -13,7 +13,6 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
-from django.conf import settings
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from colorize import colour
@@ -25,10 +24,6 @@ ImageSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 # What a person's photo may be. MPO is what many cameras and phones write as "JPEG".
 SUPPORTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
-
-
-def _limit(value: int | None, setting: str) -> int:
-    return int(getattr(settings, setting)) if value is None else value
 
 
 def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
@@ -191,18 +186,14 @@ def declared_pixels(data: bytes) -> int | None:
     return width * height
 
 
-def load_image(
-    source: ImageSource, *, max_bytes: int | None = None, max_pixels: int | None = None, keep_gray: bool = False
-) -> Image.Image:
+def load_image(source: ImageSource, *, max_bytes: int, max_pixels: int, keep_gray: bool = False) -> Image.Image:
     """Decode a photo from a path, bytes or a binary file-like object.
 
     Returns a fully decoded PIL image in mode "RGB", or "RGBA" where the input has real
     alpha (with ``keep_gray=True`` a grayscale input stays "L", a third of the memory).
-    ``max_bytes``/``max_pixels`` default to the settings; 0 means no limit.
+    ``max_bytes``/``max_pixels``: 0 means no limit (for a file already checked once).
     Raises NotAnImage, UnsupportedImage, ImageTooLarge or CorruptImage.
     """
-    max_bytes = _limit(max_bytes, "COLORIZE_MAX_UPLOAD_BYTES")
-    max_pixels = _limit(max_pixels, "COLORIZE_MAX_PIXELS")
     data = _read_bytes(source, max_bytes)
     image = _open(data, max_pixels)
     decoded = _decode(image)

@@ -2,7 +2,7 @@
 
 Production colorizes with ONNX Runtime on the CPU and has no torch, so the networks'
 graphs cannot be traced with ``torch.onnx.export`` there; they are written out here node by
-node instead, mirroring ``colorize.networks.zhang`` and ``colorize.networks.compact``
+node instead, mirroring ``research.networks.zhang`` and ``research.networks.compact``
 layer for layer. Each network is described once, as the same ``nn.Sequential`` layer lists
 the torch modules use (:func:`_conv_block` mirrors zhang's helper of that name). Walking a
 description both emits the ONNX nodes and records which state_dict key of which shape every

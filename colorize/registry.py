@@ -2,25 +2,22 @@
 special-cases a model by name.
 
 Importing this module is cheap (no ML runtime): the web pages list models from here, and
-only the worker loads one (``colorize.runtime``).
+only the worker loads one (``colorize.runtime``). Where a model's files are is
+``colorize.weights``'s business; which ones a site offers, ``colorize.site``'s.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
-from colorize import weights
+from colorize.anchoring import Anchoring
 from colorize.decoding import Vividness
-from colorize.errors import ModelNotInstalled
-from colorize.hints import Anchoring
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
     # The architecture: which graph the converter builds (colorize.onnx_graphs) and which
-    # PyTorch definition trains it (colorize.networks); a fine-tuned model reuses one.
+    # PyTorch definition trains it (research.networks); a fine-tuned model reuses one.
     network: str
     title: str
     description: str
@@ -39,7 +36,7 @@ class ModelSpec:
     extra_input_sizes: tuple[int, ...] = ()
     # The graph's ab output is this many times smaller than its input; the pipeline upsamples.
     output_stride: int = 1
-    # Hint anchoring after the network (see colorize.hints.anchor), for models that want it.
+    # Hint anchoring after the network (see colorize.anchoring.anchor), for models that want it.
     anchoring: Anchoring | None = None
     # How vividness decodes the predicted distribution (colorize.decoding); None for a network
     # that regresses ab directly, which vividness leaves as it is.
@@ -125,7 +122,7 @@ MODELS = {
         ),
     )
 }
-# Without COLORIZE_DEFAULT_MODEL: the first of these that is installed.
+# The site's default model, unless it names one: the first of these that it has.
 DEFAULT_PREFERENCE = ("siggraph17", "eccv16", "compact")
 
 
@@ -141,51 +138,18 @@ def get_spec(name: str) -> ModelSpec:
         raise UnknownModel(name) from None
 
 
-def installed_models() -> list[ModelSpec]:
-    """Models whose runtime file is present here (never a silently random network)."""
-    return [spec for spec in MODELS.values() if weights.is_installed(spec)]
-
-
-def available_models() -> list[ModelSpec]:
-    """Models a job may ask for: installed here, or installed by a worker that is alive.
-
-    On Elastic Beanstalk the web tier's disk holds only the bundled model; the workers fetch
-    the others. settings.COLORIZE_WORKER_MODELS names a function that returns the models the
-    live workers reported (the site's: gallery.selectors.worker_model_names); unset, only this
-    disk counts."""
-    names = {spec.name for spec in installed_models()}
-    if getattr(settings, "COLORIZE_WORKER_MODELS", ""):
-        names |= set(import_string(settings.COLORIZE_WORKER_MODELS)())
-    return [spec for spec in MODELS.values() if spec.name in names]
-
-
 def hint_models() -> list[ModelSpec]:
     return [spec for spec in MODELS.values() if spec.takes_hints]
 
 
-def default_model_name(*, required: bool = False, among: list[ModelSpec] | None = None) -> str | None:
-    """settings.COLORIZE_DEFAULT_MODEL if set, else the first of DEFAULT_PREFERENCE that is
-    installed (or is in ``among``: the web passes available_models()). With none: None, or
-    ModelNotInstalled when ``required``."""
-    configured = settings.COLORIZE_DEFAULT_MODEL
-    if configured:
-        get_spec(configured)
-        return str(configured)
-    installed = {spec.name for spec in (installed_models() if among is None else among)}
-    for name in DEFAULT_PREFERENCE:
-        if name in installed:
-            return name
-    if required:
-        raise ModelNotInstalled(
-            "No colorization model is installed. Fetch one with: python manage.py fetch_weights eccv16 "
-            "(or siggraph17), or set COLORIZE_WEIGHTS_DIR to a folder that holds the weights.",
-            user_message="No colorization model is installed yet.",
-        )
-    return None
+def preferred(names: Iterable[str]) -> str | None:
+    """The first of DEFAULT_PREFERENCE among ``names``, or None."""
+    present = set(names)
+    return next((name for name in DEFAULT_PREFERENCE if name in present), None)
 
 
 def fetch_hint(spec: ModelSpec) -> str:
     """What an operator does to install ``spec``."""
     if spec.bundled:
-        return f"its file {spec.runtime_file} should ship in {weights.BUNDLED_WEIGHTS_DIR}"
+        return f"its file {spec.runtime_file} should ship with the code, in colorize/weights/"
     return f"fetch its weights with: python manage.py fetch_weights {spec.name}"

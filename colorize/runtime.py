@@ -1,27 +1,57 @@
 """Runs a model's ONNX graph on the CPU with ONNX Runtime: the production inference runtime.
 
-Only the worker imports this module (the web pages never load an ML runtime). A session is
-made once per process and weight file and shared between threads (ONNX Runtime's ``run`` is
+Only the worker imports this module (the web pages never load an ML runtime). A
+:class:`Model` is a model's description, the graph file it runs and how; a session is made
+once per process, file and options and shared between threads (ONNX Runtime's ``run`` is
 thread-safe); a file replaced in place is picked up on the next run.
 """
 
 import os
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from django.conf import settings
 
-from colorize import weights
 from colorize.errors import ModelFailed, ModelNotInstalled
 from colorize.registry import ModelSpec, fetch_hint
 
 if TYPE_CHECKING:
     import onnxruntime
 
-_sessions: dict[tuple[str, str, int, int], "onnxruntime.InferenceSession"] = {}
-_view_sessions: dict[tuple[int, ...], "onnxruntime.InferenceSession"] = {}
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How ONNX Runtime runs a graph: ``threads`` per run (0: every CPU this process may use);
+    ``memory_arena`` keeps the largest run's buffers for the next run (faster, more resident
+    memory); without it they are given back after every run."""
+
+    threads: int = 0
+    memory_arena: bool = True
+
+    def resolved_threads(self) -> int:
+        return self.threads or cpus()
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model as the engine runs it: its description, its ONNX graph's file and how to run it.
+    Trying other weights is another Model (``dataclasses.replace(model, path=...)``)."""
+
+    spec: ModelSpec
+    path: Path
+    options: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+_SessionKey = tuple[str, int, int, RuntimeOptions]
+_sessions: dict[_SessionKey, "onnxruntime.InferenceSession"] = {}
+_view_sessions: dict[tuple[tuple[int, ...], RuntimeOptions], "onnxruntime.InferenceSession"] = {}
 _lock = threading.Lock()
 
 
@@ -29,74 +59,69 @@ def cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def threads() -> int:
-    """settings.COLORIZE_THREADS, or with 0 (the default) every CPU this process may use."""
-    return int(settings.COLORIZE_THREADS) or cpus()
-
-
-def _session_options() -> "onnxruntime.SessionOptions":
+def _session_options(runtime_options: RuntimeOptions) -> "onnxruntime.SessionOptions":
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads()
+    options.intra_op_num_threads = runtime_options.resolved_threads()
     options.inter_op_num_threads = 1
     # Idle pool threads sleep instead of spinning: on a small instance the worker shares its
     # cores with the web server and the recombination threads.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # The arena keeps the largest run's buffers for the next run (faster, more resident
-    # memory); COLORIZE_MEMORY_ARENA=false gives them back after every run.
-    options.enable_cpu_mem_arena = bool(settings.COLORIZE_MEMORY_ARENA)
+    options.enable_cpu_mem_arena = runtime_options.memory_arena
     options.log_severity_level = 3
     return options
 
 
-def _cpu_session(model: str | bytes) -> "onnxruntime.InferenceSession":
+def _cpu_session(graph: str | bytes, options: RuntimeOptions) -> "onnxruntime.InferenceSession":
     """An inference session on the CPU for an ONNX file's path or a serialised graph."""
     import onnxruntime
 
-    return onnxruntime.InferenceSession(model, _session_options(), providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(graph, _session_options(options), providers=["CPUExecutionProvider"])
 
 
-def _new_session(spec: ModelSpec, path: str) -> "onnxruntime.InferenceSession":
+def _new_session(model: Model) -> "onnxruntime.InferenceSession":
     try:
-        return _cpu_session(path)
-    except Exception as error:
+        return _cpu_session(str(model.path), model.options)
+    except Exception as error:  # ONNX Runtime raises its own exception types for a bad file
         raise ModelNotInstalled(
-            f"The model {spec.name!r} at {path} could not be loaded ({error}); {fetch_hint(spec)} again.",
-            user_message=f"The model {spec.title} is not installed properly on this server.",
+            f"The model {model.name!r} at {model.path} could not be loaded ({error}); {fetch_hint(model.spec)} again.",
+            user_message=f"The model {model.spec.title} is not installed properly on this server.",
         ) from error
 
 
-def load(spec: ModelSpec) -> "onnxruntime.InferenceSession":
-    """The model's inference session, made once per process and file. ModelNotInstalled when
-    its file is absent or cannot be loaded."""
-    path = weights.runtime_path(spec)
+def load(model: Model) -> "onnxruntime.InferenceSession":
+    """The model's inference session, made once per process, file and options.
+    ModelNotInstalled when its file is absent or cannot be loaded."""
     try:
-        stat = path.stat()
+        stat = model.path.stat()
     except OSError:
         stat = None
     if stat is None or stat.st_size == 0:
         raise ModelNotInstalled(
-            f"The model {spec.name!r} is not installed ({path} is missing); {fetch_hint(spec)}.",
-            user_message=f"The model {spec.title} is not installed on this server.",
+            f"The model {model.name!r} is not installed ({model.path} is missing); {fetch_hint(model.spec)}.",
+            user_message=f"The model {model.spec.title} is not installed on this server.",
         )
-    key = (spec.name, str(path), stat.st_mtime_ns, stat.st_size)
+    path = str(model.path)
+    key = (path, stat.st_mtime_ns, stat.st_size, model.options)
     with _lock:
         session = _sessions.get(key)
         if session is None:
-            session = _new_session(spec, str(path))
-            for old in [k for k in _sessions if k[0] == spec.name]:
+            session = _new_session(model)
+            # A file replaced in place: its old sessions go.
+            for old in [k for k in _sessions if k[0] == path]:
                 del _sessions[old]
             _sessions[key] = session
         return session
 
 
-def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str, npt.NDArray[np.float32]]:
+def run(model: Model, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str, npt.NDArray[np.float32]]:
     """Every output of the model's graph for ``inputs``, by name, checked finite: ``ab_norm``
     (1x2xhxw, normalised) for a network that regresses ab, ``logits`` (1xKxhxw) and the
     decoding's constants for one that predicts a distribution (see colorize.onnx_graphs)."""
-    session = load(spec)
+    spec = model.spec
+    session = load(model)
     wanted = {node.name for node in session.get_inputs()}
     names = [node.name for node in session.get_outputs()]
     try:
@@ -115,17 +140,19 @@ def run(spec: ModelSpec, inputs: dict[str, npt.NDArray[np.float32]]) -> dict[str
     return outputs
 
 
-def mean_of_views(main: npt.NDArray[np.float32], views: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+def mean_of_views(
+    main: npt.NDArray[np.float32], views: list[npt.NDArray[np.float32]], options: RuntimeOptions
+) -> npt.NDArray[np.float32]:
     """The mean of a distribution network's scores over views of one photo (1xKxHxW, the views
     at whole fractions of H and W, upsampled bilinearly): see onnx_graphs.views_mean."""
     from colorize import onnx_graphs
 
     factors = tuple(main.shape[-1] // view.shape[-1] for view in views)
     with _lock:
-        session = _view_sessions.get(factors)
+        session = _view_sessions.get((factors, options))
         if session is None:
-            session = _cpu_session(onnx_graphs.views_mean(factors).SerializeToString())
-            _view_sessions[factors] = session
+            session = _cpu_session(onnx_graphs.views_mean(factors).SerializeToString(), options)
+            _view_sessions[factors, options] = session
     feeds = {"main": main, **{f"view{index}": view for index, view in enumerate(views)}}
     (mean,) = session.run(["logits"], feeds)
     return np.asarray(mean, dtype=np.float32)

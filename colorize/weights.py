@@ -1,8 +1,9 @@
 """Find, fetch and verify weight files.
 
-Bundled weights live in ``colorize/weights/`` inside the repository; every other model's file
-lives in ``settings.COLORIZE_WEIGHTS_DIR``. A file is only ever put in place by an atomic
-rename after its sha256 was checked, so a present file is a complete one.
+Every path to a model's file is decided here, by a :class:`Store`: bundled weights live in
+``colorize/weights/`` inside the repository, every other model's files in the store's folder
+(the site's COLORIZE_WEIGHTS_DIR). A file is only ever put in place by an atomic rename after
+its sha256 was checked, so a present file is a complete one.
 """
 
 import hashlib
@@ -10,18 +11,18 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin, urlparse
 
-from django.conf import settings
-
+from colorize import registry
 from colorize.errors import ColorizeError
+from colorize.registry import ModelSpec
+from colorize.runtime import Model, RuntimeOptions
 
 if TYPE_CHECKING:
     from tqdm import tqdm
-
-    from colorize.registry import ModelSpec
 
 BUNDLED_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 CHUNK = 1024 * 1024
@@ -31,32 +32,6 @@ class FetchError(ColorizeError):
     """Fetching a weight file failed; the message says why and what to do."""
 
     user_message = "The model's weights could not be downloaded."
-
-
-def weights_dir() -> Path:
-    return Path(settings.COLORIZE_WEIGHTS_DIR)
-
-
-def _directory(spec: "ModelSpec") -> Path:
-    return BUNDLED_WEIGHTS_DIR if spec.bundled else weights_dir()
-
-
-def source_path(spec: "ModelSpec") -> Path:
-    """Where ``spec``'s published weights file (a PyTorch state_dict) is or would be."""
-    return _directory(spec) / spec.source_file
-
-
-def runtime_path(spec: "ModelSpec") -> Path:
-    """Where the ONNX graph the runtime runs for ``spec`` is or would be."""
-    return _directory(spec) / spec.runtime_file
-
-
-def is_installed(spec: "ModelSpec") -> bool:
-    path = runtime_path(spec)
-    try:
-        return path.is_file() and path.stat().st_size > 0
-    except OSError:
-        return False
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
@@ -130,7 +105,7 @@ def _download(url: str, partial: Path, *, retries: int, timeout: float, progress
     raise FetchError(f"Could not download {url}: {last_problem} (tried {retries + 1} times).")
 
 
-def _source_location(spec: "ModelSpec", source: "str | os.PathLike[str] | None") -> "str | Path":
+def _source_location(spec: ModelSpec, source: "str | os.PathLike[str] | None") -> "str | Path":
     """The URL or local path to fetch ``spec``'s file from; ``source`` may be a file, a
     directory mirror (local or a URL ending in '/') or another URL."""
     if not source:
@@ -151,102 +126,137 @@ def _source_location(spec: "ModelSpec", source: "str | os.PathLike[str] | None")
     return path
 
 
-def _fetch_source(
-    spec: "ModelSpec", location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool
-) -> Path:
-    """Download (or copy) the published file into place after checking its sha256."""
-    target = source_path(spec)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(location, Path) and location.resolve() == target.resolve():
-        partial = target  # converting a file already in place (the bundled model)
-    elif isinstance(location, Path):
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".copy", delete=False) as tmp:
-            partial = Path(tmp.name)
-            try:
-                with open(location, "rb") as handle:
-                    shutil.copyfileobj(handle, tmp, CHUNK)
-            except BaseException:
+@dataclass(frozen=True)
+class Store:
+    """The weight files of one installation: bundled models' in the code, the others' in
+    ``directory``."""
+
+    directory: Path
+
+    def folder(self, spec: ModelSpec) -> Path:
+        return BUNDLED_WEIGHTS_DIR if spec.bundled else Path(self.directory)
+
+    def source_path(self, spec: ModelSpec) -> Path:
+        """Where ``spec``'s published weights file (a PyTorch state_dict) is or would be."""
+        return self.folder(spec) / spec.source_file
+
+    def runtime_path(self, spec: ModelSpec) -> Path:
+        """Where the ONNX graph the runtime runs for ``spec`` is or would be."""
+        return self.folder(spec) / spec.runtime_file
+
+    def is_installed(self, spec: ModelSpec) -> bool:
+        path = self.runtime_path(spec)
+        try:
+            return path.is_file() and path.stat().st_size > 0
+        except OSError:
+            return False
+
+    def installed_models(self) -> list[ModelSpec]:
+        """Models whose runtime file is present here (never a silently random network)."""
+        return [spec for spec in registry.MODELS.values() if self.is_installed(spec)]
+
+    def model(self, spec: ModelSpec, options: RuntimeOptions | None = None) -> Model:
+        """``spec`` as the runtime runs it from this store's file."""
+        return Model(spec, self.runtime_path(spec), options or RuntimeOptions())
+
+    def _fetch_source(
+        self, spec: ModelSpec, location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool
+    ) -> Path:
+        """Download (or copy) the published file into place after checking its sha256."""
+        target = self.source_path(spec)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(location, Path) and location.resolve() == target.resolve():
+            partial = target  # converting a file already in place (the bundled model)
+        elif isinstance(location, Path):
+            with tempfile.NamedTemporaryFile(
+                dir=target.parent, prefix=target.name, suffix=".copy", delete=False
+            ) as tmp:
+                partial = Path(tmp.name)
+                try:
+                    with open(location, "rb") as handle:
+                        shutil.copyfileobj(handle, tmp, CHUNK)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+        else:
+            partial = target.with_name(target.name + ".part")
+            # A broken transfer keeps its .part file so a later run resumes.
+            _download(location, partial, retries=retries, timeout=timeout, progress=progress, label=spec.source_file)
+        actual = sha256_of(partial)
+        if actual != expected:
+            if partial != target:
                 partial.unlink(missing_ok=True)
-                raise
-    else:
-        partial = target.with_name(target.name + ".part")
-        # A broken transfer keeps its .part file so a later run resumes.
-        _download(location, partial, retries=retries, timeout=timeout, progress=progress, label=spec.source_file)
-    actual = sha256_of(partial)
-    if actual != expected:
-        if partial != target:
-            partial.unlink(missing_ok=True)
-        raise FetchError(
-            f"The file from {location} is not the expected one: its sha256 is {actual}, expected "
-            f"{expected}. It was discarded; check the source."
-        )
-    os.replace(partial, target)
-    return target
-
-
-def installed_sha256(spec: "ModelSpec") -> str | None:
-    """The sha256 of the published file that ``spec``'s installed ONNX graph was made from
-    (recorded in the graph's metadata), or None when it is not installed or unreadable."""
-    import onnx
-
-    path = runtime_path(spec)
-    if not is_installed(spec):
-        return None
-    try:
-        metadata = {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
-    except Exception:
-        return None
-    return metadata.get("source_sha256")
-
-
-def convert(spec: "ModelSpec", source: Path, sha256: str) -> Path:
-    """Turn a published state_dict into the ONNX graph the runtime runs, without torch and
-    without executing the file's pickle; the graph records ``sha256`` of its source."""
-    # Imported here: the web tier imports this module (through the registry) and must not load onnx.
-    from colorize import checkpoint, onnx_graphs
-
-    state = checkpoint.read_state_dict(source)
-    onnx_graphs.check_layout(spec.network, state)
-    model = onnx_graphs.build(
-        spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256}
-    )
-    target = runtime_path(spec)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".tmp", delete=False) as tmp:
-        partial = Path(tmp.name)
-    try:
-        partial.write_bytes(model.SerializeToString())
-        partial.chmod(0o644)  # a temporary file is private; the weights are not
+            raise FetchError(
+                f"The file from {location} is not the expected one: its sha256 is {actual}, expected "
+                f"{expected}. It was discarded; check the source."
+            )
         os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+        return target
 
+    def installed_sha256(self, spec: ModelSpec) -> str | None:
+        """The sha256 of the published file that ``spec``'s installed ONNX graph was made from
+        (recorded in the graph's metadata), or None when it is not installed or unreadable."""
+        import onnx
 
-def fetch(
-    spec: "ModelSpec",
-    *,
-    source: "str | os.PathLike[str] | None" = None,
-    sha256: str | None = None,
-    force: bool = False,
-    retries: int = 3,
-    timeout: float = 30,
-    progress: bool = True,
-) -> Path:
-    """Install ``spec``: fetch its published weights (verifying their sha256: the registry's,
-    or ``sha256`` for another file in the same layout) and convert them for the runtime.
+        path = self.runtime_path(spec)
+        if not self.is_installed(spec):
+            return None
+        try:
+            metadata = {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
+        except Exception:
+            return None
+        return metadata.get("source_sha256")
 
-    Returns the runtime file's path. Nothing is done when it is installed from a file with
-    that hash already. Raises FetchError (a hash mismatch, a 404, no network, a missing local
-    source) or the converter's ColorizeError (not a weight file, unsafe, wrong layout); no
-    partial or wrong file is left in place.
-    """
-    expected = (sha256 or spec.sha256).lower()
-    if not force and installed_sha256(spec) == expected:
-        return runtime_path(spec)
-    existing = source_path(spec)
-    if not force and existing.is_file() and sha256_of(existing) == expected and not source:
-        downloaded = existing
-    else:
-        location = _source_location(spec, source)
-        downloaded = _fetch_source(spec, location, expected, retries=retries, timeout=timeout, progress=progress)
-    return convert(spec, downloaded, expected)
+    def convert(self, spec: ModelSpec, source: Path, sha256: str) -> Path:
+        """Turn a published state_dict into the ONNX graph the runtime runs, without torch and
+        without executing the file's pickle; the graph records ``sha256`` of its source."""
+        # Imported here: the web tier imports this module (through the registry) and must not load onnx.
+        from colorize import checkpoint, onnx_graphs
+
+        state = checkpoint.read_state_dict(source)
+        onnx_graphs.check_layout(spec.network, state)
+        model = onnx_graphs.build(
+            spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256}
+        )
+        target = self.runtime_path(spec)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".tmp", delete=False) as tmp:
+            partial = Path(tmp.name)
+        try:
+            partial.write_bytes(model.SerializeToString())
+            partial.chmod(0o644)  # a temporary file is private; the weights are not
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    def fetch(
+        self,
+        spec: ModelSpec,
+        *,
+        source: "str | os.PathLike[str] | None" = None,
+        sha256: str | None = None,
+        force: bool = False,
+        retries: int = 3,
+        timeout: float = 30,
+        progress: bool = True,
+    ) -> Path:
+        """Install ``spec``: fetch its published weights (verifying their sha256: the registry's,
+        or ``sha256`` for another file in the same layout) and convert them for the runtime.
+
+        Returns the runtime file's path. Nothing is done when it is installed from a file with
+        that hash already. Raises FetchError (a hash mismatch, a 404, no network, a missing local
+        source) or the converter's ColorizeError (not a weight file, unsafe, wrong layout); no
+        partial or wrong file is left in place.
+        """
+        expected = (sha256 or spec.sha256).lower()
+        if not force and self.installed_sha256(spec) == expected:
+            return self.runtime_path(spec)
+        existing = self.source_path(spec)
+        if not force and existing.is_file() and sha256_of(existing) == expected and not source:
+            downloaded = existing
+        else:
+            location = _source_location(spec, source)
+            downloaded = self._fetch_source(
+                spec, location, expected, retries=retries, timeout=timeout, progress=progress
+            )
+        return self.convert(spec, downloaded, expected)

@@ -9,6 +9,7 @@ published URL still works."""
 
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ def _location(mirror: str, filename: str) -> tuple[str, str]:
     return parts.netloc, f"{prefix}/{filename}" if prefix else filename
 
 
-def _client(endpoint_url: str | None):
+def _client(endpoint_url: str | None) -> Any:  # boto3 has no type stubs here
     import boto3
 
     return boto3.client("s3", endpoint_url=endpoint_url or None)

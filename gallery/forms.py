@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
 
+from colorize import site
 from colorize.errors import BadHints
 from colorize.forms import ImageUploadField, UploadForm, ValidatedUpload, VividnessField, model_choices
 from colorize.hints import Hint, parse_hints_json
@@ -112,7 +113,10 @@ class JobUploadForm(UploadForm):
     def photo_check(upload: UploadedFile) -> ValidatedUpload:
         """One chosen file, decoded and checked (size, pixels, format); raises a
         ValidationError with the reason it is refused."""
-        return ImageUploadField().clean(upload)
+        checked = ImageUploadField().clean(upload)
+        if checked is None:  # only for no file at all, which the upload view never passes
+            raise forms.ValidationError("Choose a photo.", code="required")
+        return checked
 
 
 class RetryForm(forms.Form):
@@ -151,7 +155,9 @@ class HintsForm(forms.Form):
     def clean_hints(self) -> tuple[Hint, ...]:
         try:
             hints = parse_hints_json(
-                self.cleaned_data["hints"], image_size=(self.job.original_width, self.job.original_height)
+                self.cleaned_data["hints"],
+                image_size=(self.job.original_width, self.job.original_height),
+                max_hints=site.max_hints(),
             )
         except BadHints as error:
             raise forms.ValidationError(error.user_message) from None

@@ -12,7 +12,7 @@ from PIL import Image
 
 from api.models import ApiJob, ApiKey
 from api.tests.factories import ApiJobFactory, ApiKeyFactory
-from colorize import registry
+from colorize import registry, site
 from colorize.errors import BadHints, NotAnImage
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -174,7 +174,7 @@ def test_the_models_are_listed(api, engine_model):
         "takes_hints": registry.get_spec(engine_model).takes_hints,
         "default": True,
     }
-    assert {spec.name for spec in registry.installed_models()} == set(models)
+    assert {spec.name for spec in site.installed_models()} == set(models)
     assert [name for name, model in models.items() if model["default"]] == [engine_model]
 
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from colorize import registry
+from colorize import registry, site
 from gallery.models import WorkerModel
 from gallery.services import workers
 from gallery.tests.conftest import _use_random_weights
@@ -37,7 +37,7 @@ def worker_with_eccv16(settings, tmp_path, _random_weights_dir):
             worker=worker,
         )
         settings.COLORIZE_WEIGHTS_DIR = tmp_path / "web-weights"  # nothing fetched here
-        assert registry.get_spec("eccv16") not in registry.installed_models()
+        assert registry.get_spec("eccv16") not in site.installed_models()
         yield worker
     finally:
         worker.stop()
@@ -77,4 +77,4 @@ def test_the_report_records_the_installed_graphs_version(settings, _random_weigh
     _use_random_weights(settings, _random_weights_dir, "eccv16")
     assert "eccv16" in workers.worker_models_report(worker="here:1")
     row = WorkerModel.objects.get(worker="here:1", model_name="eccv16")
-    assert row.sha256 == (registry.weights.installed_sha256(registry.get_spec("eccv16")) or "")
+    assert row.sha256 == (site.weights_store().installed_sha256(registry.get_spec("eccv16")) or "")

@@ -14,7 +14,7 @@ import torch
 
 from colorize.checkpoint import read_state_dict
 from colorize.errors import ColorizeError, NotAWeightFile, UnsafeWeightFile
-from colorize.networks.zhang import ECCV16, SIGGRAPH17
+from research.networks.zhang import ECCV16, SIGGRAPH17
 
 FORMATS = {"zip": True, "legacy": False}  # torch.save's _use_new_zipfile_serialization
 

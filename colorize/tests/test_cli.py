@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from colorize.tests.conftest import photo
+from research.testing import photo
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from PIL import Image
 from skimage import color
 
-from colorize import colour, pipeline, registry, weights
-from colorize.networks import build_network
-from colorize.tests.conftest import photo
+from colorize import colour, pipeline, recombination, registry, site
+from research.networks import build_network
+from research.testing import photo
 
 pytestmark = pytest.mark.filterwarnings("ignore:Conversion from CIE-LAB")
 
@@ -34,7 +34,7 @@ def test_strip_conversion_matches_skimage_to_one_level():
     rng = np.random.default_rng(2)
     pixels = rng.integers(0, 256, (6, 50, 3), dtype=np.uint8)
     ab = rng.uniform(-90, 90, (2, 6, 50)).astype(np.float32)
-    ours = pipeline._strip_to_srgb8(pixels, ab[0].copy(), ab[1].copy()).astype(int)
+    ours = recombination._strip_to_srgb8(pixels, ab[0].copy(), ab[1].copy()).astype(int)
     lightness = color.rgb2lab(pixels)[..., :1]
     theirs = color.lab2rgb(np.concatenate((lightness, ab.transpose(1, 2, 0).astype(np.float64)), axis=-1))
     assert np.abs(ours - np.round(theirs * 255)).max() <= 1
@@ -61,9 +61,9 @@ def psnr(first, second):
 def test_pipeline_matches_the_reference_pipeline(engine_weights):
     spec = registry.get_spec("eccv16")
     network = build_network("eccv16").eval()
-    network.load_state_dict(torch.load(weights.source_path(spec), weights_only=True))
+    network.load_state_dict(torch.load(site.weights_store().source_path(spec), weights_only=True))
     source = photo(150, 100)
-    ours = np.asarray(pipeline.colorize(source, model="eccv16")).astype(float)
+    ours = np.asarray(pipeline.colorize(source, model=site.model("eccv16"))).astype(float)
     theirs = reference_colorize(np.asarray(source), network)
     assert psnr(ours, theirs) > 45
     assert np.abs(ours - theirs).max() <= 2

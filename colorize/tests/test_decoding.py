@@ -6,7 +6,7 @@ import torch
 
 from colorize import decoding
 from colorize.decoding import Vividness
-from colorize.networks.compact import CompactColorizer
+from research.networks.compact import CompactColorizer
 
 BINS = decoding.grid_bins()
 

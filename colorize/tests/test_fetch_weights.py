@@ -14,10 +14,10 @@ import torch
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from colorize import pipeline, registry, runtime, weights
+from colorize import pipeline, registry, runtime, site, weights
 from colorize.errors import ColorizeError
 from colorize.hints import network_inputs
-from colorize.tests.conftest import seeded_state_dict
+from research.testing import seeded_state_dict
 
 
 def _saved(state):
@@ -123,11 +123,11 @@ def left_in(directory):
 
 
 def test_good_download_is_verified_and_installed(tiny_model, capsys):
-    assert "tiny" not in [spec.name for spec in registry.installed_models()]
+    assert "tiny" not in [spec.name for spec in site.installed_models()]
     call_command("fetch_weights", "tiny", verbosity=0)
-    target = weights.source_path(tiny_model)
+    target = site.weights_store().source_path(tiny_model)
     assert target.read_bytes() == PAYLOAD
-    assert "tiny" in [spec.name for spec in registry.installed_models()]
+    assert "tiny" in [spec.name for spec in site.installed_models()]
     assert f"sha256 {SHA} verified" in capsys.readouterr().out
     assert left_in(target.parent) == ["tiny.onnx", "tiny.pth"]
 
@@ -137,15 +137,15 @@ def test_wrong_hash_fails_clearly_and_leaves_nothing(tiny_model, monkeypatch):
     with pytest.raises(CommandError):
         call_command("fetch_weights", "tiny", verbosity=0)
     with pytest.raises(weights.FetchError, match="not the expected one.*sha256"):
-        weights.fetch(registry.get_spec("tiny"), progress=False)
-    assert left_in(weights.source_path(tiny_model).parent) == []
-    assert "tiny" not in [spec.name for spec in registry.installed_models()]
+        site.weights_store().fetch(registry.get_spec("tiny"), progress=False)
+    assert left_in(site.weights_store().source_path(tiny_model).parent) == []
+    assert "tiny" not in [spec.name for spec in site.installed_models()]
 
 
 def test_broken_transfer_resumes_with_range(tiny_model, monkeypatch, server):
     spec = use_url(tiny_model, monkeypatch, "flaky.pth")
-    assert weights.fetch(spec, retries=3, progress=False) == weights.runtime_path(spec)
-    assert weights.source_path(spec).read_bytes() == PAYLOAD
+    assert site.weights_store().fetch(spec, retries=3, progress=False) == site.weights_store().runtime_path(spec)
+    assert site.weights_store().source_path(spec).read_bytes() == PAYLOAD
     ranges = [header for _, header in server.requests]
     assert len(ranges) == 3 and ranges[0] is None
     offsets = [int(header[6:-1]) for header in ranges[1:]]
@@ -155,15 +155,15 @@ def test_broken_transfer_resumes_with_range(tiny_model, monkeypatch, server):
 def test_transfer_that_keeps_breaking_fails_clearly(tiny_model, monkeypatch, server):
     spec = use_url(tiny_model, monkeypatch, "short.pth")
     with pytest.raises(weights.FetchError, match="broke off.*tried 3 times"):
-        weights.fetch(spec, retries=2, progress=False)
+        site.weights_store().fetch(spec, retries=2, progress=False)
     assert len(server.requests) == 3
-    assert not weights.source_path(spec).exists()
+    assert not site.weights_store().source_path(spec).exists()
 
 
 def test_404_fails_clearly(tiny_model, monkeypatch):
     spec = use_url(tiny_model, monkeypatch, "missing.pth")
     with pytest.raises(weights.FetchError, match="404"):
-        weights.fetch(spec, progress=False)
+        site.weights_store().fetch(spec, progress=False)
     with pytest.raises(CommandError, match="1 of 1 downloads failed"):
         call_command("fetch_weights", "tiny", verbosity=0)
 
@@ -174,20 +174,20 @@ def test_no_network_fails_clearly(tiny_model, monkeypatch):
         port = probe.getsockname()[1]
     spec = replace(tiny_model, url=f"http://127.0.0.1:{port}/x.pth")
     with pytest.raises(weights.FetchError, match="could not connect.*no network"):
-        weights.fetch(spec, retries=1, timeout=2, progress=False)
-    assert left_in(weights.source_path(spec).parent) == []
+        site.weights_store().fetch(spec, retries=1, timeout=2, progress=False)
+    assert left_in(site.weights_store().source_path(spec).parent) == []
 
 
 def test_source_url_overrides_the_registry_url(tiny_model, monkeypatch, base_url):
     spec = use_url(tiny_model, monkeypatch, "missing.pth")
     call_command("fetch_weights", "tiny", "--source", f"{base_url}/good.pth", verbosity=0)
-    assert weights.source_path(spec).read_bytes() == PAYLOAD
+    assert site.weights_store().source_path(spec).read_bytes() == PAYLOAD
 
 
 def test_source_url_of_a_directory_mirror(tiny_model, monkeypatch, base_url, server):
     use_url(tiny_model, monkeypatch, "missing.pth")
     call_command("fetch_weights", "tiny", "--source", f"{base_url}/mirror/", verbosity=0)
-    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
+    assert site.weights_store().source_path(tiny_model).read_bytes() == PAYLOAD
     assert server.requests[-1][0] == "/mirror/tiny.pth"
 
 
@@ -195,7 +195,7 @@ def test_source_local_file(tiny_model, tmp_path):
     source = tmp_path / "download.bin"
     source.write_bytes(PAYLOAD)
     call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
-    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
+    assert site.weights_store().source_path(tiny_model).read_bytes() == PAYLOAD
 
 
 def test_source_directory_mirror(tiny_model, tmp_path):
@@ -203,7 +203,7 @@ def test_source_directory_mirror(tiny_model, tmp_path):
     mirror.mkdir()
     (mirror / "tiny.pth").write_bytes(PAYLOAD)
     call_command("fetch_weights", "tiny", "--source", str(mirror), verbosity=0)
-    assert weights.source_path(tiny_model).read_bytes() == PAYLOAD
+    assert site.weights_store().source_path(tiny_model).read_bytes() == PAYLOAD
 
 
 def test_source_local_file_with_the_wrong_hash(tiny_model, tmp_path):
@@ -211,12 +211,12 @@ def test_source_local_file_with_the_wrong_hash(tiny_model, tmp_path):
     source.write_bytes(b"not the weights")
     with pytest.raises(CommandError):
         call_command("fetch_weights", "tiny", "--source", str(source), verbosity=0)
-    assert left_in(weights.source_path(tiny_model).parent) == []
+    assert left_in(site.weights_store().source_path(tiny_model).parent) == []
 
 
 def test_missing_local_source(tiny_model, tmp_path):
     with pytest.raises(weights.FetchError, match="does not exist"):
-        weights.fetch(tiny_model, source=tmp_path / "nowhere.pth", progress=False)
+        site.weights_store().fetch(tiny_model, source=tmp_path / "nowhere.pth", progress=False)
 
 
 def test_unknown_model_name():
@@ -228,12 +228,12 @@ def test_the_installed_model_runs_like_the_published_network(tiny_model):
     call_command("fetch_weights", "tiny", verbosity=0)
     l_norm = pipeline.network_input(Image.linear_gradient("L").resize((64, 64)), 256)
     hint_ab, hint_mask = network_inputs((), (64, 64))
-    ours = runtime.run(tiny_model, {"l_norm": l_norm, "hint_ab": hint_ab, "hint_mask": hint_mask})["logits"]
+    ours = runtime.run(site.model("tiny"), {"l_norm": l_norm, "hint_ab": hint_ab, "hint_mask": hint_mask})["logits"]
     assert np.abs(ours - torch_compact_logits(l_norm, hint_ab, hint_mask)).max() < 1e-4
 
 
 def torch_compact_logits(*inputs):
-    from colorize.networks import build_network
+    from research.networks import build_network
 
     model = build_network("compact").eval()
     model.load_state_dict(torch.load(io.BytesIO(PAYLOAD), weights_only=True))
@@ -259,7 +259,7 @@ def test_sha256_option_installs_another_file_in_the_same_layout(tiny_model, tmp_
     call_command("fetch_weights", "tiny", "--source", str(source), "--sha256", digest.upper(), verbosity=0)
     out = capsys.readouterr().out
     assert f"expecting sha256 {digest} from --sha256, NOT the published file's {SHA}" in out
-    assert weights.installed_sha256(tiny_model) == digest
+    assert site.weights_store().installed_sha256(tiny_model) == digest
 
 
 def test_sha256_option_still_refuses_a_different_file(tiny_model, tmp_path):
@@ -267,7 +267,7 @@ def test_sha256_option_still_refuses_a_different_file(tiny_model, tmp_path):
     source.write_bytes(PAYLOAD)
     with pytest.raises(CommandError):
         call_command("fetch_weights", "tiny", "--source", str(source), "--sha256", "ab" * 32, verbosity=0)
-    assert "tiny" not in [spec.name for spec in registry.installed_models()]
+    assert "tiny" not in [spec.name for spec in site.installed_models()]
 
 
 def test_a_file_in_another_layout_is_refused_with_a_reason(tiny_model, tmp_path):
@@ -275,8 +275,8 @@ def test_a_file_in_another_layout_is_refused_with_a_reason(tiny_model, tmp_path)
     source = tmp_path / "siggraph17.pth"
     source.write_bytes(wrong)
     with pytest.raises(ColorizeError, match="not a compact weight file"):
-        weights.fetch(tiny_model, source=source, sha256=hashlib.sha256(wrong).hexdigest(), progress=False)
-    assert not weights.runtime_path(tiny_model).exists()
+        site.weights_store().fetch(tiny_model, source=source, sha256=hashlib.sha256(wrong).hexdigest(), progress=False)
+    assert not site.weights_store().runtime_path(tiny_model).exists()
 
 
 def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path):
@@ -292,8 +292,8 @@ def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path)
     call_command(
         "fetch_weights", "tiny", "--source", str(source), "--sha256", hashlib.sha256(old).hexdigest(), verbosity=0
     )
-    assert tiny_model in registry.installed_models()
-    assert weights.installed_sha256(tiny_model) == hashlib.sha256(old).hexdigest()
+    assert tiny_model in site.installed_models()
+    assert site.weights_store().installed_sha256(tiny_model) == hashlib.sha256(old).hexdigest()
 
 
 @pytest.fixture
@@ -327,14 +327,14 @@ def test_a_new_instance_takes_the_file_from_the_mirror(tiny_model, s3_mirror, se
     s3_mirror.put_object(Bucket="colorsite-media", Key="weights/tiny.pth", Body=PAYLOAD)
     use_url(tiny_model, monkeypatch, "gone.pth")  # the authors' server would answer 404
     call_command("fetch_weights", "tiny", verbosity=0)
-    assert registry.get_spec("tiny") in registry.installed_models()
+    assert registry.get_spec("tiny") in site.installed_models()
     assert not [path for path, _range in server.requests if path.endswith("gone.pth")]
 
 
 def test_a_corrupt_mirror_copy_is_fetched_again_from_the_published_url(tiny_model, s3_mirror, server):
     s3_mirror.put_object(Bucket="colorsite-media", Key="weights/tiny.pth", Body=PAYLOAD[::-1])
     call_command("fetch_weights", "tiny", verbosity=0)
-    assert weights.installed_sha256(tiny_model) == SHA
+    assert site.weights_store().installed_sha256(tiny_model) == SHA
     assert [path for path, _range in server.requests if path.endswith("good.pth")]
 
 
@@ -342,4 +342,4 @@ def test_an_unreachable_mirror_falls_back_to_the_published_url(tiny_model, setti
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens
     settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
     call_command("fetch_weights", "tiny", "--retries", "0", verbosity=0)
-    assert weights.installed_sha256(tiny_model) == SHA
+    assert site.weights_store().installed_sha256(tiny_model) == SHA

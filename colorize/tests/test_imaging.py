@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from colorize import imaging
+from colorize import imaging, site
 from colorize.errors import ColorizeError, CorruptImage, ImageTooLarge, NotAnImage, UnsupportedImage
-from colorize.tests.conftest import photo
+from research.testing import photo
+
+# The site's limits (COLORIZE_MAX_UPLOAD_BYTES, COLORIZE_MAX_PIXELS by default).
+LIMITS = {"max_bytes": 40 * 1024 * 1024, "max_pixels": 50_000_000}
+
+
+def load(source, **options):
+    return imaging.load_image(source, **{**LIMITS, **options})
 
 
 def encoded(image, fmt, **params):
@@ -29,19 +36,19 @@ def test_jpeg_from_bytes_path_and_file_object(tmp_path):
     path = tmp_path / "photo.dat"  # the name says nothing: the content decides
     path.write_bytes(data)
     for source in (data, path, str(path), io.BytesIO(data)):
-        image = imaging.load_image(source)
+        image = load(source)
         assert (image.mode, image.size) == ("RGB", (40, 30))
 
 
 def test_progressive_jpeg():
-    image = imaging.load_image(encoded(gradient_rgb(), "JPEG", progressive=True, quality=95))
+    image = load(encoded(gradient_rgb(), "JPEG", progressive=True, quality=95))
     assert image.mode == "RGB"
     assert np.abs(np.asarray(image).astype(int) - np.asarray(gradient_rgb()).astype(int)).mean() < 6
 
 
 def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
     red = Image.new("CMYK", (16, 16), (0, 255, 255, 0))
-    image = imaging.load_image(encoded(red, "JPEG", quality=95))
+    image = load(encoded(red, "JPEG", quality=95))
     assert image.mode == "RGB"
     r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
     assert r > 200 and g < 60 and b < 60
@@ -50,14 +57,14 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
 def test_grayscale_jpeg_is_rgb_or_kept_gray_on_request():
     gray = gradient_rgb().convert("L")
     data = encoded(gray, "JPEG", quality=95)
-    assert imaging.load_image(data).mode == "RGB"
-    kept = imaging.load_image(data, keep_gray=True)
+    assert load(data).mode == "RGB"
+    kept = load(data, keep_gray=True)
     assert kept.mode == "L" and kept.size == gray.size
 
 
 def test_png_16_bit_grayscale_scaled_to_8_bit():
     values = np.linspace(0, 65535, 64 * 8, dtype=np.uint16).reshape(8, 64)
-    image = imaging.load_image(encoded(Image.fromarray(values), "PNG"))
+    image = load(encoded(Image.fromarray(values), "PNG"))
     assert image.mode == "RGB"
     pixels = np.asarray(image)[..., 0].astype(int)
     assert pixels.min() == 0 and pixels.max() == 255
@@ -66,10 +73,10 @@ def test_png_16_bit_grayscale_scaled_to_8_bit():
 
 def test_png_palette_grayscale_and_rgb():
     rgb = gradient_rgb()
-    assert imaging.load_image(encoded(rgb.convert("P"), "PNG")).mode == "RGB"
-    assert imaging.load_image(encoded(rgb.convert("L"), "PNG")).mode == "RGB"
-    assert imaging.load_image(encoded(rgb.convert("1"), "PNG")).mode == "RGB"
-    decoded = imaging.load_image(encoded(rgb, "PNG"))
+    assert load(encoded(rgb.convert("P"), "PNG")).mode == "RGB"
+    assert load(encoded(rgb.convert("L"), "PNG")).mode == "RGB"
+    assert load(encoded(rgb.convert("1"), "PNG")).mode == "RGB"
+    decoded = load(encoded(rgb, "PNG"))
     assert np.array_equal(np.asarray(decoded), np.asarray(rgb))
 
 
@@ -78,33 +85,33 @@ def test_png_with_real_alpha_keeps_it():
     alpha = np.full((30, 40), 255, np.uint8)
     alpha[:, :10] = 0
     rgba.putalpha(Image.fromarray(alpha))
-    image = imaging.load_image(encoded(rgba, "PNG"))
+    image = load(encoded(rgba, "PNG"))
     assert image.mode == "RGBA"
     assert np.array_equal(np.asarray(image.getchannel("A")), alpha)
 
 
 def test_gray_with_alpha_and_palette_with_transparency_keep_alpha():
     la = Image.new("LA", (8, 8), (120, 0))
-    assert imaging.load_image(encoded(la, "PNG")).mode == "RGBA"
+    assert load(encoded(la, "PNG")).mode == "RGBA"
     palette = Image.new("P", (8, 8), 0)
     palette.putpixel((1, 1), 1)
-    assert imaging.load_image(encoded(palette, "PNG", transparency=0)).mode == "RGBA"
+    assert load(encoded(palette, "PNG", transparency=0)).mode == "RGBA"
 
 
 def test_fully_opaque_alpha_is_dropped():
-    image = imaging.load_image(encoded(gradient_rgb().convert("RGBA"), "PNG"))
+    image = load(encoded(gradient_rgb().convert("RGBA"), "PNG"))
     assert image.mode == "RGB"
 
 
 @pytest.mark.parametrize("fmt", ["WEBP", "TIFF", "BMP"])
 def test_webp_tiff_bmp(fmt):
-    image = imaging.load_image(encoded(gradient_rgb(), fmt))
+    image = load(encoded(gradient_rgb(), fmt))
     assert (image.mode, image.size) == ("RGB", (40, 30))
 
 
 def test_tiff_16_bit_grayscale():
     values = np.full((6, 9), 40000, dtype=np.uint16)
-    image = imaging.load_image(encoded(Image.fromarray(values), "TIFF"))
+    image = load(encoded(Image.fromarray(values), "TIFF"))
     assert image.mode == "RGB"
     assert abs(int(np.asarray(image)[0, 0, 0]) - round(40000 / 257)) <= 1
 
@@ -112,7 +119,7 @@ def test_tiff_16_bit_grayscale():
 def test_animated_gif_gives_its_first_frame():
     frames = [Image.new("RGB", (12, 10), colour) for colour in ((250, 0, 0), (0, 0, 250))]
     data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
-    image = imaging.load_image(data)
+    image = load(data)
     assert image.size == (12, 10)
     r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
     assert r > 200 and b < 50
@@ -123,33 +130,33 @@ def test_exif_orientation_is_applied():
     image.paste((10, 10, 10), (0, 0, 10, 20))  # dark stripe on the left
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
-    decoded = imaging.load_image(encoded(image, "JPEG", exif=exif.tobytes(), quality=95))
+    decoded = load(encoded(image, "JPEG", exif=exif.tobytes(), quality=95))
     assert decoded.size == (20, 40)
     assert np.asarray(decoded)[:10, :, 0].mean() < 60  # the stripe is now at the top
 
 
 def test_not_an_image():
     with pytest.raises(NotAnImage) as caught:
-        imaging.load_image(b"%PDF-1.4 this is not a picture at all")
+        load(b"%PDF-1.4 this is not a picture at all")
     assert "not an image" in caught.value.user_message
     assert isinstance(caught.value, ColorizeError)
 
 
 def test_empty_file_is_not_an_image():
     with pytest.raises(NotAnImage):
-        imaging.load_image(b"")
+        load(b"")
 
 
 def test_truncated_jpeg_is_corrupt():
     data = encoded(photo(200, 150), "JPEG", quality=95)
     with pytest.raises(CorruptImage) as caught:
-        imaging.load_image(data[: len(data) // 2])
+        load(data[: len(data) // 2])
     assert "damaged" in caught.value.user_message
 
 
 def test_unsupported_format():
     with pytest.raises(UnsupportedImage):
-        imaging.load_image(encoded(gradient_rgb(), "PPM"))
+        load(encoded(gradient_rgb(), "PPM"))
 
 
 def png_header_only(width, height):
@@ -166,31 +173,31 @@ def png_header_only(width, height):
 
 def test_decompression_bomb_refused_from_its_header():
     with pytest.raises(ImageTooLarge) as caught:
-        imaging.load_image(png_header_only(100_000, 100_000))
+        load(png_header_only(100_000, 100_000))
     assert "pixels" in caught.value.user_message
 
 
-def test_pixel_limit_is_a_parameter_and_a_setting(settings):
+def test_pixel_limit_is_a_parameter_and_the_sites_setting(settings):
     data = encoded(gradient_rgb(), "PNG")
     with pytest.raises(ImageTooLarge):
-        imaging.load_image(data, max_pixels=40 * 30 - 1)
-    assert imaging.load_image(data, max_pixels=40 * 30).size == (40, 30)
+        load(data, max_pixels=40 * 30 - 1)
+    assert load(data, max_pixels=40 * 30).size == (40, 30)
     settings.COLORIZE_MAX_PIXELS = 100
     with pytest.raises(ImageTooLarge):
-        imaging.load_image(data)
+        site.load_upload(data)
 
 
-def test_byte_limit_is_a_parameter_and_a_setting(settings, tmp_path):
+def test_byte_limit_is_a_parameter_and_the_sites_setting(settings, tmp_path):
     data = encoded(gradient_rgb(), "PNG")
     for source in (data, io.BytesIO(data)):
         with pytest.raises(ImageTooLarge) as caught:
-            imaging.load_image(source, max_bytes=len(data) - 1)
+            load(source, max_bytes=len(data) - 1)
         assert "too large" in caught.value.user_message
     path = tmp_path / "big.png"
     path.write_bytes(data)
     settings.COLORIZE_MAX_UPLOAD_BYTES = 10
     with pytest.raises(ImageTooLarge):
-        imaging.load_image(path)
+        site.load_upload(path)
 
 
 def test_encode_png_keeps_alpha_and_pixels():
@@ -216,7 +223,7 @@ def test_encode_rejects_unknown_formats():
 def test_truncated_png_is_corrupt():
     data = encoded(photo(120, 90), "PNG")
     with pytest.raises(CorruptImage):
-        imaging.load_image(data[: len(data) * 2 // 3])
+        load(data[: len(data) * 2 // 3])
 
 
 # --- A photo that already has colour (issue #24) -----------------------------------------------

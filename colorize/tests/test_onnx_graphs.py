@@ -12,8 +12,8 @@ import torch
 
 from colorize import onnx_graphs, runtime
 from colorize.errors import ColorizeError, WrongLayout
-from colorize.networks.compact import CompactColorizer
-from colorize.networks.zhang import ECCV16, SIGGRAPH17
+from research.networks.compact import CompactColorizer
+from research.networks.zhang import ECCV16, SIGGRAPH17
 
 SIZE = 64  # small, to keep the comparison quick; a multiple of 16 as all three need
 TOLERANCE = 1e-4  # float32 on both sides, only the summation order differs
@@ -354,4 +354,6 @@ def test_the_views_mean_graph_upsamples_each_view_like_pytorch_and_averages():
             for v in (half, quarter)
         )
     ) / 3
-    assert np.abs(runtime.mean_of_views(main, [half, quarter]) - expected.numpy()).max() < 1e-5
+    assert (
+        np.abs(runtime.mean_of_views(main, [half, quarter], runtime.RuntimeOptions()) - expected.numpy()).max() < 1e-5
+    )

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from colorize import imaging
-from colorize.tests.conftest import photo
+from research.testing import photo
 
 COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"

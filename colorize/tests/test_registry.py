@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from colorize import registry, runtime, weights
+from colorize import registry, runtime, site, weights
 from colorize.errors import ModelNotInstalled
-from colorize.tests.conftest import install_seeded
+from research.testing import install_seeded
 
 
 def test_every_model_is_described_the_same_way():
@@ -19,38 +19,38 @@ def test_every_model_is_described_the_same_way():
 
 
 def test_models_without_weights_are_not_installed(no_weights):
-    assert registry.installed_models() == []
-    assert registry.default_model_name() is None
+    assert site.installed_models() == []
+    assert site.default_model_name() is None
     with pytest.raises(ModelNotInstalled, match="fetch_weights"):
-        registry.default_model_name(required=True)
+        site.default_model_name(required=True)
     with pytest.raises(ModelNotInstalled, match="fetch_weights eccv16"):
-        runtime.load(registry.get_spec("eccv16"))
+        runtime.load(site.model("eccv16"))
 
 
 def test_installed_models_follow_the_weights_directory(engine_weights, monkeypatch, tmp_path):
     monkeypatch.setattr("colorize.weights.BUNDLED_WEIGHTS_DIR", tmp_path / "no-bundled")
-    assert [spec.name for spec in registry.installed_models()] == ["eccv16", "siggraph17"]
+    assert [spec.name for spec in site.installed_models()] == ["eccv16", "siggraph17"]
 
 
 def test_default_model_prefers_the_setting_then_siggraph17_eccv16_compact(
     engine_weights, settings, monkeypatch, tmp_path
 ):
     settings.COLORIZE_DEFAULT_MODEL = "eccv16"
-    assert registry.default_model_name() == "eccv16"
+    assert site.default_model_name() == "eccv16"
     settings.COLORIZE_DEFAULT_MODEL = ""
-    assert registry.default_model_name() == "siggraph17"
+    assert site.default_model_name() == "siggraph17"
     (engine_weights / registry.get_spec("siggraph17").runtime_file).rename(tmp_path / "away.onnx")
     try:
-        assert registry.default_model_name() == "eccv16"
+        assert site.default_model_name() == "eccv16"
         settings.COLORIZE_WEIGHTS_DIR = tmp_path / "empty"
-        assert registry.default_model_name() == "compact"
+        assert site.default_model_name() == "compact"
     finally:
         (tmp_path / "away.onnx").rename(engine_weights / registry.get_spec("siggraph17").runtime_file)
 
 
 def test_bundled_and_fetched_models_live_in_their_own_folders(engine_weights):
-    assert weights.runtime_path(registry.get_spec("compact")).parent == weights.BUNDLED_WEIGHTS_DIR
-    assert weights.runtime_path(registry.get_spec("eccv16")).parent == engine_weights
+    assert site.weights_store().runtime_path(registry.get_spec("compact")).parent == weights.BUNDLED_WEIGHTS_DIR
+    assert site.weights_store().runtime_path(registry.get_spec("eccv16")).parent == engine_weights
 
 
 def test_a_session_is_made_once_and_shared_between_threads(settings, tmp_path):
@@ -58,7 +58,7 @@ def test_a_session_is_made_once_and_shared_between_threads(settings, tmp_path):
     spec = registry.get_spec("siggraph17")
     install_seeded(spec, tmp_path, seed=3)
     loaded = []
-    threads = [threading.Thread(target=lambda: loaded.append(runtime.load(spec))) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: loaded.append(runtime.load(site.model(spec.name)))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -70,9 +70,9 @@ def test_a_replaced_file_is_loaded_again(settings, tmp_path):
     settings.COLORIZE_WEIGHTS_DIR = tmp_path
     spec = registry.get_spec("eccv16")
     install_seeded(spec, tmp_path, seed=1)
-    first = runtime.load(spec)
+    first = runtime.load(site.model(spec.name))
     install_seeded(spec, tmp_path, seed=2)
-    assert runtime.load(spec) is not first
+    assert runtime.load(site.model(spec.name)) is not first
 
 
 def test_a_damaged_runtime_file_is_refused_clearly(settings, tmp_path):
@@ -80,17 +80,29 @@ def test_a_damaged_runtime_file_is_refused_clearly(settings, tmp_path):
     spec = registry.get_spec("eccv16")
     (tmp_path / spec.runtime_file).write_bytes(b"not an onnx graph")
     with pytest.raises(ModelNotInstalled, match="could not be loaded"):
-        runtime.load(spec)
+        runtime.load(site.model(spec.name))
 
 
 def test_threads_follow_the_setting_or_the_cpus(settings, monkeypatch):
     settings.COLORIZE_THREADS = 3
-    assert runtime.threads() == 3
+    assert site.runtime_options().resolved_threads() == 3
     settings.COLORIZE_THREADS = 0
     monkeypatch.setattr(runtime, "cpus", lambda: 4)
-    assert runtime.threads() == 4
+    assert site.runtime_options().resolved_threads() == 4
 
 
 def test_an_extra_input_size_must_divide_the_input_size():
     with pytest.raises(ValueError, match="extra input size"):
         replace(registry.get_spec("compact"), extra_input_sizes=(192,))
+
+
+def test_a_default_model_that_no_model_is_called_stops_the_site_at_start_up(settings):
+    settings.COLORIZE_DEFAULT_MODEL = "ecv16"
+    errors = site.settings_check()
+    assert [error.id for error in errors] == ["colorize.E001"]
+    assert "'ecv16'" in errors[0].msg
+
+
+def test_a_default_vividness_outside_its_range_stops_the_site_at_start_up(settings):
+    settings.COLORIZE_DEFAULT_VIVIDNESS = 1.5
+    assert [error.id for error in site.settings_check()] == ["colorize.E002"]

@@ -10,6 +10,7 @@ from .base import *  # noqa: F403
 from .base import (
     DATA_DIR,
     DEBUG,
+    INSTALLED_APPS,
     RECAPTCHA_PRIVATE_KEY,
     RECAPTCHA_PUBLIC_KEY,
     SILENCED_SYSTEM_CHECKS,
@@ -53,3 +54,6 @@ if not (RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY):
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
+
+# Development's commands (training, evaluation): never in production, which installs no PyTorch.
+INSTALLED_APPS = [*INSTALLED_APPS, "research"]

@@ -1,7 +1,7 @@
 """The test suite's settings (pytest.ini): fixed keys, fast passwords, no configuration."""
 
 from .base import *  # noqa: F403
-from .base import SILENCED_SYSTEM_CHECKS, STATIC_ROOT, TEST_SECRET_KEY, recaptcha_test_keys
+from .base import INSTALLED_APPS, SILENCED_SYSTEM_CHECKS, STATIC_ROOT, TEST_SECRET_KEY, recaptcha_test_keys
 
 SECRET_KEY = TEST_SECRET_KEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +17,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 # The live server serves the static files from the finders: the tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
+
+# Development's commands (training, evaluation): never in production, which installs no PyTorch.
+INSTALLED_APPS = [*INSTALLED_APPS, "research"]

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from colorize.tests.conftest import photo, seeded_state_dict
+from research.testing import photo, seeded_state_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE_LIMIT_MB = 600

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from colorize import imaging
+from colorize import imaging, site
 from colorize.hints import Hint, parse_hints
 from gallery import selectors
 from gallery.models import ColorizationJob, RefusedUpload, default_vividness
@@ -93,7 +93,7 @@ def job_create(
         model_name=model_name,
         vividness=default_vividness() if vividness is None else _vividness(vividness),
         variant=variant,
-        hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size)],
+        hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size, max_hints=site.max_hints())],
         parent=parent,
         display_name=sanitize_display_name(display_name),
         original_width=image.width,

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from colorize import imaging, pipeline
+from colorize import imaging, pipeline, site
 from colorize.errors import ColorizeError
 from colorize.hints import parse_hints
 from colorsite import logs
@@ -165,10 +165,10 @@ def _colorized(job: ColorizationJob, image: Image.Image) -> tuple[pipeline.Color
     that keeps every variant's colours (and the suggested colours) for next time."""
     kept = variants.kept_colours(job)
     if kept is not None:
-        return pipeline.Colorized(pipeline.render(image, kept, pipeline.resolve_model(job.model_name))), False
+        return pipeline.Colorized(pipeline.render(image, kept, site.model(job.model_name).spec)), False
     colorized = pipeline.colorize_detailed(
         image,
-        model=job.model_name,
+        model=site.model(job.model_name),
         hints=parse_hints(job.hints),
         vividness=job.vividness,
         variant=job.variant,
@@ -242,7 +242,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
             original_preview = None if job.original_preview else preview(image)
             variant_files = {}
             if colorized.variants:
-                spec = pipeline.resolve_model(job.model_name)
+                spec = site.model(job.model_name).spec
                 variant_files = {
                     "variants": variants.picture_file(image, colorized.variants, spec, xmp=xmp),
                     "variant_maps": variants.maps_file(colorized.variants, model_name=job.model_name),

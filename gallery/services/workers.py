@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from colorize import registry, weights
+from colorize import registry, site
 from colorize.registry import ModelSpec
 from gallery.models import WorkerModel
 
@@ -25,13 +25,13 @@ def worker_name() -> str:
 
 @functools.cache
 def _version(name: str, mtime_ns: int) -> str:
-    return weights.installed_sha256(registry.get_spec(name)) or ""
+    return site.weights_store().installed_sha256(registry.get_spec(name)) or ""
 
 
 def _installed_version(spec: ModelSpec) -> str:
     """The installed graph's source sha256, read once per file (reading means parsing it)."""
     try:
-        return _version(spec.name, weights.runtime_path(spec).stat().st_mtime_ns)
+        return _version(spec.name, site.weights_store().runtime_path(spec).stat().st_mtime_ns)
     except OSError:
         return ""
 
@@ -41,7 +41,7 @@ def worker_models_report(*, worker: str | None = None) -> list[str]:
     has and the rows of workers gone for a day. Returns the names recorded."""
     worker = worker or worker_name()
     now = timezone.now()
-    installed = registry.installed_models()
+    installed = site.installed_models()
     names = [spec.name for spec in installed]
     with transaction.atomic():
         WorkerModel.objects.filter(worker=worker).exclude(model_name__in=names).delete()

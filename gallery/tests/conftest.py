@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django_recaptcha.client import RecaptchaResponse
 
-from colorize import registry
-from colorize.tests.conftest import install_seeded
+from colorize import registry, site
+from research.testing import install_seeded
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,7 +55,7 @@ def _use_random_weights(settings, directory, name):
     if not (directory / spec.runtime_file).exists():
         install_seeded(spec, directory)
     settings.COLORIZE_WEIGHTS_DIR = directory
-    assert spec in registry.installed_models()
+    assert spec in site.installed_models()
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def engine_model(settings, _random_weights_dir):
     """The name of an installed model that runs a real network: the bundled compact model when
     its weights are there, else ECCV16 with seeded random weights."""
     settings.COLORIZE_DEFAULT_MODEL = ""
-    if registry.get_spec("compact") in registry.installed_models():
+    if registry.get_spec("compact") in site.installed_models():
         return "compact"
     _use_random_weights(settings, _random_weights_dir, "eccv16")
     settings.COLORIZE_DEFAULT_MODEL = "eccv16"
@@ -74,7 +74,7 @@ def engine_model(settings, _random_weights_dir):
 def hint_model(settings, engine_model, _random_weights_dir):
     """An installed model that takes colour hints: compact when bundled, else SIGGRAPH17 with
     seeded random weights."""
-    if registry.get_spec("compact") in registry.installed_models():
+    if registry.get_spec("compact") in site.installed_models():
         return "compact"
     _use_random_weights(settings, _random_weights_dir, "siggraph17")
     return "siggraph17"

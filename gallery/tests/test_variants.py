@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import pipeline, runtime
+from colorize import pipeline, runtime, site
 from gallery.models import ColorizationJob
 from gallery.services import web, worker
 from gallery.tests.images import grey_photo
@@ -56,7 +56,9 @@ def test_a_picked_variant_is_rendered_without_the_network(engine_model, monkeypa
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     monkeypatch.undo()
-    expected = pipeline.colorize_detailed(image, model=engine_model, variant="vivid", suggestions=False).image
+    expected = pipeline.colorize_detailed(
+        image, site.model(engine_model), vividness=site.default_vividness(), variant="vivid", suggestions=False
+    ).image
     assert job.status == Status.SUCCEEDED and job.variant == "vivid"
     difference = np.abs(np.asarray(picture(job.result), dtype=int) - np.asarray(expected, dtype=int))
     assert difference.max() <= 2  # the kept colours are float16

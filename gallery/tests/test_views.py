@@ -280,7 +280,7 @@ def test_private_job_is_not_reachable_through_the_gallery(client):
 
 
 def test_upload_page_says_so_when_no_model_is_installed(client, monkeypatch):
-    monkeypatch.setattr("colorize.registry.installed_models", lambda: [])
+    monkeypatch.setattr("colorize.site.installed_models", lambda: [])
     html = client.get(reverse("gallery:upload")).content.decode()
     assert "No colorization model is installed" in html
     assert "disabled" in html

@@ -6,19 +6,18 @@ file, carries on past a bad file and exits non-zero if any failed.
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
+from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from colorize import imaging, pipeline, registry, runtime
+from colorize import decoding, imaging, pipeline, registry, runtime, site
 from colorize.errors import BadHints, ColorizeError
-from colorize.hints import parse_hints
+from colorize.hints import Hint, parse_hints
 
 
-def read_hints(path):
+def read_hints(path: str) -> dict[str, tuple[Hint, ...]]:
     """{"<input file name>": [{"x": 120, "y": 48, "color": "#a0522d"}, ...]} -> {name: [Hint]}."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -31,26 +30,23 @@ def read_hints(path):
             f'the hints file {path} must hold an object: {{"photo.jpg": [{{"x": 1, "y": 2, "color": "#a0522d"}}]}}'
         )
     try:
-        return {name: parse_hints(points) for name, points in data.items()}
+        return {name: parse_hints(points, max_hints=site.max_hints()) for name, points in data.items()}
     except BadHints as error:
         raise CommandError(f"bad hints in {path}: {error} ({error.user_message})") from None
 
 
-def vividness(text):
-    """argparse type: a number from 0 to 1."""
+def vividness(text: str) -> float:
+    """argparse type: a vividness (decoding.check_vividness)."""
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
-    return value
+        return decoding.check_vividness(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class Command(BaseCommand):
     help = "Colorize photos from the command line with one of the installed models."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files")
         parser.add_argument("--out-dir", required=True, help="where DIR/<input stem>.<format> is written")
         parser.add_argument(
@@ -67,17 +63,18 @@ class Command(BaseCommand):
             type=vividness,
             default=None,
             metavar="V",
-            help=f"0 (the most conservative colours) to 1 (the most vivid); default {settings.COLORIZE_DEFAULT_VIVIDNESS}",
+            help=f"0 (the most conservative colours) to 1 (the most vivid); default {site.default_vividness()}",
         )
         parser.add_argument("--format", default="png", choices=("png", "jpg", "jpeg"), help="output format (png)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
-            spec = pipeline.resolve_model(options["model"])
-            runtime.load(spec)
+            model = site.model(options["model"])
+            runtime.load(model)
         except ColorizeError as error:
             raise CommandError(str(error)) from None
         hints = read_hints(options["hints"]) if options["hints"] else {}
+        spec = model.spec
         if any(hints.values()) and not spec.takes_hints:
             raise CommandError(f"the model {spec.name!r} does not take colour hints; choose one with --model that does")
         out_dir = Path(options["out_dir"])
@@ -90,10 +87,9 @@ class Command(BaseCommand):
             target = out_dir / f"{source.stem}.{extension}"
             started = time.perf_counter()
             try:
-                image = imaging.load_image(source, keep_gray=True)
-                result = pipeline.colorize(
-                    image, model=spec.name, hints=hints.get(source.name, ()), vividness=options["vividness"]
-                )
+                image = site.load_upload(source, keep_gray=True)
+                vividness = site.default_vividness() if options["vividness"] is None else options["vividness"]
+                result = pipeline.colorize(image, model, hints=hints.get(source.name, ()), vividness=vividness)
                 data = imaging.encode_image(result, extension, xmp=provenance)
                 partial = target.with_name(f".{target.name}.part")
                 partial.write_bytes(data)

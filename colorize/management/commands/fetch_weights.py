@@ -4,11 +4,12 @@ and convert a model's weights for the runtime (no torch needed)."""
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from colorize import registry, weights, weights_mirror
+from colorize import registry, site, weights_mirror
 from colorize.errors import ColorizeError
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         "the same layout (a fine-tuned model, say) with that hash instead of the authors'."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("names", nargs="+", metavar="NAME", help=f"model name(s): {', '.join(registry.MODELS)}")
         parser.add_argument("--source", default=None, help="a local file, a directory holding the file, or a URL")
         parser.add_argument(
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--retries", type=int, default=3, help="retries (resuming) after a broken transfer")
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         failures = 0
         for name in options["names"]:
             try:
@@ -57,9 +58,9 @@ class Command(BaseCommand):
             except registry.UnknownModel as error:
                 raise CommandError(str(error)) from None
             if spec.bundled and not options["source"]:
-                state = "present" if weights.is_installed(spec) else "missing from this checkout"
+                state = "present" if site.weights_store().is_installed(spec) else "missing from this checkout"
                 self.stdout.write(
-                    f"{name}: ships with the project in {weights.runtime_path(spec)} ({state}); nothing to fetch"
+                    f"{name}: ships with the project in {site.weights_store().runtime_path(spec)} ({state}); nothing to fetch"
                 )
                 continue
             expected = options["sha256"] or spec.sha256
@@ -67,9 +68,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name}: expecting sha256 {expected} from --sha256, NOT the published file's {spec.sha256}"
                 )
-            if not options["force"] and weights.installed_sha256(spec) == expected:
+            if not options["force"] and site.weights_store().installed_sha256(spec) == expected:
                 self.stdout.write(
-                    f"{name}: already installed in {weights.runtime_path(spec)} (from sha256 {expected}); nothing to do"
+                    f"{name}: already installed in {site.weights_store().runtime_path(spec)} (from sha256 {expected}); nothing to do"
                 )
                 continue
             mirror = settings.COLORIZE_WEIGHTS_MIRROR if options["mirror"] is None else options["mirror"]
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{failures} of {len(options['names'])} downloads failed (see above).")
 
-    def _fetch_through_mirror(self, spec, mirror: str, options) -> bool:
+    def _fetch_through_mirror(self, spec: registry.ModelSpec, mirror: str, options: dict[str, Any]) -> bool:
         """From the mirror when it has the file (verified like any download); else, or when its
         copy fails the check, from the published URL, then put the verified file there."""
         endpoint = settings.AWS_S3_ENDPOINT_URL
@@ -90,16 +91,18 @@ class Command(BaseCommand):
                 return False
         if self._fetch(spec, None, options):
             return True
-        if weights_mirror.upload(mirror, weights.source_path(spec), endpoint_url=endpoint):
+        if weights_mirror.upload(mirror, site.weights_store().source_path(spec), endpoint_url=endpoint):
             self.stdout.write(f"{spec.name}: put a copy in {mirror} for the next instance")
         return False
 
-    def _fetch(self, spec, source, options, *, origin: str | None = None) -> bool:
+    def _fetch(
+        self, spec: registry.ModelSpec, source: str | Path | None, options: dict[str, Any], *, origin: str | None = None
+    ) -> bool:
         """Fetch, verify and convert; True when it failed (said on stderr)."""
         expected = options["sha256"] or spec.sha256
         self.stdout.write(f"{spec.name}: fetching {spec.source_file} from {origin or source or spec.url}")
         try:
-            path = weights.fetch(
+            path = site.weights_store().fetch(
                 spec,
                 source=source,
                 sha256=options["sha256"],
