@@ -146,8 +146,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             ) from None
 
     def persistent_load(self, pid: Any) -> _StorageRef:
-        # zip: ('storage', type, key, location, numel)
-        # legacy: ('storage', type, key, location, numel, view_metadata)
+        # A persistent id is 'storage', type, key, location, numel in a zip file, and the same
+        # with view metadata after them in a legacy one.
         if not isinstance(pid, tuple) or len(pid) not in (5, 6) or pid[0] != "storage":
             raise NotAWeightFile(f"unknown persistent id in the pickle: {pid!r:.100}")
         storage_type, key, _location, numel = pid[1:5]

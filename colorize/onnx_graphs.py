@@ -336,7 +336,8 @@ def _emit_siggraph17(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto]
             class_logits = g.sequential(x, "model_class", [Conv(256, SIGGRAPH17_CLASSES, kernel=1)])
     x = g.sequential(x, "model_out", [Conv(128, 2, kernel=1), Activation("Tanh")])
     inputs = [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)]
-    assert class_logits is not None
+    if class_logits is None:
+        raise WrongLayout("siggraph17: the classification branch reads conv8_3, which the graph did not reach")
     return inputs, {
         "ab_norm": (x, [1, 2, None, None]),
         "class_logits": (class_logits, [1, SIGGRAPH17_CLASSES, None, None]),

@@ -37,8 +37,7 @@ def _unclipped_rgb(lab):
     lab = np.asarray(lab, dtype=np.float64)
     fy = (lab[..., 0] + 16) / 116
     fxyz = np.stack((fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200), axis=-1)
-    linear = colour.lab_f_inverse(fxyz) @ (colour.RGB_FROM_XYZ * colour.WHITE_D65).T
-    return linear
+    return colour.lab_f_inverse(fxyz) @ (colour.RGB_FROM_XYZ * colour.WHITE_D65).T
 
 
 def max_chroma(lightness, hue, limit=MAX_CHROMA):
