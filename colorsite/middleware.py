@@ -40,7 +40,7 @@ class RequestSizeLimitMiddleware:
         if request.method == "POST" and not request.path_info.startswith((API_PREFIX, HEALTH_CHECK_PATH)):
             length = announced_length(request)
             if length > largest_web_request():
-                from gallery.views import upload_too_big  # the page is the website's to render
+                from gallery.views.uploads import upload_too_big  # the page is the website's to render
 
                 return upload_too_big(request, length=length)
         return self.get_response(request)
