@@ -27,8 +27,8 @@ from api.serializers import (
     VariantChoiceSerializer,
 )
 from colorize.errors import ModelNotInstalled
-from colorsite.middleware import announced_length
 from gallery.models import ColorizationJob
+from gallery.ratelimits import RequestTooLarge, request_size_check
 from gallery.services import web
 
 
@@ -68,12 +68,13 @@ class ApiView(APIView):
 
 def _refuse_oversized(request: Request) -> None:
     """A body far over the upload limit is refused before it is read (as on the website)."""
-    length = announced_length(request)
     limit = settings.COLORIZE_MAX_UPLOAD_BYTES
-    if length > limit + 1024 * 1024:
+    try:
+        request_size_check(request, photo_bytes=limit)
+    except RequestTooLarge as error:
         raise PayloadTooLarge(
-            f"This request is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}."
-        )
+            f"This request is {filesizeformat(error.length)}; the largest photo we accept is {filesizeformat(limit)}."
+        ) from None
 
 
 class JobCreateView(ApiView):
