@@ -1,6 +1,8 @@
-"""Project-wide pytest setup."""
+"""Project-wide pytest setup: the fixtures are colorsite.testing.fixtures's, for every test."""
 
 import pytest
+
+pytest_plugins = ["colorsite.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")
