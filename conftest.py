@@ -1,9 +1,9 @@
-"""Project-wide pytest setup."""
+"""Project-wide pytest setup: the fixtures are colorsite.testing.fixtures's, for every test."""
 
 import pytest
 
-# The shared fixtures, one plugin each, for every app's tests (never imported test module to test module).
-pytest_plugins = ["research.testing"]
+# The shared fixtures and helpers, one plugin each, for every app's tests.
+pytest_plugins = ["colorsite.testing.fixtures", "research.testing"]
 
 
 @pytest.fixture(scope="session")

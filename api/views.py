@@ -2,6 +2,9 @@
 Authentication (``Authorization: Bearer KEY``), the per-key rate limit and the error shape
 come from REST_FRAMEWORK in the settings (api.authentication, api.throttling, api.exceptions)."""
 
+from typing import Any, NoReturn, cast
+from uuid import UUID
+
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import add_never_cache_headers
@@ -9,11 +12,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
 from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import selectors, services
 from api.exceptions import NoModelInstalled, NoVariants, PayloadTooLarge, QueueBusy
+from api.models import ApiKey
 from api.serializers import (
     ErrorSerializer,
     JobCreateSerializer,
@@ -22,7 +27,8 @@ from api.serializers import (
     VariantChoiceSerializer,
 )
 from colorize.errors import ModelNotInstalled
-from colorsite.middleware import announced_length
+from gallery.models import ColorizationJob
+from gallery.ratelimits import RequestTooLarge, request_size_check
 from gallery.services import web
 
 
@@ -34,35 +40,41 @@ class ApiView(APIView):
     """What every endpoint shares: the key's own words for a missing key or a limit, and
     answers that no cache keeps (a job's state changes; its links are private)."""
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         add_never_cache_headers(response)
         return response
 
-    def permission_denied(self, request, message=None, code=None):
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> NoReturn:
         if request.authenticators and not request.successful_authenticator:
             raise NotAuthenticated(message)
         super().permission_denied(request, message, code)
 
-    def throttled(self, request, wait):
+    def throttled(self, request: Request, wait: float) -> NoReturn:
         limit = settings.API_RATE_LIMIT
         raise Throttled(wait, detail=f"Too many requests with this API key (the limit is {limit}).")
 
-    def job_or_404(self, request, public_id):
-        job = selectors.api_job_get(api_key=request.auth, public_id=public_id)
+    @staticmethod
+    def api_key(request: Request) -> ApiKey:
+        """The key the request came with (api.authentication makes it ``request.auth``)."""
+        return cast(ApiKey, request.auth)
+
+    def job_or_404(self, request: Request, public_id: UUID) -> ColorizationJob:
+        job = selectors.api_job_get(api_key=self.api_key(request), public_id=public_id)
         if job is None:
             raise NotFound("No such job for this API key.")
         return job
 
 
-def _refuse_oversized(request) -> None:
+def _refuse_oversized(request: Request) -> None:
     """A body far over the upload limit is refused before it is read (as on the website)."""
-    length = announced_length(request)
     limit = settings.COLORIZE_MAX_UPLOAD_BYTES
-    if length > limit + 1024 * 1024:
+    try:
+        request_size_check(request, photo_bytes=limit)
+    except RequestTooLarge as error:
         raise PayloadTooLarge(
-            f"This request is {filesizeformat(length)}; the largest photo we accept is {filesizeformat(limit)}."
-        )
+            f"This request is {filesizeformat(error.length)}; the largest photo we accept is {filesizeformat(limit)}."
+        ) from None
 
 
 class JobCreateView(ApiView):
@@ -74,8 +86,8 @@ class JobCreateView(ApiView):
         request={"multipart/form-data": JobCreateSerializer},
         responses={201: JobSerializer, **_errors(400, 401, 413, 429, 503)},
     )
-    def post(self, request):
-        api_key = request.auth
+    def post(self, request: Request) -> Response:
+        api_key = self.api_key(request)
         try:
             web.queue_room_check(client=api_key.queue_client)
         except web.QueueFull as error:
@@ -106,7 +118,7 @@ class JobDetailView(ApiView):
         summary="A job's status and results",
         responses={200: JobSerializer, **_errors(401, 404, 429)},
     )
-    def get(self, request, id):
+    def get(self, request: Request, id: UUID) -> Response:
         job = self.job_or_404(request, id)
         return Response(JobSerializer(job, context={"request": request}).data)
 
@@ -116,7 +128,7 @@ class JobDetailView(ApiView):
         request=VariantChoiceSerializer,
         responses={200: JobSerializer, **_errors(400, 401, 404, 409, 429)},
     )
-    def patch(self, request, id):
+    def patch(self, request: Request, id: UUID) -> Response:
         job = self.job_or_404(request, id)
         serializer = VariantChoiceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -130,7 +142,7 @@ class JobDetailView(ApiView):
         summary="Delete a job, every other version of its photo, and all their files",
         responses={204: OpenApiResponse(description="Deleted."), **_errors(401, 404, 429)},
     )
-    def delete(self, request, id):
+    def delete(self, request: Request, id: UUID) -> Response:
         web.photo_delete(job=self.job_or_404(request, id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -141,5 +153,5 @@ class ModelListView(ApiView):
         summary="The installed models",
         responses={200: ModelInfoSerializer(many=True), **_errors(401, 429)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(ModelInfoSerializer(selectors.model_list(), many=True).data)

@@ -8,22 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from colorsite import logs
 from colorsite.health import HEALTH_CHECK_PATH
 from gallery.forms import batch_bytes_limit
+from gallery.ratelimits import RequestTooLarge, request_size_check
 
 API_PREFIX = "/api/"
-
-
-def announced_length(request: HttpRequest) -> int:
-    """The body's length as the client announced it (0 when absent or unreadable)."""
-    try:
-        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0
-
-
-def largest_web_request() -> int:
-    """The largest request body the website ever reads: a full batch upload, with a megabyte
-    for the form's fields and the multipart framing."""
-    return batch_bytes_limit() + 1024 * 1024
 
 
 class RequestSizeLimitMiddleware:
@@ -38,11 +25,13 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and not request.path_info.startswith((API_PREFIX, HEALTH_CHECK_PATH)):
-            length = announced_length(request)
-            if length > largest_web_request():
-                from gallery.views import upload_too_big  # the page is the website's to render
+            try:
+                # The largest request body the website ever reads: a full batch upload.
+                request_size_check(request, photo_bytes=batch_bytes_limit())
+            except RequestTooLarge as error:
+                from gallery.views.uploads import upload_too_big  # the page is the website's to render
 
-                return upload_too_big(request, length=length)
+                return upload_too_big(request, length=error.length)
         return self.get_response(request)
 
 

@@ -10,6 +10,9 @@ back. The API's per-key limit (api.throttling) is the same window.
 The client is the network address the outermost trusted proxy saw (DJANGO_PROXY_HOPS: how many
 proxies append to X-Forwarded-For; 0 ignores the header, which anyone can write). IPv6
 addresses count per /64, the block one household or phone usually has.
+
+The size of a request is limited here too (``request_size_check``), before anything reads its
+body: for the website by colorsite.middleware, for the API by api.views.
 """
 
 import hashlib
@@ -186,3 +189,33 @@ def too_many_requests(request: HttpRequest, *, limit: int, retry_after: int) -> 
     response = render(request, "gallery/too_many_requests.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+# --- Request size --------------------------------------------------------------------------------
+
+REQUEST_OVERHEAD = 1024 * 1024  # a request's form fields and multipart framing, besides its photos
+
+
+class RequestTooLarge(Exception):
+    """The body the client announced (``length`` bytes) is larger than any it may send (``limit``)."""
+
+    def __init__(self, *, length: int, limit: int):
+        self.length, self.limit = length, limit
+        super().__init__(f"request of {length} bytes, limit {limit}")
+
+
+def announced_length(request: HttpRequest) -> int:
+    """The body's length as the client announced it (0 when absent or unreadable)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def request_size_check(request: HttpRequest, *, photo_bytes: int) -> None:
+    """Raise RequestTooLarge when the body ``request`` announces is larger than ``photo_bytes``
+    of photos plus REQUEST_OVERHEAD: the one rule for the website (a full batch upload) and
+    the API (one photo), checked before anything reads the body."""
+    length, limit = announced_length(request), photo_bytes + REQUEST_OVERHEAD
+    if length > limit:
+        raise RequestTooLarge(length=length, limit=limit)

@@ -59,7 +59,7 @@ def test_the_docs_render_under_the_csp(page):
 
 
 def test_the_docs_page_passes_axe(page):
-    from gallery.tests.axe import axe_violations
+    from colorsite.testing.axe import axe_violations
 
     page.goto(reverse("api:docs"))
     page.wait_for_selector(".opblock-summary-path", timeout=20_000)

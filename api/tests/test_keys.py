@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from api.models import ApiKey
-from api.tests.conftest import create_api_key
 from api.tests.factories import ApiKeyFactory
+from colorsite.testing.helpers import create_api_key
 
 pytestmark = pytest.mark.django_db
 MODELS = reverse("api:models")

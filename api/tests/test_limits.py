@@ -10,7 +10,6 @@ from api.tests.factories import ApiJobFactory, ApiKeyFactory
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
-from gallery.tests.test_hostile import shared_cache  # noqa: F401  (fixture: the database cache, then Redis)
 
 pytestmark = pytest.mark.django_db
 JOBS, MODELS = reverse("api:jobs"), reverse("api:models")

@@ -7,11 +7,10 @@ import pytest
 from django.urls import reverse
 
 from colorize import registry, site
+from colorsite.testing.helpers import WorkerProcess, use_random_weights, wait_for
 from gallery.models import WorkerModel
 from gallery.services import workers
-from gallery.tests.conftest import _use_random_weights
 from gallery.tests.images import grey_photo
-from gallery.tests.test_faults import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,10 +23,10 @@ def photo():
 
 
 @pytest.fixture
-def worker_with_eccv16(settings, tmp_path, _random_weights_dir):
+def worker_with_eccv16(settings, tmp_path, gallery_weights_dir):
     """A real ``gallery_worker`` process whose weights folder holds ECCV16 (seeded weights), and
     then a web side whose own weights folder is empty."""
-    _use_random_weights(settings, _random_weights_dir, "eccv16")
+    use_random_weights(settings, gallery_weights_dir, "eccv16")
     worker = WorkerProcess(tmp_path, "eccv16")
     try:
         wait_for(
@@ -73,8 +72,8 @@ def test_a_worker_silent_for_too_long_no_longer_counts(client, settings):
     assert "eccv16" not in upload_form_models(client)
 
 
-def test_the_report_records_the_installed_graphs_version(settings, _random_weights_dir):
-    _use_random_weights(settings, _random_weights_dir, "eccv16")
+def test_the_report_records_the_installed_graphs_version(settings, gallery_weights_dir):
+    use_random_weights(settings, gallery_weights_dir, "eccv16")
     assert "eccv16" in workers.worker_models_report(worker="here:1")
     row = WorkerModel.objects.get(worker="here:1", model_name="eccv16")
     assert row.sha256 == (site.weights_store().installed_sha256(registry.get_spec("eccv16")) or "")

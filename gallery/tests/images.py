@@ -1,6 +1,7 @@
 """Tiny test pictures, made on the fly."""
 
 import io
+import random
 import struct
 import zlib
 
@@ -40,3 +41,16 @@ def png_bomb(width=40_000, height=40_000):
     compressor = zlib.compressobj(9)
     body = compressor.compress(row * 8) + compressor.flush()
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def noise_photo(width, height, *, fmt="PNG", quality=30, seed=0):
+    """Random pixels: they compress badly as PNG and well as a low-quality JPEG."""
+    image = Image.frombytes("RGB", (width, height), random.Random(seed).randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+def grey_image(width=48, height=32):
+    """grey_photo, decoded (RGB): what a service takes."""
+    return Image.open(io.BytesIO(grey_photo(width, height))).convert("RGB")

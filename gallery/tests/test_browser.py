@@ -1,168 +1,23 @@
 """Browser tests: Playwright drives Debian's Chromium through the whole site, with a real
 worker running the jobs. Screenshots land in test-artifacts/screenshots/ (ignored by git);
 with UPDATE_SCREENSHOTS=1 (`make screenshots`) they replace the README's, in docs/screenshots/.
+The set-up (Chromium, the CSP watch, the reCAPTCHA stand-in) is colorsite.testing.browser's."""
 
-reCAPTCHA: Google's widget script is answered by a tiny stand-in that fills in a token (the
-browser has no network), and the server-side check is replaced only at its single network
-call (django_recaptcha.client.submit), as in the other tests."""
-
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import expect
 
+from colorsite.testing.browser import BROWSER_TEST, CSP_VIOLATIONS, assert_accessible, new_page, shot, upload
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / (
-    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts/screenshots"
-)
-RECAPTCHA_STAND_IN = """
-document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll(".g-recaptcha").forEach(function (box) {
-    box.innerHTML = '<div class="border rounded px-3 py-2 d-inline-flex align-items-center gap-2 bg-light">' +
-      '<span aria-hidden="true">&#9745;</span> I\\'m not a robot <small class="text-body-secondary">(test stand-in)</small></div>' +
-      '<textarea name="g-recaptcha-response" hidden>browser-test-token</textarea>';
-  });
-});
-window.grecaptcha = { ready: function (f) { f(); }, execute: function () { return Promise.resolve("browser-test-token"); } };
-"""
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
-]
-
-
-@pytest.fixture
-def worker():
-    """django-tasks-db's real Worker, polling the queue in a thread next to the live server."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    runner = Worker(
-        queue_names=["default"],
-        interval=0.2,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-test-worker",
-        excluded_queue_names=[],
-    )
-
-    def run():
-        try:
-            runner.run()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="db-worker", daemon=True)
-    thread.start()
-    yield runner
-    runner.running = False
-    thread.join(timeout=60)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-        # With Playwright's loop running, Django keeps this test's connection apart from the
-        # one pytest-django closes; close it here so the test database can be dropped.
-        connections.close_all()
-
-
-# Content-Security-Policy violations seen by any page of the current test (the console's
-# "Refused to ..." errors and the securitypolicyviolation events): there must be none.
-CSP_VIOLATIONS = []
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", function (event) {
-  console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI);
-});
-"""
-
-
-@pytest.fixture(autouse=True)
-def no_csp_violations():
-    CSP_VIOLATIONS.clear()
-    yield
-    assert CSP_VIOLATIONS == []
-
-
-def _record_csp_violation(message):
-    if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text):
-        CSP_VIOLATIONS.append(message.text)
-
-
-def new_page(browser, live_server, **context_options):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, **context_options)
-    context.add_init_script(REPORT_VIOLATIONS)
-    page = context.new_page()
-    page.on("console", _record_csp_violation)
-    page.set_default_timeout(60_000)
-    page.route(
-        "https://www.google.com/recaptcha/**",
-        lambda route: route.fulfill(status=200, content_type="application/javascript", body=RECAPTCHA_STAND_IN),
-    )
-    # Nothing else may leave the machine: the site must not need any CDN.
-    page.route(
-        lambda url: not url.startswith(live_server.url) and "google.com/recaptcha" not in url,
-        lambda route: route.abort(),
-    )
-    return page
-
-
-def shot(target, name, **options):
-    """Screenshot a page or a locator as SCREENSHOTS/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
-
-
-@pytest.fixture
-def old_photo(tmp_path):
-    """A real photograph (scikit-image's astronaut sample), made black and white."""
-    from skimage import data
-
-    image = Image.fromarray(data.astronaut()).convert("L").resize((384, 384))
-    path = tmp_path / "Old family photo.jpg"
-    image.save(path, "JPEG", quality=90)
-    return path
-
-
-def upload(page, photo, *, gallery=True):
-    page.goto("/")
-    page.get_by_label("Photo").set_input_files(str(photo))
-    if gallery:
-        page.get_by_label("Show it in the public gallery").check()
-    page.locator("textarea[name=g-recaptcha-response]").wait_for(state="attached")
+pytestmark = BROWSER_TEST
 
 
 def test_upload_wait_compare_download_and_gallery(
@@ -349,7 +204,6 @@ def test_the_hint_tool_works_on_the_one_picture_and_a_point_starts_from_the_like
 def test_a_point_is_dragged_with_the_mouse_and_moved_and_removed_with_the_keyboard(
     browser, live_server, worker, hint_model, recaptcha_passes, old_photo
 ):
-    from gallery.tests.test_browser_pages import assert_accessible
 
     page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
     page.get_by_role("button", name="Place colour points").click()

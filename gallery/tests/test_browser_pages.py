@@ -1,7 +1,7 @@
 """Browser tests for the lighter, friendlier pages (issue 11): the weight of a 14 MP photo's
 result page, batch upload with its live page and ZIP, My photos, progress, the copy-link
 button, the smaller points, and axe-core's accessibility check on the site's own pages.
-The set-up (Chromium, the CSP watch, the reCAPTCHA stand-in, the worker) is test_browser's."""
+The set-up (Chromium, the CSP watch, the reCAPTCHA stand-in) is colorsite.testing.browser's."""
 
 import io
 import zipfile
@@ -11,28 +11,16 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import expect
 
+from colorsite.testing.axe import axe_violations
+from colorsite.testing.browser import BROWSER_TEST, assert_accessible, new_page, shot
 from gallery.models import ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
-from gallery.tests.axe import axe_violations
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.test_browser import (  # noqa: F401 (fixtures)
-    browser,
-    new_page,
-    no_csp_violations,
-    old_photo,
-    pytestmark,
-    shot,
-    worker,
-)
 
+pytestmark = BROWSER_TEST
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-
-
-def assert_accessible(page):
-    violations = axe_violations(page)
-    assert violations == [], "\n".join(f"{v['rule']} ({v['impact']}): {v['help']}: {v['nodes']}" for v in violations)
 
 
 def scanned_photo(width, height, *, seed=0):

@@ -5,14 +5,9 @@ SQLite: the database locked for longer than its busy timeout). Each time the job
 exactly once and the worker goes on."""
 
 import io
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from django.conf import settings
@@ -21,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from colorize import imaging
+from colorsite.testing.helpers import TIMEOUT, wait_for
 from colorsite.tests.servers import free_port
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import web
@@ -28,93 +24,6 @@ from gallery.services import web
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = ColorizationJob.Status
 ROOT = Path(settings.BASE_DIR)
-HEARTBEAT, TIMEOUT = 0.2, 2
-
-
-def database_url(application_name):
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    if connection.vendor != "postgresql":
-        pytest.skip(f"no subprocess database URL for {connection.vendor}")
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}?application_name={application_name}"
-
-
-class WorkerProcess:
-    """``manage.py gallery_worker`` as production runs it (scripts/start-worker's options),
-    with a short heartbeat and timeout so a dead run is noticed within seconds."""
-
-    def __init__(self, tmp_path, engine_model, *extra):
-        self.name = f"colorsite-test-worker-{uuid4().hex[:12]}"
-        self.log = tmp_path / f"{self.name}.log"
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "REDIS_", "DATABASE_"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="colorsite.settings.test",
-            DATABASE_URL=database_url(self.name),
-            COLORSITE_DATA_DIR=str(tmp_path / "worker-data"),
-            DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            COLORIZE_WEIGHTS_DIR=str(settings.COLORIZE_WEIGHTS_DIR),
-            COLORIZE_DEFAULT_MODEL=engine_model,
-            GALLERY_HEARTBEAT_SECONDS=str(HEARTBEAT),
-            GALLERY_JOB_TIMEOUT_SECONDS=str(TIMEOUT),
-            PYTHONUNBUFFERED="1",
-        )
-        command = [
-            sys.executable,
-            "manage.py",
-            "gallery_worker",
-            "--no-reload",
-            "--interval",
-            "0.2",
-            "--queue-name",
-            "default",
-            "--no-startup-delay",
-            "--sweep-interval",
-            "0.5",
-            *extra,
-        ]
-        self.handle = open(self.log, "w")  # noqa: SIM115 (closed in stop(), after the process)
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
-
-    def output(self):
-        return self.log.read_text()
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.handle.close()
-
-
-@pytest.fixture
-def workers(tmp_path, engine_model):
-    started = []
-
-    def start(*extra):
-        worker = WorkerProcess(tmp_path, engine_model, *extra)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
-
-def wait_for(condition, *, timeout, what, worker=None):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            log = worker.output()[-3000:] if worker else ""
-            raise AssertionError(f"timed out waiting for {what}\n{log}")
-        time.sleep(0.02)
 
 
 def status_of(job):

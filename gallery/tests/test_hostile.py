@@ -4,14 +4,10 @@ more of our own. reCAPTCHA's outages are real network faults (a refused port, a 
 never answers, a server that does not speak TLS) on loopback; elsewhere it is replaced only at
 its single network call, as in the other tests."""
 
-import io
 import json
-import os
-import random
 import socket
 import threading
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from django.core.cache import caches
@@ -19,32 +15,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
+from colorsite.testing.helpers import REDIS_URL, post_upload
 from colorsite.tests.servers import free_port
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.images import grey_photo, png_bomb, truncated_png
+from gallery.tests.images import grey_photo, noise_photo, png_bomb, truncated_png
 
 pytestmark = pytest.mark.django_db
 Status = ColorizationJob.Status
 
 
-def post_upload(client, content, *, model, name="photo.png", **extra):
-    data = {"image": SimpleUploadedFile(name, content), "model": model, "g-recaptcha-response": "token", **extra}
-    return client.post(reverse("gallery:upload"), data, **extra.pop("headers", {}))
-
-
 def post_hints(client, job, hints, *, model):
     return client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": model})
-
-
-def noise_photo(width, height, *, fmt="PNG", quality=30, seed=0):
-    """Random pixels: they compress badly as PNG and well as a low-quality JPEG."""
-    image = Image.frombytes("RGB", (width, height), random.Random(seed).randbytes(width * height * 3))
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return buffer.getvalue()
 
 
 # --- Colour hints (issue #9: OverflowError and RecursionError were 500s) -----------------------
@@ -338,35 +321,6 @@ def test_gallery_page_numbers_out_of_range_or_not_numbers_still_answer(client):
 
 
 # --- Rate limits and queue caps (issue #9: 200 uploads in 16.7 s, all accepted) ---------------
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture(params=["database", "redis"])
-def shared_cache(request, settings):
-    """The rate limits on each real shared cache: the database cache (the default) and Redis
-    (REDIS_URL; database 15 and a key prefix of this test's own, removed afterwards)."""
-    if request.param == "database":
-        yield "database"
-        return
-    import redis
-
-    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        server.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis does not answer at {REDIS_URL}: {error}")
-    prefix = f"colorsite-test-{uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield "redis"
-    for key in server.scan_iter(f"{prefix}:*"):
-        server.delete(key)
 
 
 def rate_limit_entries(prefix):

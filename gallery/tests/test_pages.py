@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from colorsite.testing.helpers import use_random_weights
 from gallery import mine, selectors
 from gallery.models import ColorizationJob
 from gallery.services import web
@@ -364,12 +365,10 @@ def test_private_pages_announce_nothing(client, page):
 
 
 @pytest.fixture
-def two_models(settings, engine_model, _random_weights_dir):
+def two_models(settings, engine_model, gallery_weights_dir):
     """The engine model and one more installed (seeded random weights)."""
-    from gallery.tests.conftest import _use_random_weights
-
     other = "siggraph17" if engine_model != "siggraph17" else "eccv16"
-    _use_random_weights(settings, _random_weights_dir, other)
+    use_random_weights(settings, gallery_weights_dir, other)
     return engine_model, other
 
 

@@ -8,21 +8,15 @@ from PIL import Image
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.images import grey_photo
+from gallery.tests.images import grey_image
 
 pytestmark = pytest.mark.django_db
 Status = ColorizationJob.Status
 
 
-def photo(width=48, height=32):
-    import io
-
-    return Image.open(io.BytesIO(grey_photo(width, height))).convert("RGB")
-
-
 def create(engine_model, **kwargs):
     kwargs.setdefault("display_name", "Grandma's wedding (1952).jpg")
-    return web.job_create(image=photo(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
+    return web.job_create(image=grey_image(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +261,7 @@ def test_every_result_file_carries_the_provenance_label(engine_model):
 
 def test_job_create_stores_a_web_sized_preview_of_the_original(settings, engine_model):
     settings.GALLERY_PREVIEW_SIZE = 40
-    job = web.job_create(image=photo(120, 90), display_name="scan.png", model_name=engine_model)
+    job = web.job_create(image=grey_image(120, 90), display_name="scan.png", model_name=engine_model)
     with job.original_preview.open("rb") as handle:
         preview = Image.open(handle)
         assert (preview.format, preview.size) == ("WEBP", (40, 30))
@@ -275,7 +269,7 @@ def test_job_create_stores_a_web_sized_preview_of_the_original(settings, engine_
 
 def test_job_run_stores_web_sized_previews_of_the_result_and_keeps_the_full_size(settings, engine_model):
     settings.GALLERY_PREVIEW_SIZE = 60
-    job = web.job_create(image=photo(120, 90), display_name="scan.png", model_name=engine_model)
+    job = web.job_create(image=grey_image(120, 90), display_name="scan.png", model_name=engine_model)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     with job.result_preview.open("rb") as handle:

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from gallery.models import ColorizationJob
 from gallery.services import files, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.test_services import photo
+from gallery.tests.images import grey_image
 
 Status = ColorizationJob.Status
 Review = ColorizationJob.Review
@@ -32,7 +32,7 @@ def minutes_ago(minutes):
 def job_whose_task_was_left_running(engine_model, capture_on_commit, **job_fields):
     """A job enqueued for real whose task row a worker claimed five minutes ago and then died."""
     with capture_on_commit(execute=True):
-        job = web.job_create(image=photo(), display_name="x.png", model_name=engine_model)
+        job = web.job_create(image=grey_image(), display_name="x.png", model_name=engine_model)
     job.refresh_from_db()
     DBTaskResult.objects.filter(id=job.task_id).update(status="RUNNING", started_at=minutes_ago(5))
     ColorizationJob.objects.filter(pk=job.pk).update(**job_fields)
@@ -43,7 +43,7 @@ def job_whose_task_was_left_running(engine_model, capture_on_commit, **job_field
 def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_model, monkeypatch):
     settings.GALLERY_HEARTBEAT_SECONDS = 0.1
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 1
-    job = web.job_create(image=photo(), display_name="long.png", model_name=engine_model)
+    job = web.job_create(image=grey_image(), display_name="long.png", model_name=engine_model)
     release = threading.Event()
     real_colorize = worker.pipeline.colorize_detailed
 
@@ -222,7 +222,7 @@ def test_a_spooled_upload_goes_through_and_leaves_nothing_behind(
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from gallery.tests.test_hostile import noise_photo
+    from gallery.tests.images import noise_photo
 
     spool = tmp_path / "spool"
     spool.mkdir()

@@ -3,23 +3,18 @@ import json
 
 import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from colorsite.testing.helpers import post_upload
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo, png_bomb, truncated_png
 
 pytestmark = pytest.mark.django_db
 Status = ColorizationJob.Status
-
-
-def post_upload(client, content, *, model, name="photo.png", **extra):
-    data = {"image": SimpleUploadedFile(name, content), "model": model, "g-recaptcha-response": "token", **extra}
-    return client.post(reverse("gallery:upload"), data)
 
 
 def test_upload_page_offers_file_model_gallery_and_captcha(client, engine_model):

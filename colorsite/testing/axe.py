@@ -37,6 +37,7 @@ def axe_source() -> str:
             pytest.skip(f"could not fetch axe-core {AXE_VERSION} from the npm registry: {error}")
         with tarfile.open(AXE_DIR / f"axe-core-{AXE_VERSION}.tgz") as archive:
             member = archive.extractfile("package/axe.min.js")
+            assert member is not None, "the axe-core package has no axe.min.js"
             AXE_SCRIPT.write_bytes(member.read())
     return AXE_SCRIPT.read_text(encoding="utf-8")
 

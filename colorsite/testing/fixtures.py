@@ -1,0 +1,255 @@
+"""The tests' one fixtures plugin (registered by the root conftest.py, so every test of the
+project sees the same fixtures under the same names).
+
+The set-up every gallery and API test gets (``test_process_settings``, ``private_media``,
+``own_rate_limit_counters``) is turned on for those apps by their conftest.py. Then: a real
+(tiny or bundled) colorization network (``engine_model``, ``hint_model``), reCAPTCHA replaced
+at its one network call, the real worker (``run_worker``; ``workers`` as processes), API keys
+and clients, each real shared cache (``shared_cache``), and the browser tests' Chromium."""
+
+import threading
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django_recaptcha.client import RecaptchaResponse
+from PIL import Image
+from rest_framework.test import APIClient
+
+from colorize import registry, site
+from colorsite.testing.browser import CHROMIUM, CHROMIUM_ARGS, CSP_VIOLATIONS
+from colorsite.testing.helpers import REDIS_URL, WorkerProcess, create_api_key, use_random_weights
+
+# --- Every gallery and API test ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def session_settings():
+    """For the whole session: database connections closed after each request, so the live
+    server's threads never hold one when the test database is dropped; and a static root that
+    exists (the live server's whitenoise is built before per-test settings apply)."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        database["CONN_MAX_AGE"] = 0
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """MEDIA_ROOT and STATIC_ROOT of this test's own, on the file system."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        # Tests do not run collectstatic; the manifest storage would refuse unknown names.
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def own_rate_limit_counters(settings):
+    """Each test counts its requests from scratch: its own key prefix on the shared cache (the
+    database cache's rows outlive a transactional test)."""
+    settings.RATE_LIMIT_CACHE_PREFIX = f"rl:{uuid4().hex}:"
+
+
+@pytest.fixture(scope="session")
+def gallery_weights_dir(tmp_path_factory):
+    return Path(tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture
+def engine_model(settings, gallery_weights_dir):
+    """The name of an installed model that runs a real network: the bundled compact model when
+    its weights are there, else ECCV16 with seeded random weights."""
+    settings.COLORIZE_DEFAULT_MODEL = ""
+    if registry.get_spec("compact") in site.installed_models():
+        return "compact"
+    use_random_weights(settings, gallery_weights_dir, "eccv16")
+    settings.COLORIZE_DEFAULT_MODEL = "eccv16"
+    return "eccv16"
+
+
+@pytest.fixture
+def hint_model(settings, engine_model, gallery_weights_dir):
+    """An installed model that takes colour hints: compact when bundled, else SIGGRAPH17 with
+    seeded random weights."""
+    if registry.get_spec("compact") in site.installed_models():
+        return "compact"
+    use_random_weights(settings, gallery_weights_dir, "siggraph17")
+    return "siggraph17"
+
+
+@pytest.fixture
+def recaptcha_passes(monkeypatch):
+    """Replace reCAPTCHA's single network call (the siteverify request) with a pass."""
+    calls = []
+
+    def submit(recaptcha_response, private_key, remoteip):
+        calls.append(recaptcha_response)
+        return RecaptchaResponse(is_valid=True, extra_data={"score": 0.9}, action="upload")
+
+    monkeypatch.setattr("django_recaptcha.client.submit", submit)
+    return calls
+
+
+@pytest.fixture
+def recaptcha_fails(monkeypatch):
+    def submit(recaptcha_response, private_key, remoteip):
+        return RecaptchaResponse(is_valid=False, error_codes=["invalid-input-response"])
+
+    monkeypatch.setattr("django_recaptcha.client.submit", submit)
+
+
+@pytest.fixture
+def run_worker():
+    """Run the real worker (the gallery_worker command: sweep + django-tasks-db's db_worker)
+    until the queue is empty."""
+
+    def run():
+        call_command("gallery_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    return run
+
+
+@pytest.fixture
+def workers(tmp_path, engine_model):
+    """``start(*options)``: a real ``manage.py gallery_worker`` process (WorkerProcess), stopped
+    after the test."""
+    started = []
+
+    def start(*extra):
+        worker = WorkerProcess(tmp_path, engine_model, *extra)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+# --- The API -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_key(db):
+    return create_api_key()
+
+
+@pytest.fixture
+def client_for():
+    """An API client sending ``key`` as 'Authorization: Bearer KEY' (no key: none sent)."""
+
+    def make(key=None):
+        client = APIClient()
+        if key:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(api_key, client_for):
+    return client_for(api_key)
+
+
+# --- The shared cache ----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request, settings):
+    """The rate limits on each real shared cache: the database cache (the default) and Redis
+    (REDIS_URL; database 15 and a key prefix of this test's own, removed afterwards)."""
+    if request.param == "database":
+        yield "database"
+        return
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis does not answer at {REDIS_URL}: {error}")
+    prefix = f"colorsite-test-{uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield "redis"
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+
+
+# --- The browser tests (colorsite.testing.browser) -----------------------------------------------
+
+
+@pytest.fixture
+def worker():
+    """django-tasks-db's real Worker, polling the queue in a thread next to the live server."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    runner = Worker(
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-test-worker",
+        excluded_queue_names=[],
+    )
+
+    def run():
+        try:
+            runner.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="db-worker", daemon=True)
+    thread.start()
+    yield runner
+    runner.running = False
+    thread.join(timeout=60)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+        # With Playwright's loop running, Django keeps this test's connection apart from the
+        # one pytest-django closes; close it here so the test database can be dropped.
+        connections.close_all()
+
+
+@pytest.fixture
+def no_csp_violations():
+    """No Content-Security-Policy violation on any page of the test (BROWSER_TEST uses it)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+@pytest.fixture
+def old_photo(tmp_path):
+    """A real photograph (scikit-image's astronaut sample), made black and white."""
+    from skimage import data
+
+    image = Image.fromarray(data.astronaut()).convert("L").resize((384, 384))
+    path = tmp_path / "Old family photo.jpg"
+    image.save(path, "JPEG", quality=90)
+    return path
