@@ -1,15 +1,13 @@
 """Thin serializers: the request's fields in (checked by the engine's own validators), a job's
 public fields out."""
 
-import math
-
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from colorize import registry, site
+from colorize import decoding, registry, site
 from colorize.errors import BadHints
 from colorize.forms import ImageUploadField
 from colorize.hints import parse_hints_json
@@ -39,14 +37,14 @@ class JobCreateSerializer(serializers.Serializer):
     vividness = serializers.FloatField(
         required=False,
         allow_null=True,
-        min_value=0.0,
-        max_value=1.0,
+        min_value=decoding.VIVIDNESS_RANGE[0],
+        max_value=decoding.VIVIDNESS_RANGE[1],
         help_text="How vivid the colours are, from 0 (the most conservative) to 1 (the most vivid); "
         "the site's default when left out.",
         error_messages={
-            "invalid": "vividness must be a number from 0 to 1.",
-            "min_value": "vividness must be a number from 0 to 1.",
-            "max_value": "vividness must be a number from 0 to 1.",
+            "invalid": f"{decoding.VIVIDNESS_ERROR}.",
+            "min_value": f"{decoding.VIVIDNESS_ERROR}.",
+            "max_value": f"{decoding.VIVIDNESS_ERROR}.",
         },
     )
 
@@ -75,9 +73,12 @@ class JobCreateSerializer(serializers.Serializer):
         return name
 
     def validate_vividness(self, value):
-        if value is not None and not math.isfinite(value):
-            raise serializers.ValidationError("vividness must be a number from 0 to 1.")
-        return value
+        if value is None:
+            return None
+        try:
+            return decoding.check_vividness(value)
+        except ValueError:
+            raise serializers.ValidationError(f"{decoding.VIVIDNESS_ERROR}.") from None
 
     def validate(self, data):
         model_name = data.get("model") or site.default_model_name(among=site.available_models())

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from colorize import site
+
 # A job's files, as model fields and as the kinds in their URLs (result_jpeg -> result-jpeg).
 # The previews are web-sized (long side GALLERY_PREVIEW_SIZE): what the pages show.
 FILE_FIELDS = (
@@ -83,12 +85,10 @@ class JobFiles:
     def download_name(self, extension):
         """The name a download gets: the photo's, then what this version is, where it differs
         from a plain run (e.g. "migrant_mother-colorized-vivid-0.25-10-points.png")."""
-        from gallery.models.job import default_vividness  # job.py imports this module
-
         suffix = []
         if self.model_name != self.upload().model_name:
             suffix.append(self.model_name)
-        if self.has_vividness and abs(self.vividness - default_vividness()) > 1e-9:
+        if self.has_vividness and abs(self.vividness - site.default_vividness()) > 1e-9:
             suffix.append(f"vivid-{self.vividness:.2f}")
         if self.hints:
             suffix.append(f"{len(self.hints)}-points")

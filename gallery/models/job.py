@@ -7,13 +7,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from colorize import site
+from colorize.decoding import VIVIDNESS_RANGE
 from gallery.models.files import JobFiles, original_upload_to, preview_upload_to, result_upload_to, thumbnail_upload_to
 
-
-def default_vividness():
-    from django.conf import settings
-
-    return float(settings.COLORIZE_DEFAULT_VIVIDNESS)
+# The field's default (migrations name it gallery.models.default_vividness): the site's.
+default_vividness = site.default_vividness
 
 
 class ColorizationJob(JobFiles, models.Model):
@@ -48,7 +47,7 @@ class ColorizationJob(JobFiles, models.Model):
     hints = models.JSONField(default=list, blank=True, help_text="Colour hints: [{x, y, color}] in original pixels.")
     vividness = models.FloatField(
         default=default_vividness,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        validators=[MinValueValidator(VIVIDNESS_RANGE[0]), MaxValueValidator(VIVIDNESS_RANGE[1])],
         help_text="0: the most conservative colours, 1: the most vivid.",
     )
     suggestions = models.JSONField(

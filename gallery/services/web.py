@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from colorize import imaging, site
+from colorize import decoding, imaging, site
 from colorize.hints import Hint, parse_hints
 from gallery import selectors
 from gallery.models import ColorizationJob, RefusedUpload, default_vividness
@@ -58,13 +58,6 @@ def sanitize_display_name(filename: str | None, *, default: str = "photo", max_l
     return name[:max_length].strip() or default
 
 
-def _vividness(value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:  # also refuses nan
-        raise ValueError(f"vividness must be between 0 and 1, not {value!r}")
-    return value
-
-
 def _png(image: Image.Image) -> ContentFile:
     return ContentFile(imaging.encode_image(image, "png"), name="image.png")
 
@@ -91,7 +84,7 @@ def job_create(
     is the automatic colouring its result shows."""
     job = ColorizationJob(
         model_name=model_name,
-        vividness=default_vividness() if vividness is None else _vividness(vividness),
+        vividness=default_vividness() if vividness is None else decoding.check_vividness(vividness),
         variant=variant,
         hints=[hint.as_dict() for hint in parse_hints(list(hints), image_size=image.size, max_hints=site.max_hints())],
         parent=parent,
