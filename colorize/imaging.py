@@ -181,7 +181,7 @@ def declared_pixels(data: bytes) -> int | None:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
-        except Exception:
+        except Exception:  # noqa: BLE001  (any file at all: whatever Pillow raises, the size is unknown)
             return None
     return width * height
 

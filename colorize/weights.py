@@ -203,7 +203,7 @@ class Store:
             return None
         try:
             metadata = {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
-        except Exception:
+        except Exception:  # noqa: BLE001  (a damaged or foreign file: onnx raises many types)
             return None
         return metadata.get("source_sha256")
 

@@ -36,7 +36,7 @@ def download(mirror: str, filename: str, directory: Path, *, endpoint_url: str |
     target = directory / filename
     try:
         _client(endpoint_url).download_file(bucket, key, str(target))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001  (boto3 and the network raise many types; the mirror is optional)
         logger.info("Weights mirror: no %s at s3://%s/%s (%s)", filename, bucket, key, type(error).__name__)
         target.unlink(missing_ok=True)
         return None
@@ -49,7 +49,7 @@ def upload(mirror: str, path: Path, *, endpoint_url: str | None = None) -> bool:
     bucket, key = _location(mirror, path.name)
     try:
         _client(endpoint_url).upload_file(str(path), bucket, key)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001  (boto3 and the network raise many types; the mirror is optional)
         logger.warning("Weights mirror: could not put %s at s3://%s/%s (%s)", path.name, bucket, key, error)
         return False
     return True

@@ -151,7 +151,7 @@ def _opened_chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes] 
     try:
         handle = field.storage.open(str(field.name), "rb")
         first = handle.read(size)
-    except Exception:
+    except Exception:  # noqa: BLE001  (any storage backend's error: the picture is then unknown, never a 500)
         return None
 
     def chunks() -> Iterator[bytes]:
@@ -237,14 +237,14 @@ def _cached(key: str, compute: Callable[[], float], *, timeout: int) -> float:
     down, worked out every time: a page is slower, never broken (logged)."""
     try:
         value = cache.get(key)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001  (any cache backend's error: the page works it out without the cache)
         logger.warning("Cache down (%s): %s worked out without it", type(error).__name__, key)
         return compute()
     if value is None:
         value = compute()
         try:
             cache.set(key, value, timeout)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001  (any cache backend's error: the page works it out without the cache)
             logger.warning("Cache down (%s): %s not kept", type(error).__name__, key)
     return value
 

@@ -216,7 +216,7 @@ def test_encode_jpeg_composites_alpha_on_white():
 
 
 def test_encode_rejects_unknown_formats():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="gif"):
         imaging.encode_image(gradient_rgb(), "gif")
 
 

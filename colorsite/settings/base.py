@@ -23,7 +23,7 @@ def env_secret(name):
 
 # The test suite's key (settings.test): in the repository for all to read, so production
 # refuses it by name (settings.production).
-TEST_SECRET_KEY = "test-only-secret-key-never-used-outside-the-test-suite-0123456789"
+TEST_SECRET_KEY = "test-only-secret-key-never-used-outside-the-test-suite-0123456789"  # noqa: S105  (public by design)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", cast=str.strip, default=["localhost", "127.0.0.1", "[::1]"])

@@ -11,7 +11,7 @@ SETTINGS = sorted((BASE_DIR / "colorsite" / "settings").glob("*.py"))
 OPERATIONS = BASE_DIR / "docs" / "operations.md"
 DOCUMENTS = [BASE_DIR / "README.md", *sorted((BASE_DIR / "docs").glob("*.md"))]
 
-# env("X"), env.bool("X", ...), env.str/int/float/list/db/cache/...("X"), env_secret("X"),
+# The calls that read a variable: env and its typed readers (bool, str, int, float, list, db, cache), env_secret,
 # env.ENVIRON.get("X"), os.environ.get("X"), os.getenv("X"), required("X", ...).
 READERS = {"env", "env_secret", "getenv", "required"}
 METHODS_OF_ENV = {"bool", "str", "int", "float", "list", "tuple", "dict", "json", "url", "path", "db", "cache"}

@@ -254,7 +254,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
         return _fail(job, OUT_OF_MEMORY, "out_of_memory", exc_info=True)
     except (DatabaseError, InterfaceError):
         raise  # the worker command reconnects; the job's stopped heartbeat gets it run again
-    except Exception:
+    except Exception:  # noqa: BLE001  (a job never crashes the worker: it fails with a reason, logged with the traceback)
         return _fail(job, UNEXPECTED_FAILURE, "unexpected", exc_info=True)
 
     contents = {
@@ -278,7 +278,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
             field = getattr(job, field_name)
             field.name = field.storage.save(name, contents[field_name], max_length=field.field.max_length)
             storage_fields[field_name] = field.name
-    except Exception:
+    except Exception:  # noqa: BLE001  (any storage backend's error: the job fails, nothing half-stored is kept)
         delete_names([*planned.values(), *storage_fields.values()], job.original.storage)
         return _fail(job, STORE_FAILED, "store_failed", exc_info=True)
     # A run of the network replaces what the last one kept; a kept variant's rendering keeps it.

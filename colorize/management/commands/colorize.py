@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 reason = error.user_message if isinstance(error, ColorizeError) else str(error)
                 self.stdout.write(f"FAILED {source}: {reason}")
                 continue
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001  (one bad file must not stop the others; it is reported)
                 failed += 1
                 self.stdout.write(f"FAILED {source}: unexpected {error.__class__.__name__}: {error}")
                 continue

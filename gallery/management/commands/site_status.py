@@ -54,7 +54,7 @@ class Command(BaseCommand):
         finished = sum(ok for _, ok, _ in last_day)
         failed = sum(bad for _, _, bad in last_day)
         rate = "" if now.failure_rate_24h is None else f" ({now.failure_rate_24h:.1%} failed)"
-        lines = [
+        return [
             f"Colorsite at {now.now:%Y-%m-%d %H:%M:%S %Z}",
             f"Queue: {now.queued} waiting{oldest}, {now.running} running",
             f"Workers alive: {len(now.workers)}",
@@ -73,4 +73,3 @@ class Command(BaseCommand):
                 for job in now.last_failures
             ),
         ]
-        return lines
