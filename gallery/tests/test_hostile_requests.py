@@ -108,9 +108,13 @@ def test_delete_with_another_method_is_a_405(client):
 
 
 def test_gallery_page_numbers_out_of_range_or_not_numbers_still_answer(client):
-    ColorizationJobFactory(public=True)
+    job = ColorizationJobFactory(public=True, caption="Harbour at dawn")
     for page in ("999", "-1", "abc", "1e400", "%00"):
-        assert client.get(reverse("gallery:gallery"), {"page": page}).status_code == 200
+        response = client.get(reverse("gallery:gallery"), {"page": page})
+        # The one page there is (the last for a number past it, the first for the rest), with its photo.
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert job.get_gallery_url() in html and "Harbour at dawn" in html, page
 
 
 # --- Hardening, round two (issue #22) ------------------------------------------------------------
