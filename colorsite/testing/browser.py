@@ -41,6 +41,10 @@ document.addEventListener("DOMContentLoaded", function () {
 window.grecaptcha = { ready: function (f) { f(); }, execute: function () { return Promise.resolve("browser-test-token"); } };
 """
 
+# The browser contexts (new_page's options) of a phone and of a desktop.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
 # Every browser test module: ``pytestmark = BROWSER_TEST``.
 BROWSER_TEST = [
     pytest.mark.browser,

@@ -85,6 +85,17 @@ def hint_model(settings, engine_model, gallery_weights_dir):
 
 
 @pytest.fixture
+def fresh_estimates():
+    """No typical run time cached (it is kept for half a minute): a waiting job's estimate
+    comes from this test's runs alone."""
+    from django.core.cache import cache
+
+    from gallery import selectors
+
+    cache.delete(selectors.TYPICAL_RUN_CACHE_KEY)
+
+
+@pytest.fixture
 def recaptcha_passes(monkeypatch):
     """Replace reCAPTCHA's single network call (the siteverify request) with a pass."""
     calls = []

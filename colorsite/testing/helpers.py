@@ -43,11 +43,32 @@ def create_api_key(name="test pipeline") -> str:
     return out.getvalue().strip().splitlines()[-1]
 
 
+def create_job(engine_model, **kwargs):
+    """A job made as an upload makes it (gallery.services.web.job_create), from a small grey photo."""
+    from gallery.services import web
+    from gallery.tests.images import grey_image
+
+    kwargs.setdefault("display_name", "Grandma's wedding (1952).jpg")
+    return web.job_create(image=grey_image(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
+
+
 def post_upload(client, content, *, model, name="photo.png", **extra):
     """POST one photo (``content``, bytes) to the upload page, with the other fields in ``extra``
     (``headers``: the request's)."""
     data = {"image": SimpleUploadedFile(name, content), "model": model, "g-recaptcha-response": "token", **extra}
     return client.post(reverse("gallery:upload"), data, **extra.pop("headers", {}))
+
+
+def post_batch(client, files, *, model, **extra):
+    """POST a batch (``files``, uploaded files) to the upload page, with the other fields in
+    ``extra``."""
+    data = {"image": files, "model": model, "g-recaptcha-response": "token", **extra}
+    return client.post(reverse("gallery:upload"), data)
+
+
+def post_hints(client, job, hints, *, model):
+    """POST colour points (``hints``, JSON text) for ``job`` to its page's re-colorize form."""
+    return client.post(reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": model})
 
 
 def wait_for(condition, *, timeout, what, worker=None):

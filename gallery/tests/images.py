@@ -54,3 +54,10 @@ def noise_photo(width, height, *, fmt="PNG", quality=30, seed=0):
 def grey_image(width=48, height=32):
     """grey_photo, decoded (RGB): what a service takes."""
     return Image.open(io.BytesIO(grey_photo(width, height))).convert("RGB")
+
+
+def scans(count, **kwargs):
+    """``count`` small grey photos to upload, "scan 1.png" to "scan COUNT.png"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [SimpleUploadedFile(f"scan {i}.png", grey_photo(40 + i, 30), **kwargs) for i in range(1, count + 1)]

@@ -25,12 +25,25 @@ def test_changelist_lists_jobs_with_previews_and_filters(admin_client):
         assert title in html
 
 
-@pytest.mark.parametrize(
-    "query", ["?status__exact=failed", "?gallery=pending", "?gallery=public", "?model_name=compact", "?q=Harbour"]
-)
+FILTERS = {
+    # query: (a job it lists, a job it leaves out)
+    "?status__exact=failed": ({"failed": True}, {"succeeded": True}),
+    "?gallery=pending": ({"gallery_requested": True}, {"gallery_requested": False}),
+    "?gallery=public": ({"public": True}, {"gallery_requested": True}),
+    "?model_name=compact": ({"model_name": "compact"}, {"model_name": "eccv16"}),
+    "?q=Harbour": ({}, {}),
+}
+
+
+@pytest.mark.parametrize("query", list(FILTERS))
 def test_filters_and_search_work(admin_client, query):
-    ColorizationJobFactory(failed=True, display_name="Harbour")
-    assert admin_client.get(reverse(CHANGELIST) + query).status_code == 200
+    listed, left_out = FILTERS[query]
+    ColorizationJobFactory(display_name="Harbour", **listed)
+    ColorizationJobFactory(display_name="Mountain", **left_out)
+    response = admin_client.get(reverse(CHANGELIST) + query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Harbour" in html and "Mountain" not in html
 
 
 def test_search_finds_by_display_name(admin_client):

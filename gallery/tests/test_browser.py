@@ -1,18 +1,17 @@
 """Browser tests: Playwright drives Debian's Chromium through the whole site, with a real
 worker running the jobs. Screenshots land in test-artifacts/screenshots/ (ignored by git);
 with UPDATE_SCREENSHOTS=1 (`make screenshots`) they replace the README's, in docs/screenshots/.
-The set-up (Chromium, the CSP watch, the reCAPTCHA stand-in) is colorsite.testing.browser's."""
+The set-up (Chromium, the CSP watch, the reCAPTCHA stand-in) is colorsite.testing.browser's.
+The hint tool, vividness and variants are in test_browser_hints."""
 
-import re
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import expect
 
-from colorsite.testing.browser import BROWSER_TEST, CSP_VIOLATIONS, assert_accessible, new_page, shot, upload
+from colorsite.testing.browser import BROWSER_TEST, new_page, shot, upload
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
@@ -107,204 +106,6 @@ def sample_job(name):
     return web.job_request_gallery(job=job, caption=titles[name])  # the owner's caption: its public title
 
 
-def page_with_the_hint_tool(browser, live_server, hint_model, photo):
-    """A desktop page on which ``photo`` was colorized by ``hint_model``, its hint tool shown
-    (scrolling at once, not smoothly, so that what the test measures stays where it is)."""
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
-    upload(page, photo, gallery=False)
-    if page.locator("select[name=model]").count():  # a list only with more than one model installed
-        page.get_by_label("Model").select_option(hint_model)
-    page.get_by_role("button", name="Colorize").click()
-    page.locator("[data-hints]").wait_for(state="visible", timeout=120_000)
-    return page
-
-
-def click_photo(page, x, y):
-    """Click the result picture at (x, y), fractions of its width and height."""
-    layer = page.locator("[data-hint-layer]")
-    layer.scroll_into_view_if_needed()
-    box = layer.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
-
-
-def point_of(page, number):
-    """(x, y) of colour point ``number``, from its exact-position fields."""
-    return tuple(int(page.get_by_label(f"Point {number}: {axis} in pixels").input_value()) for axis in "xy")
-
-
-def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, recaptcha_passes, old_photo):
-    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
-    first = ColorizationJob.objects.get()
-
-    page.get_by_role("button", name="Place colour points").click()
-    click_photo(page, 0.3, 0.4)
-    page.get_by_role("button", name="Add a point in the middle").click()
-    page.get_by_label("Colour of point 2").fill("#2060c0")
-    assert page.locator(".hint-marker").count() == 2
-
-    page.get_by_role("button", name="Colorize with these colours").click()
-    page.wait_for_url(lambda url: str(first.public_id) not in url)
-    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
-    child = ColorizationJob.objects.exclude(pk=first.pk).get()
-    assert child.parent_id == first.pk and child.status == "succeeded"
-    assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
-
-
-def test_the_hint_tool_works_on_the_one_picture_and_a_point_starts_from_the_likeliest_colour(
-    browser, live_server, worker, hint_model, recaptcha_passes, old_photo
-):
-    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
-    job = ColorizationJob.objects.get()
-    figure = page.locator("[data-compare]")
-    assert page.locator(f'img[src="{job.result_preview_url}"]').count() == 1  # one picture on the page
-
-    page.get_by_role("button", name="Place colour points").click()
-    expect(figure).to_have_class(re.compile(r"\bis-editing\b"))
-    assert page.locator(".compare-range").is_hidden()  # the split slider steps aside
-    page.get_by_role("button", name="Show the original").click()
-    expect(figure).to_have_class(re.compile(r"\bshows-original\b"))
-    page.get_by_role("button", name="Show the original").click()
-
-    click_photo(page, 0.5, 0.3)
-    assert page.get_by_label("Point 1: x in pixels").is_hidden()  # exact positions only on request
-    page.get_by_label("Exact positions (x and y in pixels)").check()
-    expected = job.suggested_colours(*point_of(page, 1))
-    assert expected
-    expect(page.get_by_label("Colour of point 1")).to_have_value(expected[0]["color"])  # the likeliest
-    swatches = page.get_by_role("group", name="Suggested colours for point 1").get_by_role("button")
-    assert swatches.count() == len(expected)
-    swatches.nth(swatches.count() - 1).click()
-    assert page.get_by_label("Colour of point 1").input_value() == expected[-1]["color"]
-
-    add = page.get_by_role("button", name="Add a point in the middle")
-    add.click()
-    add.click()
-    assert page.locator(".hint-marker").count() == 3
-    shot(page.locator("#job-panel"), "hints")
-
-    # The keyboard focus stays where it was when the list is redrawn.
-    page.get_by_label("Point 2: x in pixels").fill("40")
-    page.get_by_label("Point 2: x in pixels").press("Tab")  # change -> redraw; Tab moved on to y
-    expect(page.get_by_label("Point 2: y in pixels")).to_be_focused()
-    page.get_by_role("button", name="Remove point 1").focus()
-    page.keyboard.press("Enter")
-    assert page.locator(".hint-marker").count() == 2
-    expect(page.get_by_role("button", name="Remove point 1")).to_be_focused()  # the next one
-
-    # Undo brings the removed point back; clear empties the list and undo undoes that too.
-    page.get_by_role("button", name="Undo").click()
-    assert page.locator(".hint-marker").count() == 3
-    page.get_by_role("button", name="Clear all").click()
-    assert page.locator(".hint-marker").count() == 0 and page.get_by_text("No colour points yet.").is_visible()
-    page.get_by_role("button", name="Undo").click()
-    assert page.locator(".hint-marker").count() == 3
-    assert page.get_by_label("Point 2: x in pixels").input_value() == "40"
-
-
-def test_a_point_is_dragged_with_the_mouse_and_moved_and_removed_with_the_keyboard(
-    browser, live_server, worker, hint_model, recaptcha_passes, old_photo
-):
-
-    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
-    page.get_by_role("button", name="Place colour points").click()
-    click_photo(page, 0.25, 0.25)
-    page.get_by_label("Exact positions (x and y in pixels)").check()
-    before = point_of(page, 1)
-
-    page.locator("[data-compare]").scroll_into_view_if_needed()
-    marker = page.locator(".hint-marker").first
-    box, layer = marker.bounding_box(), page.locator("[data-hint-layer]").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(layer["x"] + layer["width"] * 0.75, layer["y"] + layer["height"] * 0.6, steps=8)
-    page.mouse.up()
-    after = point_of(page, 1)
-    assert page.locator(".hint-marker").count() == 1  # moved, not a second point
-    assert abs(after[0] - 0.75 * 384) <= 3 and abs(after[1] - 0.6 * 384) <= 3 and after != before
-    expected = ColorizationJob.objects.get().suggested_colours(*after)
-    expect(page.get_by_label("Colour of point 1")).to_have_value(expected[0]["color"])  # still the model's
-
-    marker.focus()
-    page.keyboard.press("ArrowLeft")
-    assert point_of(page, 1) == (after[0] - 4, after[1])  # 1% of the photo's long side
-    page.keyboard.press("Shift+ArrowUp")
-    assert point_of(page, 1) == (after[0] - 4, after[1] - 19)
-    expect(page.locator(".hint-marker").first).to_be_focused()
-    assert_accessible(page)
-    page.keyboard.press("Delete")
-    assert page.locator(".hint-marker").count() == 0
-
-
-def test_zooming_in_makes_the_picture_bigger_and_points_still_land_where_clicked(
-    browser, live_server, worker, hint_model, recaptcha_passes, old_photo
-):
-    page = page_with_the_hint_tool(browser, live_server, hint_model, old_photo)
-    width = page.locator("[data-compare]").bounding_box()["width"]
-    page.get_by_role("button", name="Zoom in").click()
-    assert page.locator("[data-compare]").bounding_box()["width"] == pytest.approx(2 * width, abs=2)
-    expect(page.locator("[data-compare]")).to_have_class(re.compile(r"\bis-editing\b"))
-    page.locator("[data-compare-viewport]").evaluate("frame => frame.scrollTo(0, 0)")
-    page.locator("[data-compare-viewport]").evaluate("frame => frame.scrollIntoView({block: 'start'})")
-    box = page.locator("[data-compare-viewport]").bounding_box()
-    page.mouse.click(box["x"] + 0.25 * width, box["y"] + 20)  # a quarter of the unzoomed width
-    page.get_by_label("Exact positions (x and y in pixels)").check()
-    x, _ = point_of(page, 1)
-    assert abs(x - 384 / 8) <= 2  # an eighth of the photo at 2x
-    page.get_by_role("button", name="Zoom out").click()
-    assert page.locator("[data-compare]").bounding_box()["width"] == pytest.approx(width, abs=2)
-
-
-def test_vividness_from_the_upload_to_the_result_pages_slider(
-    browser, live_server, worker, engine_model, recaptcha_passes, old_photo
-):
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    upload(page, old_photo, gallery=False)
-    slider = page.get_by_label("Vividness")
-    slider.fill("0.3")
-    assert page.locator("[data-vividness-value]").text_content() == "0.30"
-    page.get_by_role("button", name="Colorize").click()
-    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
-    first = ColorizationJob.objects.get()
-    assert first.vividness == 0.3
-    assert page.locator("[data-vividness-fact]").text_content().startswith("0.30")
-
-    result_slider = page.get_by_label("Vividness")
-    assert result_slider.input_value() == "0.3"
-    result_slider.fill("0.65")
-    expect(page.locator("[data-vividness-form] [data-vividness-value]")).to_have_text("0.65")
-    page.get_by_role("button", name="Colorize again").click()
-    page.wait_for_url(lambda url: str(first.public_id) not in url)
-    page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
-    child = ColorizationJob.objects.exclude(pk=first.pk).get()
-    assert (child.parent_id, child.vividness, child.status) == (first.pk, 0.65, "succeeded")
-
-
-@pytest.mark.parametrize("java_script_enabled", [True, False])
-def test_picking_a_variant_makes_it_the_result_shown_and_downloaded(
-    browser, live_server, worker, engine_model, recaptcha_passes, old_photo, java_script_enabled
-):
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    upload(page, old_photo, gallery=False)
-    page.get_by_role("button", name="Colorize").click()
-    page.locator("[data-variants]").wait_for(state="visible", timeout=120_000)
-    job = ColorizationJob.objects.get()
-    shot(page.locator("[data-variants]"), "variants")
-    first_result = job.result.name
-    if not java_script_enabled:
-        page.context.close()
-        page = new_page(browser, live_server, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
-        page.goto(job.get_absolute_url())
-
-    page.get_by_role("button", name="Vivid").click()
-    vivid = page.get_by_role("button", name="Vivid")
-    expect(vivid).to_have_attribute("aria-pressed", "true", timeout=60_000)
-    job.refresh_from_db()
-    assert (job.variant, job.status) == ("vivid", "succeeded") and job.result.name != first_result
-    assert page.locator(".compare-after").get_attribute("src") == job.result_picture["src"]
-    assert page.get_by_role("link", name="Download PNG").get_attribute("href") == job.png_download_url
-    assert page.get_by_role("button", name="Balanced").get_attribute("aria-pressed") == "false"
-
-
 def test_result_page_follows_the_job_live_without_reloading(
     browser, live_server, engine_model, recaptcha_passes, old_photo, run_worker
 ):
@@ -395,32 +196,6 @@ def test_admin_reviews_jobs_with_previews(browser, live_server, admin_user):
     page.get_by_text("1 job(s) approved").wait_for()
     assert ColorizationJob.objects.get(display_name="Harbour, 1931").is_public
     shot(page, "admin")
-
-
-def test_site_is_usable_without_javascript(browser, live_server, engine_model):
-    page = new_page(browser, live_server, java_script_enabled=False, viewport={"width": 1280, "height": 900})
-    page.goto("/")
-    assert page.get_by_text("JavaScript is off").is_visible()
-    assert page.get_by_label("Photo").is_visible()
-    shot(page, "no-javascript")
-
-
-def test_pages_run_under_the_csp_and_a_violation_would_be_seen(browser, live_server, engine_model):
-    from gallery.tests.factories import ColorizationJobFactory
-
-    job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    page.goto(job.get_absolute_url())
-    assert page.evaluate("document.documentElement.classList.contains('js')")  # the nonced inline script ran
-    assert page.locator("[data-compare]").is_visible()
-    # The check itself works: an injected inline script is refused and reported.
-    page.evaluate(
-        """() => { const s = document.createElement("script"); s.textContent = "window.injected = 1"; document.body.appendChild(s); }"""
-    )
-    page.wait_for_timeout(300)
-    assert page.evaluate("window.injected") is None
-    assert any("script-src" in text for text in CSP_VIOLATIONS)
-    CSP_VIOLATIONS.clear()
 
 
 def test_delete_this_photo_with_its_confirmation_page(browser, live_server, engine_model):

@@ -1,3 +1,7 @@
+"""The gallery's services on a real (tiny or bundled) network: a job created, run, retried,
+recovered by the sweep, re-colorized with colour points, deleted with its files. What a run
+stores (provenance, previews, stages, vividness, suggestions) is in test_services_runs."""
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -5,18 +9,13 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from colorsite.testing.helpers import create_job
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
-from gallery.tests.images import grey_image
 
 pytestmark = pytest.mark.django_db
 Status = ColorizationJob.Status
-
-
-def create(engine_model, **kwargs):
-    kwargs.setdefault("display_name", "Grandma's wedding (1952).jpg")
-    return web.job_create(image=grey_image(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +37,7 @@ def test_display_names_are_sanitised(raw, expected):
 
 def test_job_create_stores_the_original_under_a_generated_name(engine_model, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        job = create(engine_model, display_name="secret-family-name.png")
+        job = create_job(engine_model, display_name="secret-family-name.png")
     job.refresh_from_db()
     assert "secret" not in job.original.name
     assert job.original.name.startswith("originals/")
@@ -49,7 +48,7 @@ def test_job_create_stores_the_original_under_a_generated_name(engine_model, dja
 
 def test_job_create_enqueues_only_after_commit(engine_model, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = create(engine_model)
+        job = create_job(engine_model)
     assert len(callbacks) == 1
     assert ColorizationJob.objects.get(pk=job.pk).task_id == ""
     callbacks[0]()
@@ -57,12 +56,12 @@ def test_job_create_enqueues_only_after_commit(engine_model, django_capture_on_c
 
 
 def test_storage_names_are_never_reused(engine_model):
-    names = {create(engine_model, display_name="same.png").original.name for _ in range(3)}
+    names = {create_job(engine_model, display_name="same.png").original.name for _ in range(3)}
     assert len(names) == 3
 
 
 def test_stored_original_is_a_png_without_metadata(engine_model):
-    job = create(engine_model)
+    job = create_job(engine_model)
     with job.original.open("rb") as handle:
         stored = Image.open(handle)
         assert stored.format == "PNG"
@@ -70,7 +69,7 @@ def test_stored_original_is_a_png_without_metadata(engine_model):
 
 
 def test_job_run_colorizes_with_a_real_network(engine_model):
-    job = create(engine_model)
+    job = create_job(engine_model)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED, job.error_message
@@ -83,7 +82,7 @@ def test_job_run_colorizes_with_a_real_network(engine_model):
 
 
 def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
-    job = create(engine_model)
+    job = create_job(engine_model)
     ColorizationJob.objects.filter(pk=job.pk).update(model_name="siggraph17-not-installed")
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
@@ -93,7 +92,7 @@ def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
 
 
 def test_job_run_records_a_corrupt_original_as_a_failure(engine_model):
-    job = create(engine_model)
+    job = create_job(engine_model)
     Path(job.original.path).write_bytes(b"garbage")
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
@@ -200,7 +199,7 @@ def test_job_run_passes_hints_to_a_hint_model(hint_model):
 
 
 def test_job_with_hints_on_a_model_without_hints_fails_clearly():
-    job = create("eccv16", hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
+    job = create_job("eccv16", hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED
@@ -208,7 +207,7 @@ def test_job_with_hints_on_a_model_without_hints_fails_clearly():
 
 
 def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(engine_model, monkeypatch):
-    job = create(engine_model)
+    job = create_job(engine_model)
     original = job.original.name
 
     def broken_save(self, name, content, max_length=None):
@@ -222,7 +221,7 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
 
 
 def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):
-    job = create(engine_model)
+    job = create_job(engine_model)
     real_colorize = worker.pipeline.colorize_detailed
 
     def colorize_then_delete(*args, **kwargs):
@@ -239,160 +238,8 @@ def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, 
 def test_queued_job_whose_task_still_waits_is_left_alone(settings, engine_model, django_capture_on_commit_callbacks):
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 60
     with django_capture_on_commit_callbacks(execute=True):
-        job = create(engine_model)
+        job = create_job(engine_model)
     ColorizationJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
     task_id = ColorizationJob.objects.get(pk=job.pk).task_id
     assert sweep.jobs_requeue_stale() == (0, 0)
     assert ColorizationJob.objects.get(pk=job.pk).task_id == task_id
-
-
-def test_every_result_file_carries_the_provenance_label(engine_model):
-    from colorize import imaging
-
-    job = create(engine_model)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    for field in (job.result, job.result_jpeg, job.thumbnail, job.result_preview):
-        with field.open("rb") as handle:
-            packet = imaging.read_xmp(handle.read())
-        assert imaging.DIGITAL_SOURCE_TYPE.encode() in packet and f'AISystemUsed="{engine_model}"'.encode() in packet
-        assert b"Grandma" not in packet  # the display name stays out of it
-
-
-def test_job_create_stores_a_web_sized_preview_of_the_original(settings, engine_model):
-    settings.GALLERY_PREVIEW_SIZE = 40
-    job = web.job_create(image=grey_image(120, 90), display_name="scan.png", model_name=engine_model)
-    with job.original_preview.open("rb") as handle:
-        preview = Image.open(handle)
-        assert (preview.format, preview.size) == ("WEBP", (40, 30))
-
-
-def test_job_run_stores_web_sized_previews_of_the_result_and_keeps_the_full_size(settings, engine_model):
-    settings.GALLERY_PREVIEW_SIZE = 60
-    job = web.job_create(image=grey_image(120, 90), display_name="scan.png", model_name=engine_model)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    with job.result_preview.open("rb") as handle:
-        preview = Image.open(handle)
-        assert (preview.format, preview.size, preview.mode) == ("WEBP", (60, 45), "RGB")
-    with job.result.open("rb") as handle:
-        assert Image.open(handle).size == (120, 90)
-
-
-def test_the_original_preview_carries_no_metadata(engine_model):
-    from colorize import imaging
-
-    job = create(engine_model)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    with job.original_preview.open("rb") as handle:
-        assert imaging.read_xmp(handle.read()) == b""
-
-
-def test_job_run_makes_the_original_preview_of_a_job_from_before_previews(engine_model):
-    job = create(engine_model)
-    job.original_preview.delete(save=True)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and job.original_preview.name.endswith(".webp")
-
-
-def test_a_rerun_deletes_the_previous_runs_preview(engine_model, django_capture_on_commit_callbacks):
-    job = create(engine_model)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    first = Path(job.result_preview.path)
-    ColorizationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
-    with django_capture_on_commit_callbacks(execute=False):
-        web.job_retry(job=job)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and Path(job.result_preview.path).exists() and not first.exists()
-
-
-def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
-    job = create(engine_model)
-    seen = []
-    real_stage = worker._stage
-    monkeypatch.setattr(
-        worker,
-        "_stage",
-        lambda job, stage: (
-            real_stage(job, stage),
-            seen.append(ColorizationJob.objects.values_list("stage", flat=True).get(pk=job.pk)),
-        ),
-    )
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert seen == ["colorizing", "saving"]
-    assert job.status == Status.SUCCEEDED and job.stage == ""
-
-
-def test_a_claimed_job_is_loading_its_photo():
-    job = ColorizationJobFactory()
-    assert worker._claim(job.pk).stage == "loading"
-
-
-def test_a_job_gets_the_default_vividness_or_the_one_asked_for(engine_model, settings):
-    settings.COLORIZE_DEFAULT_VIVIDNESS = 0.4
-    assert create(engine_model).vividness == 0.4
-    assert create(engine_model, vividness=0.9).vividness == 0.9
-    with pytest.raises(ValueError, match="vividness"):
-        create(engine_model, vividness=1.5)
-
-
-def test_job_run_colorizes_at_the_jobs_vividness(engine_model, monkeypatch):
-    seen = []
-    real = worker.pipeline.colorize_detailed
-
-    def spy(image, **kwargs):
-        seen.append(kwargs["vividness"])
-        return real(image, **kwargs)
-
-    monkeypatch.setattr(worker.pipeline, "colorize_detailed", spy)
-    job = create(engine_model, vividness=0.85)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED, job.error_message
-    assert seen == [0.85]
-
-
-def test_job_run_keeps_the_suggested_colours_for_the_hint_tool(engine_model):
-    job = create(engine_model)
-    worker.job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert (job.suggestions["rows"], job.suggestions["columns"]) == (16, 16)
-    assert len(job.suggestions["cells"]) == 256
-    suggested = job.suggested_colours(10, 20)
-    assert suggested and all(s["color"].startswith("#") and 0 < s["probability"] <= 1 for s in suggested)
-
-
-def test_suggested_colours_are_looked_up_by_the_cell_of_the_point():
-    job = ColorizationJobFactory(succeeded=True)
-    job.original_width, job.original_height = 200, 100
-    job.suggestions = {
-        "rows": 2,
-        "columns": 2,
-        "cells": [[["#000001", 0.5]], [["#000002", 0.5]], [["#000003", 0.9], ["#000033", 0.1]], []],
-    }
-    assert job.suggested_colours(150, 10) == [{"color": "#000002", "probability": 0.5}]
-    assert [s["color"] for s in job.suggested_colours(0, 99)] == ["#000003", "#000033"]
-    assert job.suggested_colours(199, 99) == []
-    job.suggestions = None
-    assert job.suggested_colours(0, 0) == []
-
-
-def test_job_rerun_vividness_keeps_the_model_and_the_colour_points(hint_model):
-    parent = ColorizationJobFactory(
-        succeeded=True, model_name=hint_model, hints=[{"x": 1, "y": 2, "color": "#ff0000"}], vividness=0.5
-    )
-    child = web.job_rerun_vividness(job=parent, vividness=0.75)
-    assert child.parent == parent and child.model_name == hint_model
-    assert child.hints == parent.hints and child.vividness == 0.75
-    assert child.status == Status.QUEUED
-
-
-def test_job_recolorize_keeps_the_parents_vividness(hint_model):
-    parent = ColorizationJobFactory(succeeded=True, model_name=hint_model, vividness=0.2)
-    child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
-    assert child.vividness == 0.2
