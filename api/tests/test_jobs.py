@@ -36,18 +36,21 @@ def test_a_job_goes_from_upload_to_download_to_deletion(api, client, engine_mode
     created = api.post(JOBS, {"image": photo()}, format="multipart")
     assert created.status_code == 201
     body = created.json()
-    assert body["status"] == "queued" and body["model"] == engine_model
+    assert body["status"] == "queued"
+    assert body["model"] == engine_model
     assert body["url"] == f"http://testserver/api/v1/jobs/{body['id']}" == created["Location"]
-    assert body["result_url"] is None and body["error"] is None
+    assert body["result_url"] is None
+    assert body["error"] is None
 
     run_worker()
     done = api.get(body["url"])
-    assert done.status_code == 200 and "no-store" in done["Cache-Control"]
+    assert done.status_code == 200
+    assert "no-store" in done["Cache-Control"]
     job = done.json()
-    assert job["status"] == "succeeded" and job["finished"]
-    assert job["result_url"].startswith("http://testserver/") and job["result_jpeg_url"].startswith(
-        "http://testserver/"
-    )
+    assert job["status"] == "succeeded"
+    assert job["finished"]
+    assert job["result_url"].startswith("http://testserver/")
+    assert job["result_jpeg_url"].startswith("http://testserver/")
 
     # The result links work with no key at all, like the job's private page: a plain client.
     png = client.get(path_of(job["result_url"]))
@@ -60,8 +63,10 @@ def test_a_job_goes_from_upload_to_download_to_deletion(api, client, engine_mode
     stored = ColorizationJob.objects.get(public_id=body["id"])
     names = [stored.original.name, stored.result.name, stored.result_jpeg.name, stored.thumbnail.name]
     deleted = api.delete(body["url"])
-    assert deleted.status_code == 204 and deleted.content == b""
-    assert not ColorizationJob.objects.exists() and not ApiJob.objects.exists()
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert not ColorizationJob.objects.exists()
+    assert not ApiJob.objects.exists()
     assert not any(default_storage.exists(name) for name in names)
     assert api.get(body["url"]).status_code == 404
     assert client.get(path_of(job["result_url"])).status_code == 404
@@ -187,7 +192,8 @@ def test_keys_see_only_their_own_jobs_even_when_they_share_a_model(client_for, e
 
 def test_a_job_lists_its_variants_and_patch_picks_another(api, engine_model, run_worker):
     created = api.post(JOBS, {"image": photo(), "variant": "cautious"}, format="multipart").json()
-    assert created["variant"] == "cautious" and created["variants"] == []
+    assert created["variant"] == "cautious"
+    assert created["variants"] == []
     run_worker()
     job = api.get(created["url"]).json()
     assert [(v["name"], v["chosen"]) for v in job["variants"]] == [
@@ -198,7 +204,8 @@ def test_a_job_lists_its_variants_and_patch_picks_another(api, engine_model, run
     ]
     assert job["variants_preview_url"].startswith("http://testserver/")
     picked = api.patch(job["url"], {"variant": "vivid"}, format="json")
-    assert picked.status_code == 200 and picked.json()["variant"] == "vivid"
+    assert picked.status_code == 200
+    assert picked.json()["variant"] == "vivid"
     assert picked.json()["status"] == "queued"
     run_worker()
     assert api.get(job["url"]).json()["status"] == "succeeded"
@@ -206,10 +213,12 @@ def test_a_job_lists_its_variants_and_patch_picks_another(api, engine_model, run
 
 def test_an_unknown_variant_is_a_400(api, engine_model):
     response = api.post(JOBS, {"image": photo(), "variant": "loud"}, format="multipart")
-    assert response.status_code == 400 and response.json()["errors"]["variant"]
+    assert response.status_code == 400
+    assert response.json()["errors"]["variant"]
 
 
 def test_picking_a_variant_of_an_unfinished_job_is_a_409(api, engine_model):
     created = api.post(JOBS, {"image": photo()}, format="multipart").json()
     response = api.patch(created["url"], {"variant": "vivid"}, format="json")
-    assert response.status_code == 409 and "no automatic colourings" in response.json()["message"]
+    assert response.status_code == 409
+    assert "no automatic colourings" in response.json()["message"]

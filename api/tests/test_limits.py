@@ -49,7 +49,8 @@ def test_a_key_with_too_many_jobs_on_the_way_gets_a_429(settings, api, engine_mo
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
     assert [api.post(JOBS, {"image": photo()}, format="multipart").status_code for _ in range(2)] == [201, 201]
     response = api.post(JOBS, {"image": photo()}, format="multipart")
-    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
     assert response.json()["code"] == "queue_full"
     assert ColorizationJob.objects.count() == 2
 
@@ -65,7 +66,8 @@ def test_a_full_site_queue_is_a_503(settings, api, engine_model):
     settings.GALLERY_MAX_ACTIVE_JOBS = 1
     ColorizationJobFactory()
     response = api.post(JOBS, {"image": photo()}, format="multipart")
-    assert response.status_code == 503 and response["Retry-After"] == "180"
+    assert response.status_code == 503
+    assert response["Retry-After"] == "180"
     assert response.json()["message"] == "We are busy just now; please try again in a few minutes."
 
 

@@ -15,7 +15,8 @@ SCHEMA, DOCS = reverse("api:schema"), reverse("api:docs")
 @pytest.fixture
 def schema(client):
     response = client.get(SCHEMA)
-    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
     return response.json()
 
 
@@ -64,5 +65,6 @@ def test_the_docs_page_has_no_inline_script(client):
 
 def test_the_docs_start_up_script_points_at_the_schema(client):
     response = client.get(DOCS, {"script": ""})
-    assert response.status_code == 200 and response["Content-Type"].startswith("application/javascript")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
     assert f'"{SCHEMA}"' in response.text or f"'{SCHEMA}'" in response.text

@@ -52,7 +52,8 @@ def test_a_live_workers_model_is_offered_by_the_form_and_the_api(client, worker_
     models = {entry["name"] for entry in api.get(reverse("api:models")).json()}
     assert "eccv16" in models
     created = api.post(reverse("api:jobs"), {"image": photo, "model": "eccv16"}, format="multipart")
-    assert created.status_code == 201 and created.json()["model"] == "eccv16"
+    assert created.status_code == 201
+    assert created.json()["model"] == "eccv16"
 
 
 def test_a_stopped_workers_model_is_no_longer_offered(client, worker_with_eccv16, api, photo):

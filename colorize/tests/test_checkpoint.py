@@ -45,7 +45,8 @@ def test_float32_conv_weights_round_trip_exactly(tmp_path, fmt):
     read = read_state_dict(save(state, tmp_path / "w.pth", fmt))
     assert list(read) == list(state)
     for key, tensor in state.items():
-        assert read[key].dtype == np.float32 and read[key].shape == tuple(tensor.shape)
+        assert read[key].dtype == np.float32
+        assert read[key].shape == tuple(tensor.shape)
         assert np.array_equal(read[key], tensor.numpy()), key
 
 
@@ -54,7 +55,8 @@ def test_a_non_contiguous_tensor_keeps_its_values(tmp_path, fmt):
     transposed = torch.randn(5, 7).t()
     assert not transposed.is_contiguous()
     read = read_state_dict(save({"t": transposed}, tmp_path / "w.pth", fmt))["t"]
-    assert read.shape == (7, 5) and read.flags.c_contiguous
+    assert read.shape == (7, 5)
+    assert read.flags.c_contiguous
     assert np.array_equal(read, transposed.contiguous().numpy())
 
 
@@ -73,7 +75,9 @@ def test_arrays_from_one_storage_are_independent_copies(tmp_path, fmt, shared_st
 def test_num_batches_tracked_stays_an_int64_scalar(tmp_path, fmt):
     read = read_state_dict(save({"bn.num_batches_tracked": torch.tensor(123456789012)}, tmp_path / "w.pth", fmt))
     value = read["bn.num_batches_tracked"]
-    assert value.dtype == np.int64 and value.shape == () and int(value) == 123456789012
+    assert value.dtype == np.int64
+    assert value.shape == ()
+    assert int(value) == 123456789012
 
 
 @pytest.mark.parametrize("network", [ECCV16, SIGGRAPH17], ids=["eccv16", "siggraph17"])
@@ -209,7 +213,8 @@ def test_a_pickled_module_is_refused_as_unsafe(tmp_path, fmt):
 def test_weight_file_errors_are_colorize_errors_with_a_user_message():
     for error in (UnsafeWeightFile("detail"), NotAWeightFile("detail")):
         assert isinstance(error, ColorizeError)
-        assert error.user_message and "detail" not in error.user_message
+        assert error.user_message
+        assert "detail" not in error.user_message
 
 
 # --- Files that are not weights ---------------------------------------------------------------

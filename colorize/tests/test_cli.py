@@ -26,7 +26,8 @@ def test_writes_each_photo_at_full_size_and_reports_each_file(engine_weights, ph
         "colorize", str(photos / "street.jpg"), str(photos / "portrait.png"), "--out-dir", str(out), "--model", "eccv16"
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and all(line.startswith("ok ") for line in lines)
+    assert len(lines) == 2
+    assert all(line.startswith("ok ") for line in lines)
     assert Image.open(out / "street.png").size == (60, 40)
     assert Image.open(out / "portrait.png").size == (30, 50)
     assert Image.open(out / "street.png").format == "PNG"
@@ -35,7 +36,8 @@ def test_writes_each_photo_at_full_size_and_reports_each_file(engine_weights, ph
 def test_jpg_format(engine_weights, photos, tmp_path):
     call_command("colorize", str(photos / "street.jpg"), "--out-dir", str(tmp_path / "out"), "--format", "jpg")
     written = Image.open(tmp_path / "out" / "street.jpg")
-    assert written.format == "JPEG" and written.size == (60, 40)
+    assert written.format == "JPEG"
+    assert written.size == (60, 40)
 
 
 def test_carries_on_past_a_bad_file_and_fails_at_the_end(engine_weights, photos, tmp_path, capsys):
@@ -44,8 +46,10 @@ def test_carries_on_past_a_bad_file_and_fails_at_the_end(engine_weights, photos,
     with pytest.raises(CommandError, match="2 of 3 files failed"):
         call_command("colorize", *map(str, inputs), "--out-dir", str(out), "--model", "eccv16")
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("FAILED") and "not an image" in lines[0]
-    assert lines[1].startswith("FAILED") and "missing.png" in lines[1]
+    assert lines[0].startswith("FAILED")
+    assert "not an image" in lines[0]
+    assert lines[1].startswith("FAILED")
+    assert "missing.png" in lines[1]
     assert lines[2].startswith("ok ")
     assert sorted(p.name for p in out.iterdir()) == ["street.png"]
 

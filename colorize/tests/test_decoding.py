@@ -98,7 +98,8 @@ def test_suggestions_cover_a_grid_of_cells_with_colours_at_their_lightness():
     top, bottom = grid["cells"][0], grid["cells"][15]
     assert [mass for _, mass in top] == pytest.approx([0.6, 0.4], abs=0.01)
     for colour, _ in top + bottom:
-        assert colour.startswith("#") and len(colour) == 7
+        assert colour.startswith("#")
+        assert len(colour) == 7
     # The same ab at a brighter cell is a lighter colour.
     assert int(bottom[0][0][1:3], 16) > int(top[0][0][1:3], 16)
 
@@ -117,7 +118,9 @@ def test_smoothing_keeps_a_uniform_field_and_spreads_a_spike():
     spike = np.zeros((1, 1, 11, 11), np.float32)
     spike[0, 0, 5, 5] = 1.0
     blurred = decoding.smoothed(spike, 1.0)
-    assert blurred[0, 0, 5, 5] < 1.0 and blurred[0, 0, 5, 6] > 0 and blurred[0, 0, 7, 5] > 0
+    assert blurred[0, 0, 5, 5] < 1.0
+    assert blurred[0, 0, 5, 6] > 0
+    assert blurred[0, 0, 7, 5] > 0
     assert blurred.sum() == pytest.approx(1.0, rel=1e-5)  # an interior spike keeps its mass
 
 
@@ -131,7 +134,8 @@ def test_smoothing_makes_one_reading_of_a_patchwork():
     prior = np.zeros(2, np.float32)
     plain = decoding.decode(logits, bin_ab, prior, 0.0, 1.0)[0, 0, 3:-3, 3:-3]
     smooth = decoding.decode(logits, bin_ab, prior, 0.0, 1.0, smoothing=1.0)[0, 0, 3:-3, 3:-3]
-    assert np.ptp(plain) > 0.7 and np.ptp(smooth) < 0.1
+    assert np.ptp(plain) > 0.7
+    assert np.ptp(smooth) < 0.1
 
 
 ZERO_PRIOR = np.zeros(len(BINS), dtype=np.float32)
@@ -150,4 +154,5 @@ def test_the_second_reading_takes_the_other_likely_colour_where_the_model_was_to
     torn = logits_peaked_at((-40, 40, 0.55), (50, 30, 0.45), spread=6.0)
     first = decoding.decode(torn, BINS, ZERO_PRIOR, 0.0, 0.4)[0, :, 0, 0] * 110
     second = decoding.second_reading(torn, BINS, ZERO_PRIOR, 0.0, 0.4)[0, :, 0, 0] * 110
-    assert first[0] < 0 and second[0] > 30
+    assert first[0] < 0
+    assert second[0] > 30

@@ -147,7 +147,8 @@ def test_broken_transfer_resumes_with_range(tiny_model, monkeypatch, server):
     assert site.weights_store().fetch(spec, retries=3, progress=False) == site.weights_store().runtime_path(spec)
     assert site.weights_store().source_path(spec).read_bytes() == PAYLOAD
     ranges = [header for _, header in server.requests]
-    assert len(ranges) == 3 and ranges[0] is None
+    assert len(ranges) == 3
+    assert ranges[0] is None
     offsets = [int(header[6:-1]) for header in ranges[1:]]
     assert 0 < offsets[0] < offsets[1] < len(PAYLOAD)
 

@@ -51,7 +51,9 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
     image = load(encoded(red, "JPEG", quality=95))
     assert image.mode == "RGB"
     r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
-    assert r > 200 and g < 60 and b < 60
+    assert r > 200
+    assert g < 60
+    assert b < 60
 
 
 def test_grayscale_jpeg_is_rgb_or_kept_gray_on_request():
@@ -59,7 +61,8 @@ def test_grayscale_jpeg_is_rgb_or_kept_gray_on_request():
     data = encoded(gray, "JPEG", quality=95)
     assert load(data).mode == "RGB"
     kept = load(data, keep_gray=True)
-    assert kept.mode == "L" and kept.size == gray.size
+    assert kept.mode == "L"
+    assert kept.size == gray.size
 
 
 def test_png_16_bit_grayscale_scaled_to_8_bit():
@@ -67,7 +70,8 @@ def test_png_16_bit_grayscale_scaled_to_8_bit():
     image = load(encoded(Image.fromarray(values), "PNG"))
     assert image.mode == "RGB"
     pixels = np.asarray(image)[..., 0].astype(int)
-    assert pixels.min() == 0 and pixels.max() == 255
+    assert pixels.min() == 0
+    assert pixels.max() == 255
     assert np.abs(pixels - values.astype(float) / 257).max() <= 1
 
 
@@ -122,7 +126,8 @@ def test_animated_gif_gives_its_first_frame():
     image = load(data)
     assert image.size == (12, 10)
     r, g, b = np.asarray(image).reshape(-1, 3).mean(axis=0)
-    assert r > 200 and b < 50
+    assert r > 200
+    assert b < 50
 
 
 def test_exif_orientation_is_applied():
@@ -204,14 +209,16 @@ def test_encode_png_keeps_alpha_and_pixels():
     rgba = gradient_rgb().convert("RGBA")
     rgba.putpixel((0, 0), (1, 2, 3, 0))
     decoded = Image.open(io.BytesIO(imaging.encode_image(rgba, "png")))
-    assert decoded.format == "PNG" and decoded.mode == "RGBA"
+    assert decoded.format == "PNG"
+    assert decoded.mode == "RGBA"
     assert np.array_equal(np.asarray(decoded), np.asarray(rgba))
 
 
 def test_encode_jpeg_composites_alpha_on_white():
     rgba = Image.new("RGBA", (16, 16), (0, 0, 0, 0))
     decoded = Image.open(io.BytesIO(imaging.encode_image(rgba, "jpeg")))
-    assert decoded.format == "JPEG" and decoded.mode == "RGB"
+    assert decoded.format == "JPEG"
+    assert decoded.mode == "RGB"
     assert np.asarray(decoded).min() > 245
 
 
@@ -232,7 +239,8 @@ def test_truncated_png_is_corrupt():
 def test_a_grey_photo_and_a_toned_print_have_no_colour():
     grey = Image.linear_gradient("L").resize((200, 150))
     sepia = ImageOps.colorize(grey, black="#2b1d0e", white="#f3e3c3")  # a tint, no spread
-    assert not imaging.has_colour(grey) and not imaging.has_colour(grey.convert("RGB"))
+    assert not imaging.has_colour(grey)
+    assert not imaging.has_colour(grey.convert("RGB"))
     assert not imaging.has_colour(sepia)
 
 
@@ -251,5 +259,6 @@ def test_the_colour_threshold_parts_the_shared_photos(settings):
         pytest.skip(f"{datasets} is not there")
     bw = [imaging.colour_spread(Image.open(path)) for path in sorted((datasets / "bw").glob("*.jpg"))]
     samples = [imaging.colour_spread(Image.open(path)) for path in sorted((datasets / "samples").glob("*.jpg"))]
-    assert len(bw) == 40 and len(samples) == 8
+    assert len(bw) == 40
+    assert len(samples) == 8
     assert max(bw) < imaging.COLOUR_SPREAD_THRESHOLD < min(samples)

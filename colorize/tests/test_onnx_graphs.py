@@ -209,7 +209,8 @@ def test_output_resolution(converted):
     else:
         bins = 313 if name == "eccv16" else 529
         assert outputs["logits"].shape == (1, bins, SIZE // 4, SIZE // 4)
-        assert outputs["bin_ab"].shape == (bins, 2) and outputs["bin_log_prior"].shape == (bins,)
+        assert outputs["bin_ab"].shape == (bins, 2)
+        assert outputs["bin_log_prior"].shape == (bins,)
         assert outputs["decode_temperature"].shape == ()
 
 
@@ -229,7 +230,8 @@ def test_weights_are_float32_initializers(converted):
     _name, _network, state, model, _runner = converted
     types = {tensor.name: tensor.data_type for tensor in model.graph.initializer}
     used = [key for key in state if key in types]
-    assert used and all(types[key] == onnx.TensorProto.FLOAT for key in used)
+    assert used
+    assert all(types[key] == onnx.TensorProto.FLOAT for key in used)
 
 
 def test_float64_weights_are_stored_as_float32():
@@ -332,7 +334,9 @@ def test_build_checks_the_layout_first(compact_state):
 
 def test_wrong_layout_is_a_colorize_error_with_a_user_message():
     error = WrongLayout("detail")
-    assert isinstance(error, ColorizeError) and error.user_message and "detail" not in error.user_message
+    assert isinstance(error, ColorizeError)
+    assert error.user_message
+    assert "detail" not in error.user_message
 
 
 def test_the_graph_builder_imports_neither_torch_nor_django():

@@ -78,8 +78,10 @@ def test_resize_ab_matches_pytorch_bilinear():
 
 def test_hint_inputs_fill_a_small_patch_with_the_colour_ab():
     ab, mask = network_inputs([Hint(x=100, y=50, color="#ff0000")], (200, 100), 256)
-    assert ab.shape == (1, 2, 256, 256) and mask.shape == (1, 1, 256, 256)
-    assert mask.sum() == 9 and mask[0, 0, 127:130, 127:130].sum() == 9
+    assert ab.shape == (1, 2, 256, 256)
+    assert mask.shape == (1, 1, 256, 256)
+    assert mask.sum() == 9
+    assert mask[0, 0, 127:130, 127:130].sum() == 9
     red_ab = rgb_to_lab(np.array([1.0, 0.0, 0.0]))[1:] / 110
     assert np.allclose(ab[0, :, 128, 128], red_ab, atol=1e-5)
     assert np.abs(ab[0, :, 0, 0]).sum() == 0
@@ -87,7 +89,8 @@ def test_hint_inputs_fill_a_small_patch_with_the_colour_ab():
 
 def test_hint_inputs_at_the_corners_stay_inside():
     ab, mask = network_inputs([Hint(0, 0, "#00ff00"), Hint(199, 99, "#0000ff")], (200, 100), 256)
-    assert mask[0, 0, 0, 0] == 1 and mask[0, 0, -3:, -3:].sum() > 0
+    assert mask[0, 0, 0, 0] == 1
+    assert mask[0, 0, -3:, -3:].sum() > 0
 
 
 def test_hints_change_the_output_near_the_hint(engine_weights):

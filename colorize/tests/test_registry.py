@@ -12,7 +12,11 @@ from research.testing import install_seeded
 
 def test_every_model_is_described_the_same_way():
     for spec in registry.MODELS.values():
-        assert spec.name and spec.title and spec.description and spec.runtime_file and spec.source_file
+        assert spec.name
+        assert spec.title
+        assert spec.description
+        assert spec.runtime_file
+        assert spec.source_file
         assert spec.network in ("compact", "eccv16", "siggraph17")
         assert len(spec.sha256) == 64
         assert spec.bundled or spec.url.startswith("https://")
@@ -63,7 +67,8 @@ def test_a_session_is_made_once_and_shared_between_threads(settings, tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(loaded) == 4 and all(session is loaded[0] for session in loaded)
+    assert len(loaded) == 4
+    assert all(session is loaded[0] for session in loaded)
 
 
 def test_a_replaced_file_is_loaded_again(settings, tmp_path):

@@ -99,3 +99,13 @@ def test_there_is_no_import_circle():
 
     circles = [circle for name in sorted(graph) if (circle := circle_from(name))]
     assert circles == []
+
+
+def test_no_module_of_the_website_or_the_api_is_over_300_lines():
+    long = {
+        path.relative_to(ROOT).as_posix(): length
+        for package in ("gallery", "api")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and (length := len(path.read_text().splitlines())) > 300
+    }
+    assert long == {}

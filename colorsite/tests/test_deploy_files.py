@@ -214,5 +214,7 @@ def test_the_scaling_and_the_alarms_read_the_metrics_the_worker_publishes():
 
     config = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
     for name in ("BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"):
-        assert f"MetricName: {name}" in config and f'"{name}"' in Path(metrics.__file__).read_text()
-    assert "Namespace: Colorsite" in config and config.count("OptionName: COLORSITE_ENVIRONMENT") == 5
+        assert f"MetricName: {name}" in config
+        assert f'"{name}"' in Path(metrics.__file__).read_text()
+    assert "Namespace: Colorsite" in config
+    assert config.count("OptionName: COLORSITE_ENVIRONMENT") == 5

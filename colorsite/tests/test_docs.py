@@ -83,7 +83,8 @@ def test_the_readme_is_a_front_page():
 
 def test_the_readme_keeps_the_two_commands():
     readme = (BASE_DIR / "README.md").read_text()
-    assert "make run" in readme and "make test" in readme
+    assert "make run" in readme
+    assert "make test" in readme
 
 
 def test_every_relative_link_leads_to_a_file():

@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -24,7 +23,7 @@ from colorsite import logs
 from gallery import metrics
 from gallery.models import RESULT_FIELDS, VARIANT_FIELDS, ColorizationJob
 from gallery.services import variants
-from gallery.services.files import delete_job_files, delete_names, load_original, preview
+from gallery.services.files import delete_job_files, delete_names, load_original, preview, result_files
 
 logger = logging.getLogger(__name__)
 
@@ -141,24 +140,6 @@ def _heartbeat(job: ColorizationJob) -> Iterator[None]:
         thread.join(timeout=60)
 
 
-def _thumbnail(image: Image.Image, xmp: bytes) -> ContentFile:
-    thumb = image.convert("RGB")
-    size = settings.GALLERY_THUMBNAIL_SIZE
-    thumb.thumbnail((size, size))
-    return ContentFile(imaging.encode_image(thumb, "jpeg", xmp=xmp), name="thumbnail.jpg")
-
-
-def _encoded(result: Image.Image, xmp: bytes) -> tuple[bytes, bytes, ContentFile, ContentFile]:
-    """(PNG, JPEG, thumbnail, preview) of ``result``, side by side on threads: Pillow lets go of
-    the GIL while it encodes and resizes, and at 12 MP the PNG alone takes a second."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        png = pool.submit(imaging.encode_image, result, "png", xmp=xmp)
-        jpeg = pool.submit(lambda: imaging.encode_image(result.convert("RGB"), "jpeg", xmp=xmp))
-        thumbnail = pool.submit(_thumbnail, result, xmp)
-        result_preview = pool.submit(preview, result, xmp=xmp)
-        return png.result(), jpeg.result(), thumbnail.result(), result_preview.result()
-
-
 def _colorized(job: ColorizationJob, image: Image.Image) -> tuple[pipeline.Colorized, bool]:
     """(the result, whether the network ran): the job's chosen variant from the colours its last
     run of the network kept (what picking another variant does), else from a run of the network
@@ -237,7 +218,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
             stages["network" if ran_network else "render"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.SAVING)
             xmp = imaging.provenance_xmp(job.model_name)
-            png, jpeg, thumbnail, result_preview = _encoded(result, xmp)
+            png, jpeg, thumbnail, result_preview = result_files(result, xmp)
             # Jobs uploaded before previews existed get their original's here.
             original_preview = None if job.original_preview else preview(image)
             variant_files = {}

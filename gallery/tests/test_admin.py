@@ -43,21 +43,24 @@ def test_filters_and_search_work(admin_client, query):
     response = admin_client.get(reverse(CHANGELIST) + query)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Harbour" in html and "Mountain" not in html
+    assert "Harbour" in html
+    assert "Mountain" not in html
 
 
 def test_search_finds_by_display_name(admin_client):
     ColorizationJobFactory(display_name="Harbour")
     ColorizationJobFactory(display_name="Mountain")
     html = admin_client.get(reverse(CHANGELIST) + "?q=Harbour").content.decode()
-    assert "Harbour" in html and "Mountain" not in html
+    assert "Harbour" in html
+    assert "Mountain" not in html
 
 
 def test_change_page_shows_original_and_result(admin_client):
     job = ColorizationJobFactory(succeeded=True)
     html = admin_client.get(reverse("admin:gallery_colorizationjob_change", args=[job.pk])).content.decode()
     # Their web-sized previews (the full-size files are a click away on the job's page).
-    assert job.original_preview_url in html and job.result_preview_url in html
+    assert job.original_preview_url in html
+    assert job.result_preview_url in html
 
 
 def test_bulk_approve_puts_jobs_in_the_gallery(admin_client):
@@ -78,7 +81,8 @@ def test_rerun_action_queues_failed_jobs_only(admin_client):
     act(admin_client, "retry_failed", [failed, done])
     failed.refresh_from_db()
     done.refresh_from_db()
-    assert failed.status == "queued" and done.status == "succeeded"
+    assert failed.status == "queued"
+    assert done.status == "succeeded"
 
 
 def test_bulk_delete_deletes_the_files(admin_client, django_capture_on_commit_callbacks):

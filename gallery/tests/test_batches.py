@@ -26,9 +26,11 @@ def test_three_files_make_three_jobs_of_one_batch_and_its_page(client, engine_mo
     response = post_batch(client, scans(3), model=engine_model, show_in_gallery="on")
     jobs = list(ColorizationJob.objects.order_by("pk"))
     assert [job.display_name for job in jobs] == ["scan 1", "scan 2", "scan 3"]
-    assert len({job.batch for job in jobs}) == 1 and jobs[0].batch is not None
+    assert len({job.batch for job in jobs}) == 1
+    assert jobs[0].batch is not None
     assert all(job.gallery_requested and job.model_name == engine_model for job in jobs)
-    assert response.status_code == 302 and response["Location"] == reverse("gallery:batch_detail", args=[jobs[0].batch])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:batch_detail", args=[jobs[0].batch])
     assert len(recaptcha_passes) == 1  # one check for the whole batch
 
 
@@ -37,9 +39,11 @@ def test_the_batch_page_lists_every_job_with_its_status(client, engine_model, re
     batch = ColorizationJob.objects.first().batch
     response = client.get(reverse("gallery:batch_detail", args=[batch]))
     html = response.content.decode()
-    assert response.status_code == 200 and response["X-Robots-Tag"].startswith("noindex")
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"].startswith("noindex")
     assert all(f"scan {i}" in html for i in (1, 2, 3))
-    assert html.count('data-job-status="queued"') == 3 and "0 of 3 ready so far" in html
+    assert html.count('data-job-status="queued"') == 3
+    assert "0 of 3 ready so far" in html
 
 
 def test_a_bad_file_in_a_batch_is_refused_alone_and_named(client, engine_model, recaptcha_passes):
@@ -54,8 +58,10 @@ def test_a_batch_of_bad_files_stays_on_the_form_with_each_reason(client, engine_
     files = [SimpleUploadedFile("a.jpg", b"nope"), SimpleUploadedFile("b.png", b"")]
     response = post_batch(client, files, model=engine_model)
     html = response.content.decode()
-    assert response.status_code == 400 and not ColorizationJob.objects.exists()
-    assert "“a.jpg”: This file is not an image" in html and "“b.png”" in html
+    assert response.status_code == 400
+    assert not ColorizationJob.objects.exists()
+    assert "“a.jpg”: This file is not an image" in html
+    assert "“b.png”" in html
 
 
 def test_a_batch_counts_as_one_request_against_the_rate_limit(client, settings, engine_model, recaptcha_passes):
@@ -79,7 +85,8 @@ def test_a_rerun_of_ones_own_finished_photo_after_a_full_batch_is_not_refused(
     job = ColorizationJob.objects.order_by("pk").first()
     ColorizationJob.objects.filter(pk=job.pk).update(status=ColorizationJob.Status.SUCCEEDED)
     rerun = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.25"})
-    assert rerun.status_code == 302 and ColorizationJob.objects.filter(parent=job).exists()
+    assert rerun.status_code == 302
+    assert ColorizationJob.objects.filter(parent=job).exists()
 
 
 def test_someone_elses_photo_is_no_exemption_from_the_rate_limit(client, settings, engine_model):
@@ -94,7 +101,8 @@ def test_reloading_a_batch_page_still_lists_its_refused_files(client, settings, 
     response = post_batch(client, files, model=engine_model)
     for _ in range(2):
         page = client.get(response["Location"]).content.decode()
-        assert "1 file of this upload was not taken" in page and "“notes.jpg”: This file is not an image" in page
+        assert "1 file of this upload was not taken" in page
+        assert "“notes.jpg”: This file is not an image" in page
 
 
 def test_each_file_of_a_batch_needs_room_in_the_queue(client, settings, engine_model, recaptcha_passes):
@@ -110,7 +118,8 @@ def test_a_batch_status_reports_every_job(client):
     ColorizationJobFactory(batch=batch)
     payload = client.get(reverse("gallery:batch_status", args=[batch])).json()
     assert (payload["ready"], payload["total"], payload["finished"]) == (1, 2, False)
-    assert 'data-job-status="succeeded"' in payload["html"] and "Number 1 in the queue" in payload["html"]
+    assert 'data-job-status="succeeded"' in payload["html"]
+    assert "Number 1 in the queue" in payload["html"]
 
 
 def test_an_unknown_batch_is_404(client):
@@ -125,8 +134,10 @@ def test_download_all_streams_a_zip_of_the_results(client):
     ]
     ColorizationJobFactory(batch=batch)  # still waiting: not in the ZIP
     response = client.get(reverse("gallery:batch_download", args=[batch]))
-    assert response.status_code == 200 and response.streaming
-    assert response["Content-Type"] == "application/zip" and "attachment" in response["Content-Disposition"]
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert archive.namelist() == ["Wedding-colorized.png", "Harbour-colorized.png", "Wedding (2)-colorized.png"]

@@ -30,7 +30,8 @@ def test_upload_wait_compare_download_and_gallery(
     page.get_by_role("button", name="Colorize").click()
     page.wait_for_url("**/jobs/*/")
     job = ColorizationJob.objects.get()
-    assert job.display_name == "Old family photo" and job.gallery_requested
+    assert job.display_name == "Old family photo"
+    assert job.gallery_requested
     assert recaptcha_passes == ["browser-test-token"]
 
     # The page follows the job by itself and swaps in the result.
@@ -142,7 +143,8 @@ def test_failed_job_shows_the_reason_and_can_be_retried(browser, live_server, en
     run_worker()
     page.locator("[data-compare]").wait_for(state="visible", timeout=60_000)
     job.refresh_from_db()
-    assert job.status == "succeeded" and job.model_name == engine_model
+    assert job.status == "succeeded"
+    assert job.model_name == engine_model
 
 
 def test_a_photo_can_be_dropped_on_the_upload_area(browser, live_server, engine_model, old_photo):

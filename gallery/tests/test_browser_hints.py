@@ -52,8 +52,10 @@ def test_colour_hints_make_a_new_job(browser, live_server, worker, hint_model, r
     page.wait_for_url(lambda url: str(first.public_id) not in url)
     page.locator("[data-compare]").wait_for(state="visible", timeout=120_000)
     child = ColorizationJob.objects.exclude(pk=first.pk).get()
-    assert child.parent_id == first.pk and child.status == "succeeded"
-    assert len(child.hints) == 2 and child.hints[1]["color"] == "#2060c0"
+    assert child.parent_id == first.pk
+    assert child.status == "succeeded"
+    assert len(child.hints) == 2
+    assert child.hints[1]["color"] == "#2060c0"
 
 
 def test_the_hint_tool_works_on_the_one_picture_and_a_point_starts_from_the_likeliest_colour(
@@ -101,7 +103,8 @@ def test_the_hint_tool_works_on_the_one_picture_and_a_point_starts_from_the_like
     page.get_by_role("button", name="Undo").click()
     assert page.locator(".hint-marker").count() == 3
     page.get_by_role("button", name="Clear all").click()
-    assert page.locator(".hint-marker").count() == 0 and page.get_by_text("No colour points yet.").is_visible()
+    assert page.locator(".hint-marker").count() == 0
+    assert page.get_by_text("No colour points yet.").is_visible()
     page.get_by_role("button", name="Undo").click()
     assert page.locator(".hint-marker").count() == 3
     assert page.get_by_label("Point 2: x in pixels").input_value() == "40"
@@ -126,7 +129,9 @@ def test_a_point_is_dragged_with_the_mouse_and_moved_and_removed_with_the_keyboa
     page.mouse.up()
     after = point_of(page, 1)
     assert page.locator(".hint-marker").count() == 1  # moved, not a second point
-    assert abs(after[0] - 0.75 * 384) <= 3 and abs(after[1] - 0.6 * 384) <= 3 and after != before
+    assert abs(after[0] - 0.75 * 384) <= 3
+    assert abs(after[1] - 0.6 * 384) <= 3
+    assert after != before
     expected = ColorizationJob.objects.get().suggested_colours(*after)
     expect(page.get_by_label("Colour of point 1")).to_have_value(expected[0]["color"])  # still the model's
 
@@ -205,7 +210,8 @@ def test_picking_a_variant_makes_it_the_result_shown_and_downloaded(
     vivid = page.get_by_role("button", name="Vivid")
     expect(vivid).to_have_attribute("aria-pressed", "true", timeout=60_000)
     job.refresh_from_db()
-    assert (job.variant, job.status) == ("vivid", "succeeded") and job.result.name != first_result
+    assert (job.variant, job.status) == ("vivid", "succeeded")
+    assert job.result.name != first_result
     assert page.locator(".compare-after").get_attribute("src") == job.result_picture["src"]
     assert page.get_by_role("link", name="Download PNG").get_attribute("href") == job.png_download_url
     assert page.get_by_role("button", name="Balanced").get_attribute("aria-pressed") == "false"

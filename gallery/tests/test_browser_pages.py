@@ -130,7 +130,8 @@ def test_three_photos_at_once_make_a_batch_with_a_live_page_and_a_zip(
     shot(page, "batch-upload", full_page=True)
     page.get_by_role("button", name="Colorize").click()
     page.wait_for_url("**/batches/*/")
-    assert ColorizationJob.objects.count() == 3 and len(recaptcha_passes) == 1
+    assert ColorizationJob.objects.count() == 3
+    assert len(recaptcha_passes) == 1
 
     page.get_by_text("All done: 3 of 3 colorized").wait_for(timeout=120_000)  # live, no reload
     page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
@@ -157,11 +158,13 @@ def test_three_photos_at_once_make_a_batch_with_a_live_page_and_a_zip(
     page.get_by_role("link", name="Delete… Shoebox coffee").click()
     page.get_by_role("link", name="Keep it").click()
     page.wait_for_url("**/my-photos/")
-    assert page.locator(".job-row").count() == 3 and ColorizationJob.objects.count() == 3
+    assert page.locator(".job-row").count() == 3
+    assert ColorizationJob.objects.count() == 3
     page.get_by_role("link", name="Delete… Shoebox coffee").click()
     page.get_by_role("button", name="Delete this photo").click()
     page.get_by_text("“Shoebox coffee” was deleted, with its colorized results.").wait_for()
-    assert page.locator(".job-row").count() == 2 and ColorizationJob.objects.count() == 2
+    assert page.locator(".job-row").count() == 2
+    assert ColorizationJob.objects.count() == 2
 
 
 def test_a_dropped_batch_fills_the_file_input(browser, live_server, engine_model, three_photos):
@@ -194,4 +197,5 @@ def test_too_many_files_are_refused_before_sending(browser, live_server, setting
     assert "You chose 3 files; at most 2 can be sent at once." in page.locator("[data-dropzone-warning]").text_content()
     page.get_by_role("button", name="Colorize").click()
     page.wait_for_timeout(300)
-    assert page.url.rstrip("/") == live_server.url and not ColorizationJob.objects.exists()
+    assert page.url.rstrip("/") == live_server.url
+    assert not ColorizationJob.objects.exists()

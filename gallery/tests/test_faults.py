@@ -59,7 +59,9 @@ def assert_completed_once(job):
         what="the task rows to end",
     )
     statuses = sorted(row.status for row in task_rows(job))
-    assert statuses.count("SUCCESSFUL") == 1 and "RUNNING" not in statuses and "READY" not in statuses, statuses
+    assert statuses.count("SUCCESSFUL") == 1, statuses
+    assert "RUNNING" not in statuses, statuses
+    assert "READY" not in statuses, statuses
     return statuses
 
 
@@ -75,7 +77,9 @@ def test_a_worker_killed_mid_job_and_a_new_worker_complete_it_exactly_once(worke
     )
     first.kill()  # SIGKILL: no clean-up at all
     job.refresh_from_db()
-    assert job.status == Status.RUNNING and not job.result and job.attempts == 1
+    assert job.status == Status.RUNNING
+    assert not job.result
+    assert job.attempts == 1
     assert [row.status for row in task_rows(job)] == ["RUNNING"]
 
     time.sleep(TIMEOUT + 0.5)  # its heartbeat has stopped
@@ -120,7 +124,8 @@ def test_a_worker_killed_while_storing_leaves_no_file_that_no_row_knows(workers,
     assert second.process.wait(timeout=300) == 0, second.output()[-3000:]
     assert_completed_once(job)
     assert files_in_storage() == files_of_rows()
-    assert "deleting" in second.output() and "file(s) a killed run left" in second.output()
+    assert "deleting" in second.output()
+    assert "file(s) a killed run left" in second.output()
 
     job.refresh_from_db()
     web.job_delete(job=job)
@@ -242,5 +247,6 @@ def test_the_worker_tier_answers_its_health_check_and_nothing_else(workers):
     wait_for(lambda: _answer(port, "/healthz")[0] == 200, timeout=120, what="a healthy answer", worker=worker)
     assert "last sweep succeeded" in _answer(port, "/healthz")[1]
     status, body = _answer(port, "/")
-    assert status == 404 and "This is a colorization worker; it serves no pages" in body
+    assert status == 404
+    assert "This is a colorization worker; it serves no pages" in body
     assert _answer(port, "/admin/login/")[0] == 404

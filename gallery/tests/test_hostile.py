@@ -101,7 +101,8 @@ def test_hints_on_a_job_whose_stored_original_exceeds_the_upload_limit_make_a_jo
     settings.COLORIZE_MAX_UPLOAD_BYTES = job.original.size // 2
     response = post_hints(client, job, '[{"x": 5, "y": 6, "color": "#336699"}]', model=hint_model)
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
-    assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
+    assert response.status_code == 302
+    assert response["Location"] == child.get_absolute_url()
 
 
 def test_hints_on_a_job_whose_stored_original_is_damaged_are_a_400(client, hint_model):
@@ -193,7 +194,8 @@ def assert_verification_unavailable(response):
     assert response.status_code == 503
     assert response["Retry-After"]
     html = response.content.decode()
-    assert "We could not reach the" in html and "try again" in html
+    assert "We could not reach the" in html
+    assert "try again" in html
     assert not ColorizationJob.objects.exists()
 
 

@@ -34,28 +34,33 @@ def test_bad_files_are_a_400(client, engine_model, recaptcha_passes, content):
 
 def test_upload_without_a_file_is_a_400(client, engine_model, recaptcha_passes):
     response = client.post(reverse("gallery:upload"), {"model": engine_model, "g-recaptcha-response": "t"})
-    assert response.status_code == 400 and not ColorizationJob.objects.exists()
+    assert response.status_code == 400
+    assert not ColorizationJob.objects.exists()
 
 
 def test_upload_with_an_unknown_model_is_a_400(client, engine_model, recaptcha_passes):
     response = post_upload(client, grey_photo(), model="../../weights/evil")
-    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
 
 
 def test_upload_without_a_captcha_answer_is_a_400(client, engine_model, recaptcha_passes):
     data = {"image": SimpleUploadedFile("a.png", grey_photo()), "model": engine_model}
     response = client.post(reverse("gallery:upload"), data)
-    assert response.status_code == 400 and not ColorizationJob.objects.exists()
+    assert response.status_code == 400
+    assert not ColorizationJob.objects.exists()
 
 
 def test_a_lying_content_length_is_refused_before_reading(client, engine_model, recaptcha_passes):
     response = client.post(reverse("gallery:upload"), {"model": engine_model}, CONTENT_LENGTH=str(10**12))
-    assert response.status_code == 413 and "largest photo we accept" in response.content.decode()
+    assert response.status_code == 413
+    assert "largest photo we accept" in response.content.decode()
 
 
 def test_a_post_without_the_csrf_token_is_a_403(engine_model, recaptcha_passes):
     response = post_upload(Client(enforce_csrf_checks=True), grey_photo(), model=engine_model)
-    assert response.status_code == 403 and not ColorizationJob.objects.exists()
+    assert response.status_code == 403
+    assert not ColorizationJob.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -89,7 +94,8 @@ def test_retry_of_a_job_that_did_not_fail_changes_nothing(client):
     job = ColorizationJobFactory(succeeded=True)
     response = client.post(reverse("gallery:job_retry", args=[job.public_id]), {"model": "nonsense"})
     job.refresh_from_db()
-    assert response.status_code == 302 and job.status == Status.SUCCEEDED
+    assert response.status_code == 302
+    assert job.status == Status.SUCCEEDED
 
 
 def test_a_deleted_job_is_gone_and_deleting_again_is_a_404(client, django_capture_on_commit_callbacks):
@@ -114,7 +120,8 @@ def test_gallery_page_numbers_out_of_range_or_not_numbers_still_answer(client):
         # The one page there is (the last for a number past it, the first for the rest), with its photo.
         assert response.status_code == 200, page
         html = response.content.decode()
-        assert job.get_gallery_url() in html and "Harbour at dawn" in html, page
+        assert job.get_gallery_url() in html, page
+        assert "Harbour at dawn" in html, page
 
 
 # --- Hardening, round two (issue #22) ------------------------------------------------------------
@@ -183,7 +190,9 @@ def test_a_queued_jobs_page_and_status_work_with_the_cache_stopped(client, stopp
     stoppable_redis()
     assert client.get(page).status_code == 200
     payload = client.get(status).json()
-    assert payload["status"] == "queued" and payload["queue_position"] == 1 and payload["estimate_text"]
+    assert payload["status"] == "queued"
+    assert payload["queue_position"] == 1
+    assert payload["estimate_text"]
     assert "Cache down (ConnectionError)" in caplog.text
 
 
@@ -228,7 +237,8 @@ def test_the_sliding_window_says_when_there_is_room_again(settings, monkeypatch)
     monkeypatch.setattr(ratelimits, "clock", lambda: start + 700)  # 100 s into the next window
     refused = ratelimits.sliding_window_hit("test", "k", rate)
     # 4 * (1 - t/600) + 1 <= 4 from t = 150 s into this window: 50 s from now.
-    assert not refused.allowed and refused.retry_after == 50
+    assert not refused.allowed
+    assert refused.retry_after == 50
     monkeypatch.setattr(ratelimits, "clock", lambda: start + 750)
     assert ratelimits.sliding_window_hit("test", "k", rate).allowed
 
@@ -251,7 +261,9 @@ def test_the_client_address_is_the_one_the_outermost_proxy_saw(rf, settings, hop
 
 def test_every_page_says_no_to_the_browsers_powerful_features(client):
     policy = client.get(reverse("gallery:upload"))["Permissions-Policy"]
-    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+    assert "camera=()" in policy
+    assert "geolocation=()" in policy
+    assert "microphone=()" in policy
 
 
 def test_a_batch_of_pixel_bombs_stops_at_the_batchs_pixel_budget(client, settings, engine_model, recaptcha_passes):
@@ -263,7 +275,8 @@ def test_a_batch_of_pixel_bombs_stops_at_the_batchs_pixel_budget(client, setting
     response = client.post(reverse("gallery:upload"), data, follow=True)
     assert ColorizationJob.objects.count() == 3
     html = response.content.decode()
-    assert "“scan 3.png”: the photos before it" in html and "“scan 4.png”: the photos before it" in html
+    assert "“scan 3.png”: the photos before it" in html
+    assert "“scan 4.png”: the photos before it" in html
     assert "are colorized from one upload; send it again on its own" in html
 
 

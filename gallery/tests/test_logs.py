@@ -53,7 +53,8 @@ def test_one_request_writes_one_access_line_with_the_id_it_answers(client, json_
     access = [line for line in json_lines() if line["event"] == "request"]
     assert len(access) == 1
     (line,) = access
-    assert line["request_id"] == response["X-Request-ID"] and len(line["request_id"]) >= 16
+    assert line["request_id"] == response["X-Request-ID"]
+    assert len(line["request_id"]) >= 16
     assert (line["method"], line["path"], line["status"], line["logger"], line["level"]) == (
         "GET",
         "/",
@@ -61,8 +62,11 @@ def test_one_request_writes_one_access_line_with_the_id_it_answers(client, json_
         "colorsite.access",
         "INFO",
     )
-    assert line["bytes"] == len(response.content) and line["duration_ms"] >= 0 and line["timestamp"]
-    assert CLIENT_ADDRESS not in json.dumps(json_lines()) and "secret" not in json.dumps(json_lines())
+    assert line["bytes"] == len(response.content)
+    assert line["duration_ms"] >= 0
+    assert line["timestamp"]
+    assert CLIENT_ADDRESS not in json.dumps(json_lines())
+    assert "secret" not in json.dumps(json_lines())
 
 
 def test_the_load_balancers_trace_id_becomes_the_request_id(client, json_lines):
@@ -73,7 +77,8 @@ def test_the_load_balancers_trace_id_becomes_the_request_id(client, json_lines):
 
 def test_a_private_link_in_a_path_is_masked(client, json_lines):
     client.get("/jobs/6abfca63-1111-4222-8333-944455556666/")
-    assert json_lines()[-1]["path"] == "/jobs/:id/" and json_lines()[-1]["status"] == 404
+    assert json_lines()[-1]["path"] == "/jobs/:id/"
+    assert json_lines()[-1]["status"] == 404
 
 
 def upload(client, model):
@@ -104,9 +109,12 @@ def test_a_jobs_lines_carry_its_id_from_the_upload_to_the_worker(
         48,
         0.0,
     )
-    assert finished["seconds"] > 0 and finished["network_seconds"] > 0 and finished["hints"] == 0
+    assert finished["seconds"] > 0
+    assert finished["network_seconds"] > 0
+    assert finished["hints"] == 0
     everything = json.dumps(lines)
-    assert CLIENT_ADDRESS not in everything and FILE_NAME not in everything
+    assert CLIENT_ADDRESS not in everything
+    assert FILE_NAME not in everything
     assert str(job.public_id) not in everything  # the private link never goes into a line
 
 
@@ -174,4 +182,5 @@ def test_a_failing_model_reaches_sentry_tagged_with_the_job(sentry_endpoint, fai
     assert len(events) == 1
     assert f'"job_id":"{job.pk}"' in events[0].replace(" ", "")
     assert "model_failed" in events[0]
-    assert CLIENT_ADDRESS not in events[0] and FILE_NAME not in events[0]
+    assert CLIENT_ADDRESS not in events[0]
+    assert FILE_NAME not in events[0]

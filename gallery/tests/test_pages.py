@@ -36,8 +36,10 @@ def test_the_result_page_shows_previews_with_a_srcset_and_downloads_the_full_fil
     assert f'srcset="{job.result_preview_url} 48w"' in after  # the thumbnail would be the same size
     before = re.search(r'<img class="compare-before"[^>]*>', html).group(0)
     assert f'src="{job.original_preview_url}"' in before
-    assert f'href="{job.png_download_url}"' in html and f'href="{job.jpeg_download_url}"' in html
-    assert f'src="{job.original_url}"' not in html and f'src="{job.result_url}"' not in html
+    assert f'href="{job.png_download_url}"' in html
+    assert f'href="{job.jpeg_download_url}"' in html
+    assert f'src="{job.original_url}"' not in html
+    assert f'src="{job.result_url}"' not in html
 
 
 def test_a_large_results_srcset_offers_the_thumbnail_and_the_preview(settings):
@@ -52,7 +54,8 @@ def test_a_large_results_srcset_offers_the_thumbnail_and_the_preview(settings):
 def test_the_waiting_page_shows_the_originals_preview(client, engine_model):
     job = web.job_create(image=Image.new("L", (64, 48), 128), display_name="scan", model_name=engine_model)
     html = client.get(job.get_absolute_url()).content.decode()
-    assert job.original_preview_url and f'src="{job.original_preview_url}"' in html
+    assert job.original_preview_url
+    assert f'src="{job.original_preview_url}"' in html
 
 
 def test_a_job_from_before_previews_shows_its_original(client):
@@ -99,8 +102,10 @@ def test_the_estimated_wait_comes_from_recent_run_times(client):
 def test_without_recent_runs_there_is_no_estimate(client):
     job = ColorizationJobFactory()
     payload = status(client, job)
-    assert payload["queue_position"] == 1 and payload["estimated_wait"] is None
-    assert "Number 1 in the queue" in payload["progress_html"] and "ready in" not in payload["progress_html"]
+    assert payload["queue_position"] == 1
+    assert payload["estimated_wait"] is None
+    assert "Number 1 in the queue" in payload["progress_html"]
+    assert "ready in" not in payload["progress_html"]
 
 
 def test_a_running_job_reports_its_stage_and_time(client):
@@ -125,14 +130,16 @@ def test_my_photos_lists_the_jobs_this_browser_created(client, engine_model, rec
     post_batch(client, scans(2), model=engine_model)
     html = client.get(reverse("gallery:my_photos")).content.decode()
     for job in ColorizationJob.objects.all():
-        assert job.get_absolute_url() in html and job.display_name in html
+        assert job.get_absolute_url() in html
+        assert job.display_name in html
     assert html.index("scan 2") < html.index("scan 1")  # newest first
 
 
 def test_my_photos_is_empty_for_another_browser(client, engine_model, recaptcha_passes):
     post_batch(client, scans(1), model=engine_model)
     html = Client().get(reverse("gallery:my_photos")).content.decode()
-    assert "No photos from this browser yet" in html and "scan 1" not in html
+    assert "No photos from this browser yet" in html
+    assert "scan 1" not in html
 
 
 def test_my_photos_shows_status_thumbnail_and_download(client):
@@ -141,7 +148,9 @@ def test_my_photos_shows_status_thumbnail_and_download(client):
     session[mine.SESSION_KEY] = [str(done.public_id)]
     session.save()
     html = client.get(reverse("gallery:my_photos")).content.decode()
-    assert "Succeeded" in html and done.thumbnail_url in html and done.jpeg_download_url in html
+    assert "Succeeded" in html
+    assert done.thumbnail_url in html
+    assert done.jpeg_download_url in html
 
 
 def test_deleting_from_my_photos_comes_back_to_it(
@@ -151,7 +160,8 @@ def test_deleting_from_my_photos_comes_back_to_it(
     job = ColorizationJob.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_delete", args=[job.public_id]), {"next": "my-photos"})
-    assert response.status_code == 302 and response["Location"] == reverse("gallery:my_photos")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:my_photos")
     assert not ColorizationJob.objects.exists()
     assert "No photos from this browser yet" in client.get(reverse("gallery:my_photos")).content.decode()
 
@@ -182,13 +192,15 @@ def test_gallery_pages_carry_open_graph_and_twitter_cards(client):
     assert f'<meta property="og:url" content="http://testserver{job.get_gallery_url()}">' in html
     assert f'<meta property="og:image" content="http://testserver{job.gallery_file_url("result-preview")}">' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
-    assert str(job.public_id) not in html and job.display_name not in html
+    assert str(job.public_id) not in html
+    assert job.display_name not in html
 
 
 def test_the_gallery_list_carries_a_card_too(client):
     ColorizationJobFactory(public=True)
     html = client.get(reverse("gallery:gallery")).content.decode()
-    assert '<meta property="og:title" content="Gallery · Colorsite">' in html and 'property="og:image"' in html
+    assert '<meta property="og:title" content="Gallery · Colorsite">' in html
+    assert 'property="og:image"' in html
 
 
 @pytest.mark.parametrize("page", ["job", "batch", "my-photos", "upload"])
@@ -201,7 +213,8 @@ def test_private_pages_announce_nothing(client, page):
         "upload": reverse("gallery:upload"),
     }[page]
     html = client.get(url).content.decode()
-    assert 'property="og:' not in html and 'name="twitter:' not in html
+    assert 'property="og:' not in html
+    assert 'name="twitter:' not in html
 
 
 # --- The smaller points --------------------------------------------------------------------------
@@ -217,12 +230,14 @@ def two_models(settings, engine_model, gallery_weights_dir):
 
 def test_the_model_list_hides_itself_with_one_model(client, engine_model):
     html = client.get(reverse("gallery:upload")).content.decode()
-    assert f'<input type="hidden" name="model" value="{engine_model}"' in html and "<select" not in html
+    assert f'<input type="hidden" name="model" value="{engine_model}"' in html
+    assert "<select" not in html
 
 
 def test_the_model_list_is_offered_with_two_models(client, two_models):
     html = client.get(reverse("gallery:upload")).content.decode()
-    assert '<select name="model"' in html and all(f'value="{name}"' in html for name in two_models)
+    assert '<select name="model"' in html
+    assert all(f'value="{name}"' in html for name in two_models)
 
 
 def test_after_an_error_the_chosen_model_is_kept_and_a_summary_says_what_to_do(client, two_models, recaptcha_passes):
@@ -235,7 +250,8 @@ def test_after_an_error_the_chosen_model_is_kept_and_a_summary_says_what_to_do(c
     assert f'<option value="{chosen}" selected>' in html
     assert re.search(r'name="show_in_gallery" id="id_show_in_gallery" checked', html)
     summary = re.search(r'<div class="alert alert-danger"[^>]*data-error-summary>(.*?)</div>', html, re.S).group(1)
-    assert "This file is not an image" in summary and "choose your photo or photos again" in summary
+    assert "This file is not an image" in summary
+    assert "choose your photo or photos again" in summary
     assert 'tabindex="-1"' in html
 
 
@@ -263,5 +279,6 @@ def test_the_hint_form_has_no_menu_when_one_model_takes_colour_points(client, se
     settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none-fetched"
     job = ColorizationJobFactory(succeeded=True, model_name="compact")
     html = client.get(job.get_absolute_url()).content.decode()
-    assert "data-hints-form" in html and '<input type="hidden" name="model" value="compact">' in html
+    assert "data-hints-form" in html
+    assert '<input type="hidden" name="model" value="compact">' in html
     assert 'id="id_model"' not in html.split("data-hints-form", 1)[1]

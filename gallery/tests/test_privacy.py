@@ -35,7 +35,8 @@ def test_a_jobs_own_pictures_are_private(client, url):
     response = client.get(getattr(job, url))
     assert response.status_code == 200
     cache_control = response["Cache-Control"]
-    assert cache_control.startswith("private") and "public" not in cache_control
+    assert cache_control.startswith("private")
+    assert "public" not in cache_control
 
 
 def test_gallery_pictures_stay_public_and_immutable(client):
@@ -74,7 +75,8 @@ def test_pages_carry_a_csp_whose_inline_scripts_all_have_the_nonce(client, engin
     response = client.get(url)
     policy = csp(response)
     script_src = policy["script-src"]
-    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert "'unsafe-inline'" not in script_src
+    assert "'unsafe-eval'" not in script_src
     nonces = [source for source in script_src if source.startswith("'nonce-")]
     assert len(nonces) == 1
     nonce = nonces[0][len("'nonce-") : -1]
@@ -89,8 +91,10 @@ def test_the_policy_allows_recaptcha_and_nothing_else_from_outside(client):
     assert "https://www.google.com/recaptcha/" in policy["script-src"]
     assert "https://www.gstatic.com/recaptcha/" in policy["script-src"]
     assert "https://www.google.com/recaptcha/" in policy["frame-src"]
-    assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
-    assert policy["frame-ancestors"] == ["'none'"] and policy["form-action"] == ["'self'"]
+    assert policy["default-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
 
 
 def test_each_response_gets_a_fresh_nonce(client):
@@ -101,15 +105,15 @@ def test_each_response_gets_a_fresh_nonce(client):
 def test_the_upload_pages_external_scripts_are_only_ours_and_recaptchas(client):
     html = client.get(reverse("gallery:upload")).content.decode()
     sources = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
-    assert sources and all(
-        src.startswith("/static/") or src.startswith("https://www.google.com/recaptcha/") for src in sources
-    )
+    assert sources
+    assert all(src.startswith("/static/") or src.startswith("https://www.google.com/recaptcha/") for src in sources)
 
 
 def test_the_admin_pages_carry_the_policy_too(admin_client):
     ColorizationJobFactory(succeeded=True)
     response = admin_client.get("/admin/gallery/colorizationjob/")
-    assert response.status_code == 200 and "'unsafe-inline'" not in csp(response)["script-src"]
+    assert response.status_code == 200
+    assert "'unsafe-inline'" not in csp(response)["script-src"]
 
 
 # --- The gallery never shows a file name ----------------------------------------------------------
@@ -123,8 +127,10 @@ def test_gallery_captions_and_alt_texts_never_use_the_file_name(client):
         client.get(reverse("gallery:upload")).content.decode(),  # "Recently in the gallery"
     ]
     for html in pages:
-        assert "Smith" not in html and "Elm Street" not in html
-        assert "A colorized photo" in html and f"#{job.pk}" not in html  # neither the name nor an internal number
+        assert "Smith" not in html
+        assert "Elm Street" not in html
+        assert "A colorized photo" in html
+        assert f"#{job.pk}" not in html
     # A gallery card's picture is named by the card's caption (its alt would only repeat it).
     assert (
         'alt="" loading="lazy">\n          <span class="card-body py-2 px-3 small text-truncate text-body">A colorized photo</span>'
@@ -150,11 +156,13 @@ def test_the_owners_own_page_still_shows_the_name(client):
 def test_a_rerun_of_a_public_photo_is_private_until_its_owner_asks(client, hint_model):
     parent = ColorizationJobFactory(public=True, model_name=hint_model)
     child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
-    assert child.gallery_requested is False and child.gallery_review == ColorizationJob.Review.PENDING
+    assert child.gallery_requested is False
+    assert child.gallery_review == ColorizationJob.Review.PENDING
     child_done = ColorizationJobFactory(succeeded=True, parent=parent, gallery_requested=False)
     moderation.jobs_approve(jobs=ColorizationJob.objects.all())  # a bulk approval of everything
     gallery = client.get(reverse("gallery:gallery")).content.decode()
-    assert child_done.gallery_thumbnail_url not in gallery and parent.gallery_thumbnail_url in gallery
+    assert child_done.gallery_thumbnail_url not in gallery
+    assert parent.gallery_thumbnail_url in gallery
 
 
 # --- Delete this photo -------------------------------------------------------------------------------
@@ -163,15 +171,19 @@ def test_a_rerun_of_a_public_photo_is_private_until_its_owner_asks(client, hint_
 def test_the_result_page_offers_delete_this_photo(client):
     job = ColorizationJobFactory(succeeded=True)
     html = client.get(job.get_absolute_url()).content.decode()
-    assert reverse("gallery:job_delete", args=[job.public_id]) in html and "Delete this photo" in html
+    assert reverse("gallery:job_delete", args=[job.public_id]) in html
+    assert "Delete this photo" in html
 
 
 def test_delete_asks_first_on_a_page_that_needs_no_javascript(client):
     job = ColorizationJobFactory(succeeded=True)
     response = client.get(reverse("gallery:job_delete", args=[job.public_id]))
     html = response.content.decode()
-    assert response.status_code == 200 and response["X-Robots-Tag"].startswith("noindex")
-    assert '<form method="post"' in html and "Delete this photo" in html and "Keep it" in html
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"].startswith("noindex")
+    assert '<form method="post"' in html
+    assert "Delete this photo" in html
+    assert "Keep it" in html
     assert ColorizationJob.objects.filter(pk=job.pk).exists()
 
 
@@ -180,7 +192,9 @@ def test_delete_removes_the_job_and_its_files_at_once(client, django_capture_on_
     paths = [Path(getattr(job, name).path) for name in FILE_FIELDS]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_delete", args=[job.public_id]))
-    assert response.status_code == 302 and response["Location"] == reverse("gallery:upload")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:upload")
     assert "was deleted, with its colorized results." in client.get(reverse("gallery:upload")).content.decode()
-    assert not ColorizationJob.objects.exists() and not any(path.exists() for path in paths)
+    assert not ColorizationJob.objects.exists()
+    assert not any(path.exists() for path in paths)
     assert client.get(job.get_gallery_url()).status_code == 404

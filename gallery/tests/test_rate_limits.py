@@ -45,11 +45,15 @@ def test_the_rate_limit_answers_429_with_when_to_come_back(
 ):
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
     statuses = [post_upload(client, grey_photo(), model=engine_model).status_code for _ in range(40)]
-    assert statuses[:20] == [302] * 20 and set(statuses[20:]) == {429}
+    assert statuses[:20] == [302] * 20
+    assert set(statuses[20:]) == {429}
     limited = post_upload(client, grey_photo(), model=engine_model)
     html = limited.content.decode()
-    assert limited.status_code == 429 and 60 <= int(limited["Retry-After"]) <= 600 + 60
-    assert "Please slow down" in html and "You can start another in about" in html and "UTC" in html
+    assert limited.status_code == 429
+    assert 60 <= int(limited["Retry-After"]) <= 600 + 60
+    assert "Please slow down" in html
+    assert "You can start another in about" in html
+    assert "UTC" in html
     assert ColorizationJob.objects.count() == 20
     assert rate_limit_entries(settings.RATE_LIMIT_CACHE_PREFIX)
 
@@ -63,7 +67,8 @@ def test_hint_reruns_and_uploads_share_one_limit(client, settings, hint_model, r
         post_hints(client, job, '[{"x": 1, "y": 1, "color": "#336699"}]', model=hint_model).status_code
         for _ in range(4)
     ]
-    assert uploads == [302] * 3 and hints == [302, 302, 302, 429]
+    assert uploads == [302] * 3
+    assert hints == [302, 302, 302, 429]
 
 
 def test_vividness_reruns_count_against_the_same_limit(client, settings, hint_model, shared_cache):
@@ -133,7 +138,8 @@ def test_a_full_queue_is_a_503_busy_try_again_in_a_few_minutes(client, settings,
     settings.GALLERY_MAX_ACTIVE_JOBS = 3
     ColorizationJobFactory.create_batch(3, client="others")
     response = post_upload(client, grey_photo(), model=engine_model)
-    assert response.status_code == 503 and response["Retry-After"]
+    assert response.status_code == 503
+    assert response["Retry-After"]
     assert "try again in a few minutes" in response.content.decode()
     assert ColorizationJob.objects.count() == 3
 

@@ -75,9 +75,12 @@ def test_job_run_colorizes_with_a_real_network(engine_model):
     assert job.status == Status.SUCCEEDED, job.error_message
     with job.result.open("rb") as handle:
         assert Image.open(handle).size == (48, 32)
-    assert job.result_jpeg and job.thumbnail
+    assert job.result_jpeg
+    assert job.thumbnail
     assert job.result_bytes > 0
-    assert job.started_at and job.finished_at and job.finished_at >= job.started_at
+    assert job.started_at
+    assert job.finished_at
+    assert job.finished_at >= job.started_at
     assert job.attempts == 1
 
 
@@ -88,7 +91,8 @@ def test_job_run_records_a_missing_model_as_a_friendly_failure(engine_model):
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert job.error_message
-    assert job.original and job.original.storage.exists(job.original.name)
+    assert job.original
+    assert job.original.storage.exists(job.original.name)
 
 
 def test_job_run_records_a_corrupt_original_as_a_failure(engine_model):
@@ -114,7 +118,8 @@ def test_job_retry_queues_a_failed_job_again(engine_model, django_capture_on_com
         web.job_retry(job=job)
     job.refresh_from_db()
     assert job.status == Status.QUEUED
-    assert job.error_message == "" and job.attempts == 0
+    assert job.error_message == ""
+    assert job.attempts == 0
     assert job.task_id
 
 
@@ -132,7 +137,8 @@ def test_stale_running_job_is_queued_again(settings, django_capture_on_commit_ca
         requeued, failed = sweep.jobs_requeue_stale()
     job.refresh_from_db()
     assert (requeued, failed) == (1, 0)
-    assert job.status == Status.QUEUED and job.task_id
+    assert job.status == Status.QUEUED
+    assert job.task_id
 
 
 def test_running_job_within_the_timeout_is_left_alone(settings):
@@ -184,7 +190,8 @@ def test_job_delete_deletes_its_files(django_capture_on_commit_callbacks):
 def test_job_recolorize_creates_a_new_job_with_hints_on_a_copy(hint_model):
     parent = ColorizationJobFactory(succeeded=True, model_name=hint_model)
     child = web.job_recolorize(job=parent, hints=[{"x": 1, "y": 2, "color": "#ff0000"}])
-    assert child.pk != parent.pk and child.parent == parent
+    assert child.pk != parent.pk
+    assert child.parent == parent
     assert child.hints == [{"x": 1, "y": 2, "color": "#ff0000"}]
     assert child.original.name != parent.original.name
     assert child.status == Status.QUEUED
@@ -216,8 +223,10 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
     monkeypatch.setattr("django.core.files.storage.FileSystemStorage.save", broken_save)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == Status.FAILED and "could not be saved" in job.error_message
-    assert job.original.name == original and job.original.storage.exists(original)
+    assert job.status == Status.FAILED
+    assert "could not be saved" in job.error_message
+    assert job.original.name == original
+    assert job.original.storage.exists(original)
 
 
 def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):

@@ -25,7 +25,8 @@ def test_every_result_file_carries_the_provenance_label(engine_model):
     for field in (job.result, job.result_jpeg, job.thumbnail, job.result_preview):
         with field.open("rb") as handle:
             packet = imaging.read_xmp(handle.read())
-        assert imaging.DIGITAL_SOURCE_TYPE.encode() in packet and f'AISystemUsed="{engine_model}"'.encode() in packet
+        assert imaging.DIGITAL_SOURCE_TYPE.encode() in packet
+        assert f'AISystemUsed="{engine_model}"'.encode() in packet
         assert b"Grandma" not in packet  # the display name stays out of it
 
 
@@ -64,7 +65,8 @@ def test_job_run_makes_the_original_preview_of_a_job_from_before_previews(engine
     job.original_preview.delete(save=True)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and job.original_preview.name.endswith(".webp")
+    assert job.status == Status.SUCCEEDED
+    assert job.original_preview.name.endswith(".webp")
 
 
 def test_a_rerun_deletes_the_previous_runs_preview(engine_model, django_capture_on_commit_callbacks):
@@ -77,7 +79,9 @@ def test_a_rerun_deletes_the_previous_runs_preview(engine_model, django_capture_
         web.job_retry(job=job)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and Path(job.result_preview.path).exists() and not first.exists()
+    assert job.status == Status.SUCCEEDED
+    assert Path(job.result_preview.path).exists()
+    assert not first.exists()
 
 
 def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
@@ -95,7 +99,8 @@ def test_the_worker_records_each_stage_of_a_run(engine_model, monkeypatch):
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert seen == ["colorizing", "saving"]
-    assert job.status == Status.SUCCEEDED and job.stage == ""
+    assert job.status == Status.SUCCEEDED
+    assert job.stage == ""
 
 
 def test_a_claimed_job_is_loading_its_photo():
@@ -134,7 +139,8 @@ def test_job_run_keeps_the_suggested_colours_for_the_hint_tool(engine_model):
     assert (job.suggestions["rows"], job.suggestions["columns"]) == (16, 16)
     assert len(job.suggestions["cells"]) == 256
     suggested = job.suggested_colours(10, 20)
-    assert suggested and all(s["color"].startswith("#") and 0 < s["probability"] <= 1 for s in suggested)
+    assert suggested
+    assert all(s["color"].startswith("#") and 0 < s["probability"] <= 1 for s in suggested)
 
 
 def test_suggested_colours_are_looked_up_by_the_cell_of_the_point():
@@ -157,8 +163,10 @@ def test_job_rerun_vividness_keeps_the_model_and_the_colour_points(hint_model):
         succeeded=True, model_name=hint_model, hints=[{"x": 1, "y": 2, "color": "#ff0000"}], vividness=0.5
     )
     child = web.job_rerun_vividness(job=parent, vividness=0.75)
-    assert child.parent == parent and child.model_name == hint_model
-    assert child.hints == parent.hints and child.vividness == 0.75
+    assert child.parent == parent
+    assert child.model_name == hint_model
+    assert child.hints == parent.hints
+    assert child.vividness == 0.75
     assert child.status == Status.QUEUED
 
 

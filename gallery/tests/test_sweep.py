@@ -76,7 +76,8 @@ def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_mo
         release.set()
         runner.join(60)
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and job.attempts == 1, job.error_message
+    assert job.status == Status.SUCCEEDED, job.error_message
+    assert job.attempts == 1
 
 
 @pytest.mark.django_db
@@ -95,9 +96,12 @@ def test_a_running_job_whose_heartbeat_stopped_is_requeued_and_its_task_row_ends
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep.jobs_requeue_stale() == (1, 0)
     old_task = DBTaskResult.objects.get(id=job.task_id)
-    assert old_task.status == "FAILED" and old_task.finished_at and "WorkerLost" in old_task.exception_class_path
+    assert old_task.status == "FAILED"
+    assert old_task.finished_at
+    assert "WorkerLost" in old_task.exception_class_path
     job.refresh_from_db()
-    assert job.status == Status.QUEUED and job.task_id != str(old_task.id)
+    assert job.status == Status.QUEUED
+    assert job.task_id != str(old_task.id)
     assert DBTaskResult.objects.get(id=job.task_id).status == "READY"
 
 
@@ -174,7 +178,8 @@ def test_expired_jobs_are_deleted_with_their_files_and_public_ones_kept(
     assert waiting_review.pk not in remaining
     assert not any(path.exists() for path in doomed_files)
     assert Path(public.result.path).exists()
-    assert f"job {expired.pk} (finished" in caplog.text and "Retention: deleted" in caplog.text
+    assert f"job {expired.pk} (finished" in caplog.text
+    assert "Retention: deleted" in caplog.text
     assert str(expired.public_id) not in caplog.text  # a private link never goes into a line
 
 
@@ -204,7 +209,9 @@ def test_stale_upload_temporary_files_are_deleted_and_live_ones_kept(tmp_path):
     live = spool_file(tmp_path, "tmpd4e5f6.upload.png", age=60)
     other = spool_file(tmp_path, "not-ours.txt", age=10 * 3600)
     assert files.upload_spool_clean(tmp_path) == 1
-    assert not stale.exists() and live.exists() and other.exists()
+    assert not stale.exists()
+    assert live.exists()
+    assert other.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -38,7 +38,8 @@ def test_worker_records_a_failing_model_on_the_job_and_goes_on(engine_model, run
     run_worker()
     broken.refresh_from_db()
     good.refresh_from_db()
-    assert broken.status == Status.FAILED and broken.error_message
+    assert broken.status == Status.FAILED
+    assert broken.error_message
     assert good.status == Status.SUCCEEDED
 
 

@@ -59,7 +59,8 @@ def test_a_picked_variant_is_rendered_without_the_network(engine_model, monkeypa
     expected = pipeline.colorize_detailed(
         image, site.model(engine_model), vividness=site.default_vividness(), variant="vivid", suggestions=False
     ).image
-    assert job.status == Status.SUCCEEDED and job.variant == "vivid"
+    assert job.status == Status.SUCCEEDED
+    assert job.variant == "vivid"
     difference = np.abs(np.asarray(picture(job.result), dtype=int) - np.asarray(expected, dtype=int))
     assert difference.max() <= 2  # the kept colours are float16
     assert (job.variants.name, job.variant_maps.name) == (kept["variants"], kept["variant_maps"])
@@ -79,7 +80,8 @@ def test_choosing_the_variant_already_shown_changes_nothing(engine_model, django
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         web.job_variant_choose(job=job, variant="balanced")
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and not callbacks
+    assert job.status == Status.SUCCEEDED
+    assert not callbacks
 
 
 def test_the_jobs_variants_are_the_engines_in_its_order():

@@ -20,7 +20,8 @@ def test_upload_page_offers_file_model_gallery_and_captcha(client, engine_model)
     response = client.get(reverse("gallery:upload"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'type="file"' in html and "data-dropzone" in html
+    assert 'type="file"' in html
+    assert "data-dropzone" in html
     assert f'name="model" value="{engine_model}"' in html  # the one installed model (else a list)
     assert 'name="show_in_gallery"' in html
     assert "g-recaptcha" in html
@@ -32,7 +33,8 @@ def test_upload_creates_a_job_and_redirects_to_its_private_page(client, engine_m
     job = ColorizationJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == job.get_absolute_url()
-    assert job.gallery_requested and job.model_name == engine_model
+    assert job.gallery_requested
+    assert job.model_name == engine_model
     assert recaptcha_passes == ["token"]
 
 
@@ -80,7 +82,8 @@ def test_queued_job_page_shows_live_status_and_works_without_javascript(client):
     job = ColorizationJobFactory()
     response = client.get(job.get_absolute_url())
     html = response.content.decode()
-    assert "data-status-url" in html and "data-elapsed" in html
+    assert "data-status-url" in html
+    assert "data-elapsed" in html
     assert '<noscript><meta http-equiv="refresh"' in html
     assert response["X-Robots-Tag"].startswith("noindex")
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
@@ -92,8 +95,10 @@ def test_status_endpoint_reports_progress(client):
 
     ColorizationJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
     data = client.get(reverse("gallery:job_status", args=[job.public_id])).json()
-    assert data["status"] == "running" and data["finished"] is False
-    assert data["waited"] >= 0 and "html" not in data
+    assert data["status"] == "running"
+    assert data["finished"] is False
+    assert data["waited"] >= 0
+    assert "html" not in data
 
 
 def test_status_endpoint_carries_the_finished_panel(client):
@@ -107,7 +112,8 @@ def test_result_page_has_slider_downloads_and_model(client, engine_model):
     job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
     html = client.get(job.get_absolute_url()).content.decode()
     assert "data-compare-range" in html
-    assert job.png_download_url in html and job.jpeg_download_url in html
+    assert job.png_download_url in html
+    assert job.jpeg_download_url in html
     assert job.result_url in html
     assert job.model_title in html
 
@@ -117,7 +123,8 @@ def test_result_file_is_served_with_immutable_cache_headers(client):
     response = client.get(job.result_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert "immutable" in response["Cache-Control"] and "max-age=31536000" in response["Cache-Control"]
+    assert "immutable" in response["Cache-Control"]
+    assert "max-age=31536000" in response["Cache-Control"]
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
 
 
@@ -134,10 +141,8 @@ def test_download_is_an_attachment_named_after_the_display_name(client):
     job = ColorizationJobFactory(succeeded=True, display_name="Grandma 1952")
     png = client.get(job.png_download_url)
     jpeg = client.get(job.jpeg_download_url)
-    assert (
-        png["Content-Disposition"].startswith("attachment")
-        and "Grandma 1952-colorized.png" in png["Content-Disposition"]
-    )
+    assert png["Content-Disposition"].startswith("attachment")
+    assert "Grandma 1952-colorized.png" in png["Content-Disposition"]
     assert jpeg["Content-Type"] == "image/jpeg"
 
 
@@ -163,7 +168,8 @@ def test_hints_post_creates_a_new_job(client, hint_model):
         reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model}
     )
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
-    assert response.status_code == 302 and response["Location"] == child.get_absolute_url()
+    assert response.status_code == 302
+    assert response["Location"] == child.get_absolute_url()
     assert child.hints == [{"x": 5, "y": 6, "color": "#336699"}]
 
 
@@ -191,17 +197,20 @@ def test_upload_page_says_so_when_no_model_is_installed(client, monkeypatch):
 def test_result_file_answers_head_requests(client):
     job = ColorizationJobFactory(succeeded=True)
     response = client.head(job.result_url)
-    assert response.status_code == 200 and "immutable" in response["Cache-Control"]
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
 
 
 def test_robots_txt_keeps_private_pages_out_of_search_engines(client):
     response = client.get("/robots.txt")
-    assert response.status_code == 200 and "Disallow: /jobs/" in response.content.decode()
+    assert response.status_code == 200
+    assert "Disallow: /jobs/" in response.content.decode()
 
 
 def test_not_found_page_is_friendly(client):
     response = client.get("/no-such-page/")
-    assert response.status_code == 404 and "This page does not exist" in response.content.decode()
+    assert response.status_code == 404
+    assert "This page does not exist" in response.content.decode()
 
 
 def test_server_error_page_renders_without_a_request():

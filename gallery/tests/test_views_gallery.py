@@ -41,14 +41,16 @@ def test_taking_a_photo_out_of_the_gallery(client):
     job = ColorizationJobFactory(public=True)
     client.post(reverse("gallery:job_gallery", args=[job.public_id]), {"caption": "", "taken_year": ""})
     job.refresh_from_db()
-    assert not job.gallery_requested and not job.is_public
+    assert not job.gallery_requested
+    assert not job.is_public
 
 
 def test_a_year_out_of_range_is_refused_with_the_reason(client):
     job = ColorizationJobFactory(succeeded=True)
     url = reverse("gallery:job_gallery", args=[job.public_id])
     response = client.post(url, {"show_in_gallery": "on", "taken_year": "3000"})
-    assert response.status_code == 400 and "less than or equal to 2100" in response.content.decode()
+    assert response.status_code == 400
+    assert "less than or equal to 2100" in response.content.decode()
     job.refresh_from_db()
     assert not job.gallery_requested
 
@@ -66,19 +68,20 @@ def test_gallery_shows_only_requested_and_approved_jobs(client):
     waiting = ColorizationJobFactory(succeeded=True, gallery_requested=True, caption="Waiting")
     not_asked = ColorizationJobFactory(succeeded=True, gallery_review="approved", caption="NotAsked")
     html = client.get(reverse("gallery:gallery")).content.decode()
-    assert public.gallery_title in html and waiting.gallery_title not in html and not_asked.gallery_title not in html
+    assert public.gallery_title in html
+    assert waiting.gallery_title not in html
+    assert not_asked.gallery_title not in html
     assert public.gallery_thumbnail_url in html
-    assert (
-        waiting.thumbnail.name.rsplit("/", 1)[-1] not in html
-        and not_asked.thumbnail.name.rsplit("/", 1)[-1] not in html
-    )
+    assert waiting.thumbnail.name.rsplit("/", 1)[-1] not in html
+    assert not_asked.thumbnail.name.rsplit("/", 1)[-1] not in html
 
 
 def test_gallery_never_reveals_the_private_link(client):
     public = ColorizationJobFactory(public=True)
     listing = client.get(reverse("gallery:gallery")).content.decode()
     detail = client.get(public.get_gallery_url()).content.decode()
-    assert str(public.public_id) not in listing and str(public.public_id) not in detail
+    assert str(public.public_id) not in listing
+    assert str(public.public_id) not in detail
 
 
 def test_gallery_is_paginated(client, settings):
@@ -86,13 +89,15 @@ def test_gallery_is_paginated(client, settings):
     ColorizationJobFactory.create_batch(3, public=True)
     first = client.get(reverse("gallery:gallery")).content.decode()
     second = client.get(reverse("gallery:gallery") + "?page=2").content.decode()
-    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert "Page 1 of 2" in first
+    assert "Page 2 of 2" in second
 
 
 def test_gallery_detail_has_the_slider(client):
     job = ColorizationJobFactory(public=True)
     html = client.get(job.get_gallery_url()).content.decode()
-    assert "data-compare-range" in html and job.gallery_result_url in html
+    assert "data-compare-range" in html
+    assert job.gallery_result_url in html
 
 
 def test_private_job_is_not_reachable_through_the_gallery(client):

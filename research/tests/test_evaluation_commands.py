@@ -56,7 +56,8 @@ def test_evaluate_hints_reports_locality_click_error_and_ten_hint_psnr(photos, t
     out = tmp_path / "hints.json"
     call_command("evaluate_hints", str(photos), "--model", "compact", "--json", str(out))
     printed = capsys.readouterr().out
-    assert "far pixels moved by one click (mean)" in printed and "PSNR with 10 hints" in printed
+    assert "far pixels moved by one click (mean)" in printed
+    assert "PSNR with 10 hints" in printed
     summary = json.loads(out.read_text())["summary"]
     assert summary["photos"] == 3
     assert 0 <= summary["far_moved_mean"] <= summary["far_moved_p90"] + 1e-9 <= 1
@@ -107,7 +108,8 @@ def test_sweep_vividness_scores_each_strength_and_temperature(photos, capsys):
     printed = capsys.readouterr().out
     rows = [line for line in printed.splitlines() if line.startswith("| 0.") or line.startswith("| 1.")]
     assert len(rows) == 4
-    assert "grayscale PSNR" in printed and "truth colourfulness" in printed
+    assert "grayscale PSNR" in printed
+    assert "truth colourfulness" in printed
 
 
 def test_make_examples_writes_one_strip_per_photo(tmp_path):
@@ -116,7 +118,8 @@ def test_make_examples_writes_one_strip_per_photo(tmp_path):
         pytest.skip(f"{bw} is missing")
     call_command("make_examples", "--out", str(tmp_path), "--side", "96")
     strips = sorted(p.name for p in tmp_path.glob("*.jpg"))
-    assert "1908FamilyPhoto-hints.jpg" in strips and "migrant_mother.jpg" in strips
+    assert "1908FamilyPhoto-hints.jpg" in strips
+    assert "migrant_mother.jpg" in strips
     assert len(strips) == len(make_examples.PHOTOS) + 1 + len(
         make_examples.VARIANT_PHOTOS
     )  # + the hints, the colourings
@@ -130,4 +133,5 @@ def test_evaluate_suggestions_reports_how_often_a_suggestion_holds_the_true_colo
     assert "| cells | 768 |" in out  # 3 photos x 16 x 16 cells
     per_cell = float(out.split("suggestions per cell (mean) | ")[1].split(" ")[0])
     hit = float(out.split("within 10 ab of a suggestion | ")[1].split("%")[0])
-    assert 1.0 <= per_cell <= 4.0 and 0.0 < hit <= 100.0
+    assert 1.0 <= per_cell <= 4.0
+    assert 0.0 < hit <= 100.0

@@ -38,7 +38,8 @@ def test_a_state_dict_built_from_the_layout_loads_strictly(name, official_layout
     network = NETWORKS[name]()
     state = state_dict_from_layout(official_layouts[name])
     result = network.load_state_dict(state, strict=True)
-    assert not result.missing_keys and not result.unexpected_keys
+    assert not result.missing_keys
+    assert not result.unexpected_keys
     for key, value in network.state_dict().items():
         assert torch.equal(value, state[key]), key
 

@@ -67,7 +67,8 @@ def test_a_simulated_patch_carries_the_mean_colour_of_the_pixels_it_covers():
     marked = mask[0, 0].bool()
     rows, cols = torch.nonzero(marked, as_tuple=True)
     patch = ab[0][:, rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    assert marked.sum() == patch.shape[1] * patch.shape[2] and patch.shape[1] == patch.shape[2]
+    assert marked.sum() == patch.shape[1] * patch.shape[2]
+    assert patch.shape[1] == patch.shape[2]
     assert torch.allclose(hint_ab[0][:, marked], patch.mean(dim=(1, 2))[:, None].expand(-1, int(marked.sum())))
 
 
@@ -90,7 +91,9 @@ def test_augment_crops_resizes_and_flips_the_batch():
     stripes = np.zeros((64, 40, 40, 3), dtype=np.uint8)
     stripes[:, :, :20, 0] = 255  # red on the left half, black on the right
     out = augment(torch.from_numpy(stripes), torch.Generator().manual_seed(0), crop=16)
-    assert out.shape == (64, 3, 16, 16) and out.min() >= 0 and out.max() <= 1
+    assert out.shape == (64, 3, 16, 16)
+    assert out.min() >= 0
+    assert out.max() <= 1
     left_is_red = out[:, 0, :, :4].mean(dim=(1, 2)) > out[:, 0, :, -4:].mean(dim=(1, 2))
     assert 0 < left_is_red.sum() < 64  # some flipped, some not
     assert torch.all(out[:, 1:] == 0)
@@ -114,15 +117,19 @@ def test_exposure_jitter_makes_crops_lighter_and_darker_but_keeps_black_and_whit
     out = augment(torch.from_numpy(grey), torch.Generator().manual_seed(0), crop=8, min_scale=1.0, exposure_jitter=0.4)
     middle = out[:, :, 4, 4].mean(dim=1)
     plain = 128 / 255
-    assert (middle > plain + 0.02).any() and (middle < plain - 0.02).any()
-    assert torch.all(middle > plain ** np.exp(0.4) - 1e-4) and torch.all(middle < plain ** np.exp(-0.4) + 1e-4)
-    assert torch.all(out[:, :, 0] == 0) and torch.allclose(out[:, :, 7], torch.ones(64, 3, 8))
+    assert (middle > plain + 0.02).any()
+    assert (middle < plain - 0.02).any()
+    assert torch.all(middle > plain ** np.exp(0.4) - 1e-4)
+    assert torch.all(middle < plain ** np.exp(-0.4) + 1e-4)
+    assert torch.all(out[:, :, 0] == 0)
+    assert torch.allclose(out[:, :, 7], torch.ones(64, 3, 8))
 
 
 def test_no_hint_probability_one_gives_empty_hints():
     ab = torch.rand(4, 2, 16, 16)
     hint_ab, mask = simulate_hints(ab, torch.Generator().manual_seed(0), no_hint_probability=1.0)
-    assert mask.sum() == 0 and hint_ab.abs().sum() == 0
+    assert mask.sum() == 0
+    assert hint_ab.abs().sum() == 0
 
 
 def test_ground_truth_hints_take_the_photo_colour_at_the_point():
@@ -320,7 +327,8 @@ def test_prior_photos_come_from_train_and_never_from_the_holdout(tiny_dataset):
     work.mkdir()
     (work / "holdout.json").write_text(json.dumps([str(train_photos[0])]))
     chosen = prior_photos(data, work, count=100)
-    assert chosen and all(p.parent == data / "train" for p in chosen)
+    assert chosen
+    assert all(p.parent == data / "train" for p in chosen)
     assert train_photos[0] not in chosen
 
 
@@ -355,7 +363,8 @@ def test_the_train_command_writes_weights_of_the_widths_asked_for(tiny_dataset):
         stdout=io.StringIO(),
     )
     state = torch.load(output, weights_only=True)
-    assert state["stem.0.weight"].shape[0] == 8 and state["down16.0.weight"].shape[0] == 16
+    assert state["stem.0.weight"].shape[0] == 8
+    assert state["down16.0.weight"].shape[0] == 16
     assert (tiny_dataset / "work" / "weights-1.pt").exists()
 
 
