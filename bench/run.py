@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.common import weight_file
+from bench.common import cpu_description, weight_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"12": (4000, 3000), "0.5": (816, 612)}
@@ -148,6 +148,7 @@ def main():
     work = Path(args.work)
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
+    print(f"CPU: {cpu_description()}")
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     print(
         f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {site.runtime_options().resolved_threads()} threads "
