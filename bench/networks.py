@@ -72,8 +72,8 @@ def main():
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 network(*tensors)
 
-        def run_ort(spec=spec, inputs=inputs):
-            runtime.run(site.model(spec.name), inputs)
+        def run_ort(model=site.model(spec.name), inputs=inputs):
+            runtime.run(model, inputs)
 
         results: dict[str, list[float]] = {"ort": [], "fp32": [], "bf16": []}
         for _ in range(3):  # alternate so that machine load falls on all three alike

@@ -41,7 +41,6 @@ __all__ = [
     "predict_ab",
     "recombine",
     "render",
-    "resolve_vividness",
 ]
 
 Float32 = npt.NDArray[np.float32]
@@ -87,11 +86,6 @@ def network_input(base: Image.Image, size: int) -> Float32:
     small = np.asarray(base.resize((size, size), Image.Resampling.BICUBIC))
     l_norm = (_lightness64(small) - L_CENTER) / L_SCALE
     return l_norm.astype(np.float32).reshape(1, 1, size, size)
-
-
-def resolve_vividness(vividness: float) -> float:
-    """``vividness`` as a float, ValueError outside the range (decoding.check_vividness)."""
-    return decoding.check_vividness(vividness)
 
 
 @dataclass
@@ -260,7 +254,7 @@ def predict_ab(
     vividness: float = decoding.DEFAULT_VIVIDNESS,
 ) -> Float32:
     """Run the network (decoding, hint anchoring): ab in Lab units, 1x2xSxS."""
-    prediction = predict(model, l_norm, hints, image_size, resolve_vividness(vividness))
+    prediction = predict(model, l_norm, hints, image_size, decoding.check_vividness(vividness))
     return _input_sized_ab(prediction.ab_norm, model.spec)
 
 
@@ -312,7 +306,7 @@ def colorize_detailed(
     picture is the colouring ``variant`` (one of VARIANTS); ``variants``: every variant's
     colours too, from the same network run."""
     spec = model.spec
-    vividness = resolve_vividness(vividness)
+    vividness = decoding.check_vividness(vividness)
     _variant_settings(variant, vividness)
     hints = hint_inputs.parse_hints(list(hints), image_size=image.size) if hints else ()
     if hints and not spec.takes_hints:

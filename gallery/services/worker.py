@@ -140,16 +140,16 @@ def _heartbeat(job: ColorizationJob) -> Iterator[None]:
         thread.join(timeout=60)
 
 
-def _colorized(job: ColorizationJob, image: Image.Image) -> tuple[pipeline.Colorized, bool]:
+def _colorized(job: ColorizationJob, image: Image.Image, model: pipeline.Model) -> tuple[pipeline.Colorized, bool]:
     """(the result, whether the network ran): the job's chosen variant from the colours its last
     run of the network kept (what picking another variant does), else from a run of the network
     that keeps every variant's colours (and the suggested colours) for next time."""
     kept = variants.kept_colours(job)
     if kept is not None:
-        return pipeline.Colorized(pipeline.render(image, kept, site.model(job.model_name).spec)), False
+        return pipeline.Colorized(pipeline.render(image, kept, model.spec)), False
     colorized = pipeline.colorize_detailed(
         image,
-        model=site.model(job.model_name),
+        model=model,
         hints=parse_hints(job.hints),
         vividness=job.vividness,
         variant=job.variant,
@@ -213,7 +213,8 @@ def _run(job: ColorizationJob) -> ColorizationJob:
                 return _fail(job, NO_HINTS.format(model=job.model_title), "no_hints")
             stages["load"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.COLORIZING)
-            colorized, ran_network = _colorized(job, image)
+            model = site.model(job.model_name)
+            colorized, ran_network = _colorized(job, image, model)
             result = colorized.image
             stages["network" if ran_network else "render"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.SAVING)
@@ -223,9 +224,8 @@ def _run(job: ColorizationJob) -> ColorizationJob:
             original_preview = None if job.original_preview else preview(image)
             variant_files = {}
             if colorized.variants:
-                spec = site.model(job.model_name).spec
                 variant_files = {
-                    "variants": variants.picture_file(image, colorized.variants, spec, xmp=xmp),
+                    "variants": variants.picture_file(image, colorized.variants, model.spec, xmp=xmp),
                     "variant_maps": variants.maps_file(colorized.variants, model_name=job.model_name),
                 }
     except ColorizeError as error:

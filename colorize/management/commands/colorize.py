@@ -81,6 +81,7 @@ class Command(BaseCommand):
         out_dir.mkdir(parents=True, exist_ok=True)
         extension = "jpg" if options["format"] in ("jpg", "jpeg") else "png"
         provenance = imaging.provenance_xmp(spec.name)  # every result says it was colorized by a machine
+        vividness = site.default_vividness() if options["vividness"] is None else options["vividness"]
         failed = 0
         for name in options["inputs"]:
             source = Path(name)
@@ -88,7 +89,6 @@ class Command(BaseCommand):
             started = time.perf_counter()
             try:
                 image = site.load_upload(source, keep_gray=True)
-                vividness = site.default_vividness() if options["vividness"] is None else options["vividness"]
                 result = pipeline.colorize(image, model, hints=hints.get(source.name, ()), vividness=vividness)
                 data = imaging.encode_image(result, extension, xmp=provenance)
                 partial = target.with_name(f".{target.name}.part")
