@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.common import cpu_description, weight_file
+from bench.common import weight_file
+from colorize import cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"12": (4000, 3000), "0.5": (816, 612)}
@@ -46,34 +47,17 @@ def make_photos(source_dir, work):
 
 
 def seeded_weights(model, photos, path, seed=0):
-    """Seeded random weights; BatchNorm statistics measured on the photos (so every layer keeps
-    a live signal) and, for eccv16, the ab bin centres in the decoding layer like the official
-    file, so the outputs are colourful and depend on the photo."""
+    """Seeded random weights whose BatchNorm statistics are measured on the photos (so every
+    layer keeps a live signal; research.testing.measured_state_dict), installed for the
+    runtime as fetch_weights installs the authors' files."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "colorsite.settings.local")
     import django
 
     django.setup()
-    from colorize import pipeline
-    from research.networks import build_network
+    from research.testing import measured_state_dict
 
-    torch.manual_seed(seed)
-    network = build_network(model)
-    pts = ROOT / "colorize" / "tests" / "data" / "pts_in_hull.npy"
-    if model == "eccv16":
-        state = network.state_dict()  # shares the parameters' storage
-        with torch.no_grad():
-            state["model_out.weight"].copy_(torch.from_numpy(np.load(pts)).float().T.reshape(2, 313, 1, 1) / 110)
-            state["model8.6.weight"].mul_(20)
-    for module in network.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.reset_running_stats()
-            module.momentum = None  # a plain average over the calibration passes
-    inputs = [torch.from_numpy(pipeline.network_input(Image.open(p).convert("L"), 256)) for p in photos.values()]
-    network.train()
-    with torch.no_grad():
-        for l_norm in inputs:
-            network(l_norm)
-    torch.save(network.state_dict(), path)
+    state = measured_state_dict(model, [Image.open(p) for p in photos.values()], seed=seed)
+    torch.save(state, path)
     install_for_runtime(model, path)
 
 
@@ -148,7 +132,7 @@ def main():
     work = Path(args.work)
     (work / "weights").mkdir(parents=True, exist_ok=True)
     photos, original = make_photos(Path(args.photos), work)
-    print(f"CPU: {cpu_description()}")
+    print(f"CPU: {cpu.description()}")
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     print(
         f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {site.runtime_options().resolved_threads()} threads "

@@ -36,6 +36,7 @@ __all__ = [
     "Model",
     "colorize",
     "colorize_detailed",
+    "network_feeds",
     "network_outputs",
     "predict",
     "predict_ab",
@@ -144,16 +145,17 @@ def _distribution(
     return None, None
 
 
-def _network_inputs(
+def network_feeds(
     spec: registry.ModelSpec, l_norm: Float32, hints: Sequence[Hint], image_size: tuple[int, int]
 ) -> dict[str, Float32]:
+    """What the network's graph is fed: the photo's L and, for a hint model, the hints' inputs."""
     inputs = {"l_norm": l_norm}
     if spec.takes_hints:
         inputs["hint_ab"], inputs["hint_mask"] = hint_inputs.network_inputs(hints, image_size, l_norm.shape[-1])
     return inputs
 
 
-def _downscaled(l_norm: Float32, size: int) -> Float32:
+def downscaled(l_norm: Float32, size: int) -> Float32:
     """The network's L input at ``size``, a divisor of its side: the mean of each block."""
     factor = l_norm.shape[-1] // size
     blocks = l_norm.reshape(1, 1, size, factor, size, factor)
@@ -167,11 +169,11 @@ def network_outputs(
     model with extra input sizes, its ``logits`` are the mean of all views' (in effect their
     mean log-probabilities)."""
     spec = model.spec
-    outputs = runtime.run(model, _network_inputs(spec, l_norm, hints, image_size))
+    outputs = runtime.run(model, network_feeds(spec, l_norm, hints, image_size))
     if not spec.extra_input_sizes:
         return outputs
     views = [
-        runtime.run(model, _network_inputs(spec, _downscaled(l_norm, size), hints, image_size))["logits"]
+        runtime.run(model, network_feeds(spec, downscaled(l_norm, size), hints, image_size))["logits"]
         for size in spec.extra_input_sizes
     ]
     return {**outputs, "logits": runtime.mean_of_views(outputs["logits"], views, model.options)}

@@ -37,12 +37,14 @@ class RuntimeOptions:
 
 @dataclass(frozen=True)
 class Model:
-    """A model as the engine runs it: its description, its ONNX graph's file and how to run it.
-    Trying other weights is another Model (``dataclasses.replace(model, path=...)``)."""
+    """A model as the engine runs it: its description, its ONNX graph's file, how to run it and
+    the graph's precision ("float32", or "int8": see colorize.int8). Trying other weights is
+    another Model (``dataclasses.replace(model, path=...)``)."""
 
     spec: ModelSpec
     path: Path
     options: RuntimeOptions = field(default_factory=RuntimeOptions)
+    precision: str = "float32"
 
     @property
     def name(self) -> str:

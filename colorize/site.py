@@ -15,7 +15,7 @@ from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 from PIL import Image
 
-from colorize import decoding, imaging, registry, weights
+from colorize import decoding, imaging, int8, registry, weights
 from colorize.errors import ModelNotInstalled
 from colorize.registry import ModelSpec
 from colorize.runtime import Model, RuntimeOptions
@@ -27,6 +27,15 @@ def weights_store() -> weights.Store:
 
 def runtime_options() -> RuntimeOptions:
     return RuntimeOptions(threads=int(settings.COLORIZE_THREADS), memory_arena=bool(settings.COLORIZE_MEMORY_ARENA))
+
+
+def int8_allowed() -> bool:
+    return bool(settings.COLORIZE_INT8)
+
+
+def precision(spec: ModelSpec) -> int8.Choice:
+    """Which of ``spec``'s graphs this site runs, float32 or int8, and why in words."""
+    return weights_store().precision(spec, int8_allowed=int8_allowed())
 
 
 def max_hints() -> int:
@@ -85,15 +94,16 @@ def default_model_name(*, required: bool = False, among: list[ModelSpec] | None 
 
 
 def model(name: str | None = None) -> Model:
-    """The model called ``name`` (None: the default model) as this site runs it: its file in the
-    site's weights folder, its threads and memory settings. ModelNotInstalled for a name no
+    """The model called ``name`` (None: the default model) as this site runs it: its graph in the
+    site's weights folder (int8 where it passed its self-check and COLORIZE_INT8 allows), its
+    threads and memory settings. ModelNotInstalled for a name no
     model has, or for None with no model installed."""
     name = name or default_model_name(required=True)
     try:
         spec = registry.get_spec(str(name))
     except registry.UnknownModel as error:
         raise ModelNotInstalled(str(error), user_message=f"There is no model called {name!r}.") from None
-    return weights_store().model(spec, runtime_options())
+    return weights_store().model(spec, runtime_options(), int8_allowed=int8_allowed())
 
 
 def settings_check(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin, urlparse
 
-from colorize import registry
-from colorize.errors import ColorizeError
+from colorize import int8, registry
+from colorize.errors import ColorizeError, ModelNotInstalled
 from colorize.registry import ModelSpec
 from colorize.runtime import Model, RuntimeOptions
 
@@ -40,6 +40,22 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_sha256_memo: dict[tuple[str, int, int], str] = {}
+
+
+def graph_sha256(path: Path) -> str | None:
+    """A graph file's sha256, hashed once per process for each version of the file (a model's
+    choice of graph checks it on every job); None when the file is absent."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _sha256_memo:
+        _sha256_memo[key] = sha256_of(path)
+    return _sha256_memo[key]
 
 
 def _progress(total: int | None, initial: int, label: str, enabled: bool) -> "tqdm[NoReturn]":
@@ -155,9 +171,52 @@ class Store:
         """Models whose runtime file is present here (never a silently random network)."""
         return [spec for spec in registry.MODELS.values() if self.is_installed(spec)]
 
-    def model(self, spec: ModelSpec, options: RuntimeOptions | None = None) -> Model:
-        """``spec`` as the runtime runs it from this store's file."""
+    def model(self, spec: ModelSpec, options: RuntimeOptions | None = None, *, int8_allowed: bool = False) -> Model:
+        """``spec`` as the runtime runs it from this store's files: its float32 graph, or its
+        int8 graph where ``int8_allowed`` and that passed its self-check (:meth:`precision`)."""
+        if int8_allowed and self.precision(spec).precision == int8.INT8:
+            return Model(spec, self.int8_path(spec), options or RuntimeOptions(), precision=int8.INT8)
         return Model(spec, self.runtime_path(spec), options or RuntimeOptions())
+
+    # int8 graphs are made here, on the machine that runs them, never shipped: even the bundled
+    # model's go to the store's folder (colorize.int8).
+    def int8_path(self, spec: ModelSpec) -> Path:
+        return Path(self.directory) / f"{Path(spec.runtime_file).stem}.int8.onnx"
+
+    def int8_report_path(self, spec: ModelSpec) -> Path:
+        return Path(self.directory) / f"{Path(spec.runtime_file).stem}.int8.json"
+
+    def int8_report(self, spec: ModelSpec) -> int8.Report | None:
+        return int8.read_report(self.int8_report_path(spec))
+
+    def precision(self, spec: ModelSpec, *, int8_allowed: bool = True) -> int8.Choice:
+        """Which of ``spec``'s graphs runs here, float32 or int8, and why."""
+        return int8.choose(
+            graph_sha256(self.runtime_path(spec)),
+            self.int8_path(spec),
+            self.int8_report_path(spec),
+            allowed=int8_allowed,
+        )
+
+    def int8_is_current(self, spec: ModelSpec) -> bool:
+        """Whether ``spec``'s int8 self-check (passed or failed) was made for its float32 graph
+        installed now, on this CPU and ONNX Runtime: nothing to make again."""
+        report = self.int8_report(spec)
+        return report is not None and int8.stale(report, graph_sha256(self.runtime_path(spec))) is None
+
+    def make_int8(
+        self, spec: ModelSpec, options: RuntimeOptions | None = None, photos: int8.Photos | None = None
+    ) -> int8.Report:
+        """Make ``spec``'s int8 graph and its self-check (colorize.int8.make); the graph is kept
+        only when it passed. Needs the float32 graph installed."""
+        Path(self.directory).mkdir(parents=True, exist_ok=True)
+        float_sha256 = graph_sha256(self.runtime_path(spec))
+        if float_sha256 is None:
+            raise ModelNotInstalled(
+                f"{spec.name} has no float32 graph to make an int8 graph from; {registry.fetch_hint(spec)}"
+            )
+        model = self.model(spec, options)
+        return int8.make(model, float_sha256, self.int8_path(spec), self.int8_report_path(spec), photos)
 
     def _fetch_source(
         self, spec: ModelSpec, location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool

@@ -169,11 +169,12 @@ class ColorizationJobAdmin(admin.ModelAdmin):
 
 @admin.register(WorkerModel)
 class WorkerModelAdmin(admin.ModelAdmin):
-    """Which worker has which model installed (and its version), as last reported: what the
-    upload form and the API offer. Written by the workers only."""
+    """Which worker has which model installed (its version, and whether it runs the int8 graph
+    with its self-check's numbers), as last reported: what the upload form and the API offer.
+    Written by the workers only."""
 
-    list_display = ("model_name", "worker", "sha256", "seen_at")
-    list_filter = ("model_name",)
+    list_display = ("model_name", "worker", "precision", "int8_check", "sha256", "seen_at")
+    list_filter = ("model_name", "precision")
 
     def has_add_permission(self, request):
         return False

@@ -44,6 +44,33 @@ def seeded_state_dict(name, seed=0):
     return state
 
 
+def measured_state_dict(name, photos, seed=0):
+    """Seeded random weights whose BatchNorm statistics are measured on ``photos`` (PIL
+    images), so every layer keeps a live signal of a photo's own range, as in a trained
+    network (and, for eccv16, the ab bin centres in the decoding layer like the official file):
+    the colours depend on the photo, and precision matters as it would with real weights."""
+    from colorize import pipeline
+
+    torch.manual_seed(seed)
+    network = build_network(name)
+    if name == "eccv16":
+        state = network.state_dict()  # shares the parameters' storage
+        with torch.no_grad():
+            state["model_out.weight"].copy_(
+                torch.from_numpy(np.load(PTS_IN_HULL)).float().T.reshape(2, 313, 1, 1) / 110
+            )
+            state["model8.6.weight"].mul_(20)
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # a plain average over the photos
+    network.train()
+    with torch.no_grad():
+        for photo in photos:
+            network(torch.from_numpy(pipeline.network_input(photo.convert("L"), 256)))
+    return network.state_dict()
+
+
 def install_seeded(spec, directory, seed=0, state=None):
     """Install ``spec`` in ``directory`` from a seeded random PyTorch file (or ``state``),
     converted for the runtime exactly as fetch_weights converts the authors' files."""
@@ -110,3 +137,29 @@ def sample_photo_paths():
 def sample_photos(sample_photo_paths):
     """The first four sample photos as uint8 RGB arrays."""
     return [np.asarray(Image.open(path).convert("RGB")) for path in sample_photo_paths[:4]]
+
+
+def int8_report(store, spec, *, mean_ab=0.5, p99_ab=2.0, psnr_db=45.0, float_ms=100.0, int8_ms=40.0, graph=True):
+    """A made-up int8 self-check for ``spec``'s float32 graph installed in ``store``, on this CPU
+    and ONNX Runtime, with these numbers (one check photo); ``graph``: a stand-in int8 graph
+    (a copy of the float32 one) beside it. For tests of what reads reports."""
+    import shutil
+
+    from colorize import cpu, int8
+
+    report = int8.Report(
+        model=spec.name,
+        float_sha256=weights.graph_sha256(store.runtime_path(spec)) or "",
+        cpu=cpu.description(),
+        onnxruntime=int8.onnxruntime_version(),
+        made_at="2026-12-05T00:00:00+00:00",
+        calibration_photos=["camera"],
+        float_ms=float_ms,
+        int8_ms=int8_ms,
+        photos=[int8.PhotoDifference("chelsea", 0, mean_ab, p99_ab, psnr_db)],
+    )
+    Path(store.directory).mkdir(parents=True, exist_ok=True)
+    store.int8_report_path(spec).write_text(report.to_json())
+    if graph:
+        shutil.copyfile(store.runtime_path(spec), store.int8_path(spec))
+    return report

@@ -223,6 +223,9 @@ COLORIZE_THREADS = env.int("COLORIZE_THREADS", default=0)
 # ONNX Runtime's memory arena: keeps the largest run's buffers for the next run (faster);
 # false gives them back after every run (less resident memory between jobs).
 COLORIZE_MEMORY_ARENA = env.bool("COLORIZE_MEMORY_ARENA", default=True)
+# Run a model's int8 graph where `fetch_weights` made one on this machine and it passed its
+# self-check against float32 (colorize.int8); false: always float32.
+COLORIZE_INT8 = env.bool("COLORIZE_INT8", default=True)
 
 # --- The website: background jobs, reCAPTCHA, the gallery ------------------------------------
 # Jobs run through Django's Tasks framework on the ORM backend; `manage.py gallery_worker`

@@ -20,3 +20,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up w
 
 # Development's commands (training, evaluation): never in production, which installs no PyTorch.
 INSTALLED_APPS = [*INSTALLED_APPS, "research"]
+
+# fetch_weights would make and check an int8 graph for every test's weights (a minute for
+# SIGGRAPH17): the int8 tests switch it on themselves.
+COLORIZE_INT8 = False

@@ -14,6 +14,12 @@ class WorkerModel(models.Model):
     sha256 = models.CharField(
         max_length=64, blank=True, help_text="The published weight file its graph was made from (its version)."
     )
+    precision = models.CharField(
+        max_length=8, default="float32", help_text="The graph it runs: float32, or int8 where it passed its self-check."
+    )
+    int8_check = models.TextField(
+        blank=True, help_text="Its int8 self-check against float32 on this worker's CPU, and why it runs what it runs."
+    )
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

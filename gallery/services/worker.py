@@ -176,7 +176,7 @@ def job_run(*, job_id: int) -> ColorizationJob | None:
         return _run(job)
 
 
-def _finished_line(job: ColorizationJob, stages: dict[str, float], *, ran_network: bool) -> None:
+def _finished_line(job: ColorizationJob, stages: dict[str, float], *, ran_network: bool, precision: str) -> None:
     megapixels = round(job.original_width * job.original_height / 1e6, 2)
     seconds = round(sum(stages.values()), 2)
     logger.info(
@@ -189,6 +189,7 @@ def _finished_line(job: ColorizationJob, stages: dict[str, float], *, ran_networ
         extra={
             "event": "job.finished",
             "model": job.model_name,
+            "precision": precision,
             "width": job.original_width,
             "height": job.original_height,
             "megapixels": megapixels,
@@ -280,7 +281,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
         raise
     stages["save"] = time.monotonic() - clock
     if recorded:
-        _finished_line(job, stages, ran_network=ran_network)
+        _finished_line(job, stages, ran_network=ran_network, precision=model.precision)
         metrics.job_ended(job.model_name, seconds=sum(stages.values()))
     if recorded and old is not None:
         delete_job_files(old, replaced)  # the previous run's, if any

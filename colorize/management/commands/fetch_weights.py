@@ -1,5 +1,6 @@
 """python manage.py fetch_weights NAME [--source URL_OR_PATH] [--sha256 HEX]: download, verify
-and convert a model's weights for the runtime (no torch needed)."""
+and convert a model's weights for the runtime (no torch needed), then make its int8 graph and
+check it against float32 on this machine (colorize.int8)."""
 
 import re
 import tempfile
@@ -24,7 +25,9 @@ class Command(BaseCommand):
         "Download a model's published weights into COLORIZE_WEIGHTS_DIR, verify their sha256 and convert "
         "them into the ONNX graph the runtime runs (without torch and without running the file's pickle). "
         "--source takes a local file, a directory mirror or another URL; --sha256 accepts another file in "
-        "the same layout (a fine-tuned model, say) with that hash instead of the authors'."
+        "the same layout (a fine-tuned model, say) with that hash instead of the authors'. Then, unless "
+        "COLORIZE_INT8 is off or --no-int8 is given, it makes the model's int8 graph on this machine and checks "
+        "it against float32 (a bundled model's too): the site runs it only where it passed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,6 +50,9 @@ class Command(BaseCommand):
             help="s3://BUCKET/PREFIX holding copies of the published files (default: COLORIZE_WEIGHTS_MIRROR): "
             "a file there is taken from there (and verified); one fetched from the internet is put there; '' for none",
         )
+        parser.add_argument(
+            "--no-int8", action="store_true", help="do not make or check int8 graphs (the site runs float32)"
+        )
         parser.add_argument("--retries", type=int, default=3, help="retries (resuming) after a broken transfer")
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
 
@@ -62,6 +68,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name}: ships with the project in {site.weights_store().runtime_path(spec)} ({state}); nothing to fetch"
                 )
+                self._int8(spec, options)
                 continue
             expected = options["sha256"] or spec.sha256
             if options["sha256"] and options["sha256"] != spec.sha256:
@@ -70,14 +77,18 @@ class Command(BaseCommand):
                 )
             if not options["force"] and site.weights_store().installed_sha256(spec) == expected:
                 self.stdout.write(
-                    f"{name}: already installed in {site.weights_store().runtime_path(spec)} (from sha256 {expected}); nothing to do"
+                    f"{name}: already installed in {site.weights_store().runtime_path(spec)} (from sha256 {expected}); nothing to fetch"
                 )
+                self._int8(spec, options)
                 continue
             mirror = settings.COLORIZE_WEIGHTS_MIRROR if options["mirror"] is None else options["mirror"]
             if options["source"] or not mirror:
-                failures += self._fetch(spec, options["source"], options)
+                failed = self._fetch(spec, options["source"], options)
             else:
-                failures += self._fetch_through_mirror(spec, mirror, options)
+                failed = self._fetch_through_mirror(spec, mirror, options)
+            failures += failed
+            if not failed:
+                self._int8(spec, options)
         if failures:
             raise CommandError(f"{failures} of {len(options['names'])} downloads failed (see above).")
 
@@ -118,3 +129,22 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"{spec.name}: installed {path} (sha256 {expected} verified, converted for the runtime)")
         )
         return False
+
+    def _int8(self, spec: registry.ModelSpec, options: dict[str, Any]) -> None:
+        """Make and check ``spec``'s int8 graph unless switched off or done for this graph, CPU
+        and runtime already. Never fails the install: float32 always works."""
+        store = site.weights_store()
+        if options["no_int8"] or not site.int8_allowed() or not store.is_installed(spec):
+            return
+        if store.int8_is_current(spec) and not options["force"]:
+            self.stdout.write(f"{spec.name}: int8 self-check already made here; {site.precision(spec).reason}")
+            return
+        self.stdout.write(f"{spec.name}: making the int8 graph and checking it against float32 (a minute or so)")
+        try:
+            store.make_int8(spec, site.runtime_options())
+        except Exception as error:  # noqa: BLE001  (quantisation raises many types; float32 stays, said why)
+            self.stderr.write(f"{spec.name}: no int8 graph ({error.__class__.__name__}: {error}); float32 stays")
+            return
+        choice = site.precision(spec)
+        line = f"{spec.name}: runs {choice.precision}: {choice.reason}"
+        self.stdout.write(self.style.SUCCESS(line) if choice.precision == "int8" else self.style.WARNING(line))
