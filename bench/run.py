@@ -1,11 +1,14 @@
-"""The engine's benchmark: the production pipeline (ONNX Runtime, float32) against the
-authors' reference pipeline (PyTorch, float32).
+"""The engine's benchmark: the production pipeline as installed (ONNX Runtime; int8 where the
+model's self-check passed on this machine, else float32) against the authors' reference
+pipeline (PyTorch, float32).
 
-Same photos, same seeded random weights (one PyTorch file: loaded by the reference, converted
-to ONNX by the project's torch-free converter), alternating runs, each in a fresh process;
-prints medians of the end-to-end time and peak RSS, their ratios and the fidelity (PSNR of the
-project's output against the reference output). With --torch-bf16 it also times the PyTorch
-bfloat16 path the project dropped. Run by scripts/bench.
+Same photos, same seeded random weights (one PyTorch file: loaded by the reference, installed
+for the runtime as fetch_weights installs the authors' files: converted by the project's
+torch-free converter, then its int8 graph made and checked), alternating runs, each in a fresh
+process; prints medians of the end-to-end time and peak RSS, their ratios, the fidelity (PSNR
+of the project's output against the reference output) and each model's int8 self-check. With
+--float32 it also times the project with int8 off; with --torch-bf16 the PyTorch bfloat16 path
+the project dropped. Run by scripts/bench.
 """
 
 import argparse
@@ -58,14 +61,20 @@ def seeded_weights(model, photos, path, seed=0):
 
     state = measured_state_dict(model, [Image.open(p) for p in photos.values()], seed=seed)
     torch.save(state, path)
-    install_for_runtime(model, path)
+    return install_for_runtime(model, path)
 
 
 def install_for_runtime(model, path):
-    """Convert the PyTorch file for the production runtime, as fetch_weights does."""
+    """Install the PyTorch file for the production runtime as fetch_weights does: convert it,
+    then make the int8 graph and its self-check against float32. Returns the site's choice
+    (colorize.int8.Choice: the precision the project's runs use, and why)."""
     from colorize import registry, weights
 
-    weights.Store(path.parent).convert(registry.get_spec(model), path, weights.sha256_of(path))
+    spec = registry.get_spec(model)
+    store = weights.Store(path.parent)
+    store.convert(spec, path, weights.sha256_of(path))
+    store.make_int8(spec)
+    return store.precision(spec)
 
 
 def run_worker(implementation, model, photo, out, weights_dir):
@@ -121,9 +130,15 @@ def main():
     parser.add_argument("--work", default=str(ROOT / "bench-env" / "work"))
     parser.add_argument("--compact-only", action="store_true", help="only the compact model's numbers")
     parser.add_argument("--torch-bf16", action="store_true", help="also time the PyTorch bfloat16 path")
+    parser.add_argument("--float32", action="store_true", help="also time the project with int8 off")
     args = parser.parse_args()
     models = [] if args.compact_only else [m for m in args.models.split(",") if m]
-    pipelines = ("project", "torch-bf16", "reference") if args.torch_bf16 else ("project", "reference")
+    pipelines = (
+        "project",
+        *(["project-float32"] if args.float32 else []),
+        *(["torch-bf16"] if args.torch_bf16 else []),
+        "reference",
+    )
 
     import onnxruntime
 
@@ -135,15 +150,18 @@ def main():
     print(f"CPU: {cpu.description()}")
     print(f"photos: {original.name} upscaled (bicubic) to 4000x3000 (12 MP) and 816x612 (0.5 MP), grayscale JPEG q90")
     print(
-        f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__}, float32, {site.runtime_options().resolved_threads()} threads "
+        f"{os.cpu_count()} CPUs; project: ONNX Runtime {onnxruntime.__version__} as installed (int8 where its self-check "
+        f"passed, else float32), {site.runtime_options().resolved_threads()} threads "
         f"(COLORIZE_THREADS=0: every CPU), memory arena {'on' if django.conf.settings.COLORIZE_MEMORY_ARENA else 'off'}; "
         f"reference: torch {torch.__version__} float32, {torch.get_num_threads()} threads (torch's default); "
         f"{args.runs} alternating runs per pipeline, each in a fresh process; medians"
     )
     rows = []
+    choices = {}
     for model in models:
         weights_dir = work / "weights"
-        seeded_weights(model, photos, weights_dir / weight_file(model))
+        choices[model] = seeded_weights(model, photos, weights_dir / weight_file(model))
+        print(f"  {model}: runs {choices[model].precision}: {choices[model].reason}", flush=True)
         for size in args.sizes.split(","):
             results: dict[str, list[dict[str, float]]] = {name: [] for name in pipelines}
             outputs = {name: work / f"{model}-{size}mp-{name}.png" for name in results}
@@ -161,7 +179,8 @@ def main():
 
     print()
     if rows:
-        print_table(rows, [name for name in pipelines if name != "reference"])
+        print_table(rows, [name for name in pipelines if name != "reference"], choices)
+        print_self_checks(choices)
     compact = compact_numbers(args.runs)
     seconds = [
         run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"]
@@ -174,17 +193,28 @@ def main():
     )
 
 
-def print_table(rows, candidates):
+def print_self_checks(choices):
+    """Each model's int8 self-check beside the speed: the worst check photo's numbers."""
+    for model, choice in choices.items():
+        if choice.report is not None:
+            print(
+                f"int8 self-check, {model}: {'passed' if choice.precision == 'int8' else 'failed'}; {choice.report.summary()}"
+            )
+    print()
+
+
+def print_table(rows, candidates, choices):
     print(
-        "| model | photo | pipeline | seconds | reference s | speed-up | peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |"
+        "| model | photo | pipeline | precision | seconds | reference s | speed-up | peak RSS | reference peak RSS | RSS ratio | PSNR vs reference |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for model, size, median, quality in rows:
         r = median["reference"]
         for name in candidates:
             p = median[name]
+            precision = {"project": choices[model].precision, "project-float32": "float32"}.get(name, "bfloat16")
             print(
-                f"| {model} | {size} MP | {name} | {p['seconds']:.2f} | {r['seconds']:.2f} | {r['seconds'] / p['seconds']:.2f}x "
+                f"| {model} | {size} MP | {name} | {precision} | {p['seconds']:.2f} | {r['seconds']:.2f} | {r['seconds'] / p['seconds']:.2f}x "
                 f"| {p['peak_rss_mb']:.0f} MB | {r['peak_rss_mb']:.0f} MB | {p['peak_rss_mb'] / r['peak_rss_mb']:.2f} "
                 f"| {quality[name]:.1f} dB |"
             )

@@ -2,9 +2,11 @@
 JPEG (quality 92, the same PIL encoder for every pipeline), then, untimed, a PNG of the same
 result for the fidelity comparison.
 
-    python -m bench.worker project|torch-bf16|reference MODEL PHOTO OUT_PNG WEIGHTS_DIR
+    python -m bench.worker project|project-float32|torch-bf16|reference MODEL PHOTO OUT_PNG WEIGHTS_DIR
 
-- project: the production pipeline (ONNX Runtime, float32; no torch imported).
+- project: the production pipeline as installed (ONNX Runtime; the model's int8 graph where its
+  self-check passed, else float32; no torch imported).
+- project-float32: the same with COLORIZE_INT8 off.
 - torch-bf16: the same pipeline with the PyTorch network under bfloat16 autocast in place of
   the runtime (the second code path that was dropped; measured to report what it would give).
 - reference: the authors' pipeline (rz-colorization 1.0.5: skimage, torch float32).
@@ -52,6 +54,11 @@ def _timed(photo, out, colorize):
     seconds = time.perf_counter() - started
     result.save(out, "PNG", compress_level=1)
     return seconds
+
+
+def run_project_float32(model, photo, out, weights_dir):
+    os.environ["COLORIZE_INT8"] = "false"
+    return run_project(model, photo, out, weights_dir)
 
 
 def run_project(model, photo, out, weights_dir):
@@ -122,7 +129,12 @@ def run_reference(model, photo, out, weights_dir):
     return seconds
 
 
-RUNNERS = {"project": run_project, "torch-bf16": run_torch_bf16, "reference": run_reference}
+RUNNERS = {
+    "project": run_project,
+    "project-float32": run_project_float32,
+    "torch-bf16": run_torch_bf16,
+    "reference": run_reference,
+}
 
 
 def main():
