@@ -12,8 +12,11 @@ is faster on this CPU, and it was made from the float32 graph installed now, on 
 this ONNX Runtime. Anything else runs float32, with the reason in words.
 """
 
+import contextlib
 import importlib.metadata
+import io
 import json
+import logging
 import os
 import statistics
 import tempfile
@@ -125,7 +128,7 @@ class Report:
         worst = self.worst()
         return (
             f"worst check photo: mean {worst['mean_ab']:.2f} ab, 99th percentile {worst['p99_ab']:.2f} ab, "
-            f"{worst['psnr_db']:.1f} dB; {len(self.photos)} comparisons; network {self.float_ms:.0f} ms float32, "
+            f"{worst['psnr_db']:.1f} dB over {len(self.photos)} comparison{'' if len(self.photos) == 1 else 's'}; network {self.float_ms:.0f} ms float32, "
             f"{self.int8_ms:.0f} ms int8 ({self.speedup:.2f}x)"
         )
 
@@ -277,19 +280,39 @@ def quantize(spec: ModelSpec, float_graph: Path, target: Path, calibration: Sequ
         def get_next(self) -> Feeds | None:
             return next(self.feeds, None)
 
-    quantize_static(
-        str(float_graph),
-        str(target),
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=["Conv", "ConvTranspose"],
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        nodes_to_exclude=_first_convolution(float_graph),
-        calibrate_method=CalibrationMethod.Percentile,
-        extra_options={"CalibPercentile": 99.999},
-    )
+    with _quiet():
+        quantize_static(
+            str(float_graph),
+            str(target),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["Conv", "ConvTranspose"],
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=_first_convolution(float_graph),
+            calibrate_method=CalibrationMethod.Percentile,
+            extra_options={"CalibPercentile": 99.999},
+        )
+
+
+class _NotAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """ONNX Runtime's quantiser prints its progress and advises pre-processing on the root
+    logger (our graphs' batch norms follow a ReLU: there is nothing to fold); the install's
+    output says what matters."""
+    advice = _NotAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logging.getLogger().removeFilter(advice)
 
 
 def picture_difference(first: Image.Image, second: Image.Image) -> tuple[float, float, float]:

@@ -112,6 +112,7 @@ def test_a_jobs_lines_carry_its_id_from_the_upload_to_the_worker(
     assert finished["seconds"] > 0
     assert finished["network_seconds"] > 0
     assert finished["hints"] == 0
+    assert finished["precision"] == "float32"  # no int8 graph passed a self-check here
     everything = json.dumps(lines)
     assert CLIENT_ADDRESS not in everything
     assert FILE_NAME not in everything
