@@ -2,6 +2,7 @@
 CPU has the vector extensions for them, so an int8 graph's self-check (colorize.int8) and the
 benchmark's header name them."""
 
+import functools
 from pathlib import Path
 
 # The vector extensions int8 and bfloat16 kernels use, as /proc/cpuinfo names them.
@@ -18,8 +19,10 @@ VECTOR_FEATURES = {
 CPUINFO = Path("/proc/cpuinfo")
 
 
+@functools.cache
 def description(cpuinfo: Path = CPUINFO) -> str:
-    """'AMD EPYC ... (AVX2, AVX-512, AVX-512 VNNI)': the CPU's model and vector features."""
+    """'AMD EPYC ... (AVX2, AVX-512, AVX-512 VNNI)': the CPU's model and vector features (read
+    once per process: a model's graph is chosen on every job)."""
     try:
         lines = cpuinfo.read_text().splitlines()
     except OSError:
