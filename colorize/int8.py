@@ -21,7 +21,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from colorize.runtime import Model
 
 PHOTOS_DIR = Path(__file__).resolve().parent / "int8_photos"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 FLOAT32 = "float32"
 INT8 = "int8"
 
@@ -88,6 +88,7 @@ class Report:
 
     model: str
     float_sha256: str  # of the float32 graph it was made from and compared with
+    int8_sha256: str  # of the int8 graph it checked (a passing report vouches for that file only)
     cpu: str
     onnxruntime: str
     made_at: str
@@ -154,7 +155,10 @@ class Choice:
 
 
 def onnxruntime_version() -> str:
-    return importlib.metadata.version("onnxruntime")
+    try:
+        return importlib.metadata.version("onnxruntime")
+    except importlib.metadata.PackageNotFoundError:  # another build of it (onnxruntime-gpu...)
+        return "unknown"
 
 
 def read_report(path: Path) -> Report | None:
@@ -164,9 +168,9 @@ def read_report(path: Path) -> Report | None:
         return None
 
 
-def choose(float_sha256: str | None, int8_path: Path, report_path: Path, *, allowed: bool = True) -> Choice:
-    """float32 or int8 for a model whose float32 graph has ``float_sha256`` (None: it is not
-    installed) and whose int8 graph and report are (or would be) at these paths."""
+def choose(float_sha256: str | None, int8_sha256: str | None, report_path: Path, *, allowed: bool = True) -> Choice:
+    """float32 or int8 for a model whose float32 and int8 graphs have these sha256 (None: not
+    there) and whose self-check report is (or would be) at ``report_path``."""
     if not allowed:
         return Choice(FLOAT32, "int8 is switched off (COLORIZE_INT8)")
     report = read_report(report_path)
@@ -181,8 +185,9 @@ def choose(float_sha256: str | None, int8_path: Path, report_path: Path, *, allo
     if problems:
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         return Choice(FLOAT32, f"its int8 graph failed the self-check: {shown}", report)
-    if not int8_path.is_file():
-        return Choice(FLOAT32, f"its int8 graph {int8_path} is missing", report)
+    if int8_sha256 != report.int8_sha256:
+        missing = "is missing" if int8_sha256 is None else "is not the one checked"
+        return Choice(FLOAT32, f"its int8 graph {missing}; run fetch_weights {report.model} --force again", report)
     return Choice(INT8, "its int8 graph passed the self-check: " + report.summary(), report)
 
 
@@ -240,8 +245,7 @@ def check_hints(size: tuple[int, int]) -> list[Hint]:
 
 def calibration_feeds(spec: ModelSpec, photos: Sequence[Path]) -> Iterator[Feeds]:
     """The network's inputs for each calibration photo, as the pipeline makes them, without
-    hints and (for a hint model) with random ones. At the main input size only: the
-    calibration stacks every run's activations, so they must share a shape, and a model's
+    hints and (for a hint model) with random ones. At the main input size only: a model's
     smaller views are block means of the same lightness (activations in the same ranges)."""
     from colorize import pipeline
 
@@ -262,8 +266,8 @@ def _first_convolution(graph: Path) -> list[str]:
 
 def quantize(spec: ModelSpec, float_graph: Path, target: Path, calibration: Sequence[Path]) -> None:
     """Write ``spec``'s int8 graph to ``target``: convolutions with int8 weights (per output
-    channel) and uint8 activations whose ranges come from ``calibration`` (the 99.999th
-    percentile, so one outlier pixel does not stretch a layer's range). The first convolution
+    channel) and uint8 activations whose ranges are their extremes over ``calibration``. The
+    first convolution
     stays float32: it reads the photo and the hints as they are, and costs little."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -273,9 +277,15 @@ def quantize(spec: ModelSpec, float_graph: Path, target: Path, calibration: Sequ
         quantize_static,
     )
 
+    feeds = list(calibration_feeds(spec, calibration))
+    if len(feeds) % 2 == 0:
+        # The calibrator folds in every two runs and then (ONNX Runtime 1.31) refuses to end
+        # with none left over: an odd count, by repeating a run (its extremes change nothing).
+        feeds.append(feeds[0])
+
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self.feeds = calibration_feeds(spec, calibration)
+            self.feeds = iter(feeds)
 
         def get_next(self) -> Feeds | None:
             return next(self.feeds, None)
@@ -291,8 +301,10 @@ def quantize(spec: ModelSpec, float_graph: Path, target: Path, calibration: Sequ
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             nodes_to_exclude=_first_convolution(float_graph),
-            calibrate_method=CalibrationMethod.Percentile,
-            extra_options={"CalibPercentile": 99.999},
+            calibrate_method=CalibrationMethod.MinMax,
+            # Ranges folded in every two runs: a worker quantising SIGGRAPH17 with every run's
+            # activations kept (the percentile method) peaked at 6.9 GB.
+            extra_options={"CalibMaxIntermediateOutputs": 2},
         )
 
 
@@ -305,7 +317,8 @@ class _NotAdvice(logging.Filter):
 def _quiet() -> Iterator[None]:
     """ONNX Runtime's quantiser prints its progress and advises pre-processing on the root
     logger (our graphs' batch norms follow a ReLU: there is nothing to fold); the install's
-    output says what matters."""
+    output says what matters. Process-wide (stdout, the root logger): for the single-threaded
+    install commands that make int8 graphs, never for a worker's jobs."""
     advice = _NotAdvice()
     logging.getLogger().addFilter(advice)
     try:
@@ -363,7 +376,13 @@ def time_networks(float_model: "Model", int8_model: "Model", photo: Path, runs: 
 
 
 def make(
-    float_model: "Model", float_sha256: str, int8_path: Path, report_path: Path, photos: Photos | None = None
+    float_model: "Model",
+    float_sha256: str,
+    int8_path: Path,
+    report_path: Path,
+    photos: Photos | None = None,
+    *,
+    sha256_of: "Callable[[Path], str]",
 ) -> Report:
     """Quantise ``float_model``'s graph (whose file has ``float_sha256``), check it and keep the report (and, when it passed, the
     graph) at these paths, each put in place atomically. Returns the report."""
@@ -387,13 +406,17 @@ def make(
             float_ms=round(float_ms, 1),
             int8_ms=round(int8_ms, 1),
             photos=compare(float_model, int8_model, photos.check),
+            int8_sha256=sha256_of(candidate),
         )
+        # In this order, a graph that failed is never next to a report that passed, and a
+        # job that picked the earlier graph finds its report changed before its file goes.
         if report.problems():
+            _write_atomically(report_path, report.to_json())
             int8_path.unlink(missing_ok=True)
         else:
             candidate.chmod(0o644)
             os.replace(candidate, int8_path)
-        _write_atomically(report_path, report.to_json())
+            _write_atomically(report_path, report.to_json())
     return report
 
 

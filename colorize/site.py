@@ -93,17 +93,17 @@ def default_model_name(*, required: bool = False, among: list[ModelSpec] | None 
     return name
 
 
-def model(name: str | None = None) -> Model:
+def model(name: str | None = None, *, float32: bool = False) -> Model:
     """The model called ``name`` (None: the default model) as this site runs it: its graph in the
     site's weights folder (int8 where it passed its self-check and COLORIZE_INT8 allows), its
-    threads and memory settings. ModelNotInstalled for a name no
-    model has, or for None with no model installed."""
+    threads and memory settings; ``float32``: float32 whatever the setting.
+    ModelNotInstalled for a name no model has, or for None with no model installed."""
     name = name or default_model_name(required=True)
     try:
         spec = registry.get_spec(str(name))
     except registry.UnknownModel as error:
         raise ModelNotInstalled(str(error), user_message=f"There is no model called {name!r}.") from None
-    return weights_store().model(spec, runtime_options(), int8_allowed=int8_allowed())
+    return weights_store().model(spec, runtime_options(), int8_allowed=int8_allowed() and not float32)
 
 
 def settings_check(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:

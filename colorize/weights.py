@@ -42,7 +42,7 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-_sha256_memo: dict[tuple[str, int, int], str] = {}
+_sha256_memo: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def graph_sha256(path: Path) -> str | None:
@@ -52,7 +52,7 @@ def graph_sha256(path: Path) -> str | None:
         stat = path.stat()
     except OSError:
         return None
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if key not in _sha256_memo:
         _sha256_memo[key] = sha256_of(path)
     return _sha256_memo[key]
@@ -174,9 +174,15 @@ class Store:
     def model(self, spec: ModelSpec, options: RuntimeOptions | None = None, *, int8_allowed: bool = False) -> Model:
         """``spec`` as the runtime runs it from this store's files: its float32 graph, or its
         int8 graph where ``int8_allowed`` and that passed its self-check (:meth:`precision`)."""
-        if int8_allowed and self.precision(spec).precision == int8.INT8:
+        if int8_allowed and self._runs_int8(spec):
             return Model(spec, self.int8_path(spec), options or RuntimeOptions(), precision=int8.INT8)
         return Model(spec, self.runtime_path(spec), options or RuntimeOptions())
+
+    def _runs_int8(self, spec: ModelSpec) -> bool:
+        try:
+            return self.precision(spec).precision == int8.INT8
+        except Exception:  # noqa: BLE001  (int8 is an optimisation: any trouble deciding on it means float32)
+            return False
 
     # int8 graphs are made here, on the machine that runs them, never shipped: even the bundled
     # model's go to the store's folder (colorize.int8).
@@ -191,18 +197,20 @@ class Store:
 
     def precision(self, spec: ModelSpec, *, int8_allowed: bool = True) -> int8.Choice:
         """Which of ``spec``'s graphs runs here, float32 or int8, and why."""
+        if not int8_allowed:
+            return int8.choose(None, None, self.int8_report_path(spec), allowed=False)
         return int8.choose(
-            graph_sha256(self.runtime_path(spec)),
-            self.int8_path(spec),
-            self.int8_report_path(spec),
-            allowed=int8_allowed,
+            graph_sha256(self.runtime_path(spec)), graph_sha256(self.int8_path(spec)), self.int8_report_path(spec)
         )
 
     def int8_is_current(self, spec: ModelSpec) -> bool:
-        """Whether ``spec``'s int8 self-check (passed or failed) was made for its float32 graph
-        installed now, on this CPU and ONNX Runtime: nothing to make again."""
+        """Whether ``spec``'s int8 self-check was made for its float32 graph installed now, on
+        this CPU and ONNX Runtime, and (when it passed) its graph is the one checked: nothing
+        to make again."""
         report = self.int8_report(spec)
-        return report is not None and int8.stale(report, graph_sha256(self.runtime_path(spec))) is None
+        if report is None or int8.stale(report, graph_sha256(self.runtime_path(spec))) is not None:
+            return False
+        return bool(report.problems()) or graph_sha256(self.int8_path(spec)) == report.int8_sha256
 
     def make_int8(
         self, spec: ModelSpec, options: RuntimeOptions | None = None, photos: int8.Photos | None = None
@@ -216,7 +224,9 @@ class Store:
                 f"{spec.name} has no float32 graph to make an int8 graph from; {registry.fetch_hint(spec)}"
             )
         model = self.model(spec, options)
-        return int8.make(model, float_sha256, self.int8_path(spec), self.int8_report_path(spec), photos)
+        return int8.make(
+            model, float_sha256, self.int8_path(spec), self.int8_report_path(spec), photos, sha256_of=sha256_of
+        )
 
     def _fetch_source(
         self, spec: ModelSpec, location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool

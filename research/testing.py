@@ -147,8 +147,12 @@ def int8_report(store, spec, *, mean_ab=0.5, p99_ab=2.0, psnr_db=45.0, float_ms=
 
     from colorize import cpu, int8
 
+    Path(store.directory).mkdir(parents=True, exist_ok=True)
+    if graph:
+        shutil.copyfile(store.runtime_path(spec), store.int8_path(spec))
     report = int8.Report(
         model=spec.name,
+        int8_sha256=weights.graph_sha256(store.int8_path(spec)) or "",
         float_sha256=weights.graph_sha256(store.runtime_path(spec)) or "",
         cpu=cpu.description(),
         onnxruntime=int8.onnxruntime_version(),
@@ -158,8 +162,5 @@ def int8_report(store, spec, *, mean_ab=0.5, p99_ab=2.0, psnr_db=45.0, float_ms=
         int8_ms=int8_ms,
         photos=[int8.PhotoDifference("chelsea", 0, mean_ab, p99_ab, psnr_db)],
     )
-    Path(store.directory).mkdir(parents=True, exist_ok=True)
     store.int8_report_path(spec).write_text(report.to_json())
-    if graph:
-        shutil.copyfile(store.runtime_path(spec), store.int8_path(spec))
     return report

@@ -14,15 +14,14 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, connections
 from django.db.models import F
 from django.utils import timezone
-from PIL import Image
 
-from colorize import imaging, pipeline, site
+from colorize import imaging
 from colorize.errors import ColorizeError
 from colorize.hints import parse_hints
 from colorsite import logs
 from gallery import metrics
 from gallery.models import RESULT_FIELDS, VARIANT_FIELDS, ColorizationJob
-from gallery.services import variants
+from gallery.services import colorizing, variants
 from gallery.services.files import delete_job_files, delete_names, load_original, preview, result_files
 
 logger = logging.getLogger(__name__)
@@ -140,24 +139,6 @@ def _heartbeat(job: ColorizationJob) -> Iterator[None]:
         thread.join(timeout=60)
 
 
-def _colorized(job: ColorizationJob, image: Image.Image, model: pipeline.Model) -> tuple[pipeline.Colorized, bool]:
-    """(the result, whether the network ran): the job's chosen variant from the colours its last
-    run of the network kept (what picking another variant does), else from a run of the network
-    that keeps every variant's colours (and the suggested colours) for next time."""
-    kept = variants.kept_colours(job)
-    if kept is not None:
-        return pipeline.Colorized(pipeline.render(image, kept, model.spec)), False
-    colorized = pipeline.colorize_detailed(
-        image,
-        model=model,
-        hints=parse_hints(job.hints),
-        vividness=job.vividness,
-        variant=job.variant,
-        variants=True,
-    )
-    return colorized, True
-
-
 def job_run(*, job_id: int) -> ColorizationJob | None:
     """Colorize one queued job and record its result or a friendly reason it failed.
     Never raises for a bad picture or a failing model: the job records what happened.
@@ -214,8 +195,7 @@ def _run(job: ColorizationJob) -> ColorizationJob:
                 return _fail(job, NO_HINTS.format(model=job.model_title), "no_hints")
             stages["load"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.COLORIZING)
-            model = site.model(job.model_name)
-            colorized, ran_network = _colorized(job, image, model)
+            colorized, ran_network, model = colorizing.job_colorized(job, image)
             result = colorized.image
             stages["network" if ran_network else "render"], clock = time.monotonic() - clock, time.monotonic()
             _stage(job, Stage.SAVING)

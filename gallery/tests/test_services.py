@@ -11,7 +11,7 @@ from PIL import Image
 
 from colorsite.testing.helpers import create_job
 from gallery.models import FILE_FIELDS, ColorizationJob
-from gallery.services import moderation, sweep, web, worker
+from gallery.services import colorizing, moderation, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,14 +231,14 @@ def test_a_result_that_cannot_be_stored_fails_the_job_and_keeps_the_original(eng
 
 def test_a_job_deleted_while_running_leaves_no_files(engine_model, monkeypatch, django_capture_on_commit_callbacks):
     job = create_job(engine_model)
-    real_colorize = worker.pipeline.colorize_detailed
+    real_colorize = colorizing.pipeline.colorize_detailed
 
     def colorize_then_delete(*args, **kwargs):
         result = real_colorize(*args, **kwargs)
         ColorizationJob.objects.filter(pk=job.pk).delete()
         return result
 
-    monkeypatch.setattr(worker.pipeline, "colorize_detailed", colorize_then_delete)
+    monkeypatch.setattr(colorizing.pipeline, "colorize_detailed", colorize_then_delete)
     worker.job_run(job_id=job.pk)
     media = Path(job.original.storage.location)
     assert not [p for folder in ("results", "thumbnails") for p in (media / folder).rglob("*") if p.is_file()]

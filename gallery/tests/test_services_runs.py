@@ -8,7 +8,7 @@ from PIL import Image
 
 from colorsite.testing.helpers import create_job
 from gallery.models import ColorizationJob
-from gallery.services import web, worker
+from gallery.services import colorizing, web, worker
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_image
 
@@ -118,13 +118,13 @@ def test_a_job_gets_the_default_vividness_or_the_one_asked_for(engine_model, set
 
 def test_job_run_colorizes_at_the_jobs_vividness(engine_model, monkeypatch):
     seen = []
-    real = worker.pipeline.colorize_detailed
+    real = colorizing.pipeline.colorize_detailed
 
     def spy(image, **kwargs):
         seen.append(kwargs["vividness"])
         return real(image, **kwargs)
 
-    monkeypatch.setattr(worker.pipeline, "colorize_detailed", spy)
+    monkeypatch.setattr(colorizing.pipeline, "colorize_detailed", spy)
     job = create_job(engine_model, vividness=0.85)
     worker.job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from gallery.models import ColorizationJob
-from gallery.services import files, sweep, web, worker
+from gallery.services import colorizing, files, sweep, web, worker
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_image
 
@@ -45,13 +45,13 @@ def test_a_long_live_run_keeps_beating_and_is_never_requeued(settings, engine_mo
     settings.GALLERY_JOB_TIMEOUT_SECONDS = 1
     job = web.job_create(image=grey_image(), display_name="long.png", model_name=engine_model)
     release = threading.Event()
-    real_colorize = worker.pipeline.colorize_detailed
+    real_colorize = colorizing.pipeline.colorize_detailed
 
     def slow_colorize(*args, **kwargs):  # the real network, after a long wait
         assert release.wait(60)
         return real_colorize(*args, **kwargs)
 
-    monkeypatch.setattr(worker.pipeline, "colorize_detailed", slow_colorize)
+    monkeypatch.setattr(colorizing.pipeline, "colorize_detailed", slow_colorize)
 
     def run():
         try:
