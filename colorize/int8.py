@@ -13,6 +13,7 @@ this ONNX Runtime. Anything else runs float32, with the reason in words.
 """
 
 import contextlib
+import functools
 import importlib.metadata
 import io
 import json
@@ -21,17 +22,18 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
 from colorize import colour, cpu
+from colorize.files import sha256_of, write_atomically
 from colorize.hints import Hint
 from colorize.registry import ModelSpec
 
@@ -129,8 +131,8 @@ class Report:
         worst = self.worst()
         return (
             f"worst check photo: mean {worst['mean_ab']:.2f} ab, 99th percentile {worst['p99_ab']:.2f} ab, "
-            f"{worst['psnr_db']:.1f} dB over {len(self.photos)} comparison{'' if len(self.photos) == 1 else 's'}; network {self.float_ms:.0f} ms float32, "
-            f"{self.int8_ms:.0f} ms int8 ({self.speedup:.2f}x)"
+            f"{worst['psnr_db']:.1f} dB over {len(self.photos)} comparison{'' if len(self.photos) == 1 else 's'}; "
+            f"network {self.float_ms:.0f} ms float32, {self.int8_ms:.0f} ms int8 ({self.speedup:.2f}x)"
         )
 
     def to_json(self) -> str:
@@ -154,7 +156,10 @@ class Choice:
     report: Report | None = None
 
 
+@functools.cache
 def onnxruntime_version() -> str:
+    """The version of the ONNX Runtime this process loaded (read once: the module stays the
+    one loaded even when a newer one is installed meanwhile)."""
     try:
         return importlib.metadata.version("onnxruntime")
     except importlib.metadata.PackageNotFoundError:  # another build of it (onnxruntime-gpu...)
@@ -267,8 +272,8 @@ def _first_convolution(graph: Path) -> list[str]:
 def quantize(spec: ModelSpec, float_graph: Path, target: Path, calibration: Sequence[Path]) -> None:
     """Write ``spec``'s int8 graph to ``target``: convolutions with int8 weights (per output
     channel) and uint8 activations whose ranges are their extremes over ``calibration``. The
-    first convolution
-    stays float32: it reads the photo and the hints as they are, and costs little."""
+    first convolution stays float32: it reads the photo and the hints as they are, and costs
+    little."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -381,13 +386,10 @@ def make(
     int8_path: Path,
     report_path: Path,
     photos: Photos | None = None,
-    *,
-    sha256_of: "Callable[[Path], str]",
 ) -> Report:
-    """Quantise ``float_model``'s graph (whose file has ``float_sha256``), check it and keep the report (and, when it passed, the
-    graph) at these paths, each put in place atomically. Returns the report."""
-    from dataclasses import replace
-
+    """Quantise ``float_model``'s graph (whose file has ``float_sha256``), check it and keep
+    the report (and, when it passed, the graph) at these paths, each put in place atomically.
+    Returns the report."""
     photos = photos or Photos.shipped()
     if not photos.calibration or not photos.check:
         raise ValueError("int8 needs calibration photos and check photos")
@@ -411,27 +413,10 @@ def make(
         # In this order, a graph that failed is never next to a report that passed, and a
         # job that picked the earlier graph finds its report changed before its file goes.
         if report.problems():
-            _write_atomically(report_path, report.to_json())
+            write_atomically(report_path, report.to_json().encode())
             int8_path.unlink(missing_ok=True)
         else:
             candidate.chmod(0o644)
             os.replace(candidate, int8_path)
-            _write_atomically(report_path, report.to_json())
+            write_atomically(report_path, report.to_json().encode())
     return report
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
-        tmp.write(text)
-    Path(tmp.name).chmod(0o644)
-    os.replace(tmp.name, path)
-
-
-def describe(choice: Choice) -> dict[str, Any]:
-    """A choice as plain data (for a log line, the worker's row, the command's JSON)."""
-    report = choice.report
-    return {
-        "precision": choice.precision,
-        "reason": choice.reason,
-        **({"worst": report.worst(), "speedup": round(report.speedup, 2)} if report else {}),
-    }

@@ -6,7 +6,6 @@ Every path to a model's file is decided here, by a :class:`Store`: bundled weigh
 its sha256 was checked, so a present file is a complete one.
 """
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ from urllib.parse import urljoin, urlparse
 
 from colorize import int8, registry
 from colorize.errors import ColorizeError, ModelNotInstalled
+from colorize.files import CHUNK, graph_sha256, sha256_of, write_atomically
 from colorize.registry import ModelSpec
 from colorize.runtime import Model, RuntimeOptions
 
@@ -25,37 +25,13 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 BUNDLED_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-CHUNK = 1024 * 1024
+__all__ = ["BUNDLED_WEIGHTS_DIR", "FetchError", "Store", "graph_sha256", "sha256_of"]
 
 
 class FetchError(ColorizeError):
     """Fetching a weight file failed; the message says why and what to do."""
 
     user_message = "The model's weights could not be downloaded."
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_sha256_memo: dict[tuple[str, int, int, int, int], str] = {}
-
-
-def graph_sha256(path: Path) -> str | None:
-    """A graph file's sha256, hashed once per process for each version of the file (a model's
-    choice of graph checks it on every job); None when the file is absent."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-    if key not in _sha256_memo:
-        _sha256_memo[key] = sha256_of(path)
-    return _sha256_memo[key]
 
 
 def _progress(total: int | None, initial: int, label: str, enabled: bool) -> "tqdm[NoReturn]":
@@ -224,9 +200,7 @@ class Store:
                 f"{spec.name} has no float32 graph to make an int8 graph from; {registry.fetch_hint(spec)}"
             )
         model = self.model(spec, options)
-        return int8.make(
-            model, float_sha256, self.int8_path(spec), self.int8_report_path(spec), photos, sha256_of=sha256_of
-        )
+        return int8.make(model, float_sha256, self.int8_path(spec), self.int8_report_path(spec), photos)
 
     def _fetch_source(
         self, spec: ModelSpec, location: "str | Path", expected: str, *, retries: int, timeout: float, progress: bool
@@ -288,14 +262,7 @@ class Store:
             spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256}
         )
         target = self.runtime_path(spec)
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=target.name, suffix=".tmp", delete=False) as tmp:
-            partial = Path(tmp.name)
-        try:
-            partial.write_bytes(model.SerializeToString())
-            partial.chmod(0o644)  # a temporary file is private; the weights are not
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_atomically(target, model.SerializeToString())
         return target
 
     def fetch(
