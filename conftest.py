@@ -1,9 +1,10 @@
-"""Project-wide pytest setup: the fixtures are colorsite.testing.fixtures's, for every test."""
+"""Project-wide pytest setup: the fixtures are colorsite.testing.fixtures's, for every test, and every
+log line the run writes is audited for what would give a person away (colorsite.testing.log_audit)."""
 
 import pytest
 
 # The shared fixtures and helpers, one plugin each, for every app's tests.
-pytest_plugins = ["colorsite.testing.fixtures", "research.testing"]
+pytest_plugins = ["colorsite.testing.fixtures", "colorsite.testing.log_audit", "research.testing"]
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,15 @@ request middleware (:class:`colorsite.middleware.RequestLogMiddleware`) sets it 
 request's lines and answers it as ``X-Request-ID``. The worker sets the job id for a run's
 lines (:func:`job_context`). Job ids are the jobs' database ids, never their private links;
 client addresses, file names, keys and tokens never go into a line.
+
+Whoever writes a line (the site, Django's own loggers, gunicorn's), :class:`ScrubFilter` on
+the one handler takes out what would still give a person away: a private link's UUID becomes
+``:id``, a query string ``?…``, a client's address ``<address>`` (:func:`scrub`; Sentry's
+events go through the same function, colorsite.sentry).
 """
 
 import contextvars
+import ipaddress
 import logging
 import re
 import uuid
@@ -23,6 +29,48 @@ job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="
 
 _TRACE_ROOT = re.compile(r"Root=([0-9A-Za-z-]{1,64})")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+_QUERY = re.compile(r"\?[^\s\"'<>?]+")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:.]*::|(?:[0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:.]{2,45}(?![\w:])")
+# A record's own attributes that hold no text from a request.
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_CONTEXT_FIELDS = frozenset({"request_id", "job_id"})  # ours: a database id, a random id
+
+
+def _address(match: re.Match[str]) -> str:
+    try:
+        address = ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return match.group(0)  # a version number, a time of day
+    return match.group(0) if address.is_loopback or address.is_unspecified else "<address>"
+
+
+def scrub(text: str) -> str:
+    """``text`` without private links (UUIDs), query strings or client addresses (loopback
+    addresses stay: they name this machine, not a person)."""
+    text = _UUID.sub(":id", text)
+    text = _QUERY.sub("?…", text)
+    text = _IPV6.sub(_address, text)
+    return _IPV4.sub(_address, text)
+
+
+class ScrubFilter(logging.Filter):
+    """Scrubs (:func:`scrub`) every line's message, its traceback and its text fields, before
+    any formatter sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and name not in _RECORD_FIELDS and name not in _CONTEXT_FIELDS:
+                setattr(record, name, scrub(value))
+        return True
 
 
 class ContextFilter(logging.Filter):
@@ -75,12 +123,12 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "colorsite.logs.ContextFilter"}},
+        "filters": {"context": {"()": "colorsite.logs.ContextFilter"}, "scrub": {"()": "colorsite.logs.ScrubFilter"}},
         "formatters": formatters,
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
-                "filters": ["context"],
+                "filters": ["context", "scrub"],
                 "formatter": "json" if json_lines else "text",
             }
         },

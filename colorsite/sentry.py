@@ -1,9 +1,16 @@
 """Errors reach a person: with ``SENTRY_DSN`` set, unhandled errors of the web and the worker,
 and every line logged at ERROR (a job that failed on our side, not because of its photo), go to
 Sentry, tagged with the request's and the job's ids (colorsite.logs). Personal data stays off:
-no client addresses, cookies, request bodies or user details are sent."""
+no client addresses, cookies, request bodies or user details are sent, and every text of an
+event is scrubbed as the log lines are (colorsite.logs.scrub: no private link, query string or
+address). Anyone can make Django log a "suspicious" request at ERROR (a bad Host header,
+too many form fields), so each kind of event is sent a few times per window and then dropped
+until the window ends: no client can spend the project's Sentry quota."""
 
 import logging
+import threading
+import time
+from collections import defaultdict
 from typing import Any
 
 import sentry_sdk
@@ -15,6 +22,59 @@ from colorsite import logs
 
 # Request headers that name the client.
 _CLIENT_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "cookie", "authorization")
+
+
+# Per process: at most this many events of one kind per window (seconds). A client can trigger
+# django.security's at will; one of each is enough to know it happens.
+EVENTS_PER_WINDOW, SECURITY_EVENTS_PER_WINDOW, WINDOW_SECONDS = 10, 1, 600
+_sent: defaultdict[str, list[float]] = defaultdict(list)
+_sent_lock = threading.Lock()
+clock = time.monotonic  # the tests move it
+
+
+def _kind(event: Event) -> str:
+    """What makes two events "the same kind": the logger and the exception type, or the
+    message's template."""
+    exception = ((event.get("exception") or {}).get("values") or [{}])[-1].get("type", "")
+    logentry = event.get("logentry") or {}
+    return f"{event.get('logger', '')}|{exception or logentry.get('message', '')}"
+
+
+def _within_budget(event: Event) -> bool:
+    kind = _kind(event)
+    budget = SECURITY_EVENTS_PER_WINDOW if kind.startswith("django.security") else EVENTS_PER_WINDOW
+    now = clock()
+    with _sent_lock:
+        recent = [sent for sent in _sent[kind] if now - sent < WINDOW_SECONDS]
+        if len(recent) >= budget:
+            _sent[kind] = recent
+            return False
+        _sent[kind] = [*recent, now]
+    return True
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return logs.scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+def before_send(event: Event, hint: dict[str, Any]) -> Event | None:
+    """Drop an event past its kind's budget; else tag it, take out whatever names the client,
+    and scrub every text."""
+    if not _within_budget(event):
+        return None
+    event = _tag_ids(event, hint)
+    tags = event.pop("tags", {})
+    event = _scrubbed(event)
+    event["tags"] = tags  # our ids: a database id and a random one
+    request = event.get("request") or {}
+    request.pop("query_string", None)
+    return event
 
 
 def _tag_ids(event: Event, hint: dict[str, Any]) -> Event:
@@ -49,5 +109,5 @@ def sentry_init(dsn: str, *, environment: str = "production") -> None:
             "database_query_data": False,
         },
         traces_sample_rate=0.0,
-        before_send=_tag_ids,
+        before_send=before_send,
     )

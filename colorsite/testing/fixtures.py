@@ -7,6 +7,9 @@ The set-up every gallery and API test gets (``test_process_settings``, ``private
 at its one network call, the real worker (``run_worker``; ``workers`` as processes), API keys
 and clients, each real shared cache (``shared_cache``), and the browser tests' Chromium."""
 
+import io
+import json
+import logging
 import threading
 from pathlib import Path
 from uuid import uuid4
@@ -14,11 +17,13 @@ from uuid import uuid4
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.utils.module_loading import import_string
 from django_recaptcha.client import RecaptchaResponse
 from PIL import Image
 from rest_framework.test import APIClient
 
 from colorize import registry, site
+from colorsite import logs
 from colorsite.testing.browser import CHROMIUM, CHROMIUM_ARGS, CSP_VIOLATIONS
 from colorsite.testing.helpers import REDIS_URL, WorkerProcess, create_api_key, use_random_weights
 
@@ -264,3 +269,69 @@ def old_photo(tmp_path):
     path = tmp_path / "Old family photo.jpg"
     image.save(path, "JPEG", quality=90)
     return path
+
+
+# --- Logs and Sentry ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_lines():
+    """The lines every logger writes, filtered and formatted as production's handler does
+    (colorsite.logs.logging_config), as dicts."""
+    config = logs.logging_config(json_lines=True, level="INFO")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    for name in config["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(config["filters"][name]["()"])())
+    spec = config["formatters"]["json"]
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter(spec["format"], timestamp=True, rename_fields=spec["rename_fields"])
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    lines = []
+
+    def read():
+        lines[:] = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+        return lines
+
+    yield read
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.fixture
+def sentry_endpoint():
+    """A local HTTP server that takes Sentry envelopes; Sentry on against it, off afterwards."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import sentry_sdk
+
+    from colorsite.sentry import sentry_init
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            received.append(body.decode("utf-8", "replace"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sentry_init(f"http://publickey@127.0.0.1:{server.server_port}/1", environment="test")
+    yield received
+    sentry_sdk.flush(timeout=5)
+    sentry_init("")
+    server.shutdown()

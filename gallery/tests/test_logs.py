@@ -2,9 +2,7 @@
 and a job's queued, started and finished (or failed) lines with one job id, in production's
 JSON format; nothing personal in any of them."""
 
-import io
 import json
-import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +10,6 @@ from django.urls import reverse
 
 from colorize import pipeline
 from colorize.errors import ModelFailed
-from colorsite import logs
 from gallery.models import ColorizationJob
 from gallery.tests.images import grey_photo
 
@@ -21,31 +18,6 @@ CLIENT_ADDRESS = "203.0.113.77"
 FILE_NAME = "Grandma Rosa 1921"
 
 
-@pytest.fixture
-def json_lines():
-    """The lines every logger writes, formatted as production formats them, as dicts."""
-    config = logs.logging_config(json_lines=True, level="INFO")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(logs.ContextFilter())
-    spec = config["formatters"]["json"]
-    from pythonjsonlogger.json import JsonFormatter
-
-    formatter = JsonFormatter(spec["format"], timestamp=True, rename_fields=spec["rename_fields"])
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    lines = []
-
-    def read():
-        lines[:] = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
-        return lines
-
-    yield read
-    root.removeHandler(handler)
-    root.setLevel(old_level)
 
 
 def test_one_request_writes_one_access_line_with_the_id_it_answers(client, json_lines):
@@ -140,38 +112,6 @@ def test_a_failing_model_writes_one_failed_line_with_a_stable_code(json_lines, f
     assert failed[0]["user_message"] == ModelFailed.user_message
 
 
-@pytest.fixture
-def sentry_endpoint():
-    """A local HTTP server that takes Sentry envelopes; Sentry on against it, off afterwards."""
-    import gzip
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    import sentry_sdk
-
-    from colorsite.sentry import sentry_init
-
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            received.append(body.decode("utf-8", "replace"))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    sentry_init(f"http://publickey@127.0.0.1:{server.server_port}/1", environment="test")
-    yield received
-    sentry_sdk.flush(timeout=5)
-    sentry_init("")
-    server.shutdown()
 
 
 def test_a_failing_model_reaches_sentry_tagged_with_the_job(sentry_endpoint, failed_job):
