@@ -30,6 +30,14 @@ class QueueBusy(APIException):
         super().__init__(detail=detail, code="queue_full" if scope == "client" else "busy")
 
 
+class StorageUnavailable(APIException):
+    """The upload could not be stored (gallery.services.web.NotStored): nothing was kept."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "storage_unavailable"
+    wait = 300
+
+
 class NoModelInstalled(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "no_model"

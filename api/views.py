@@ -11,14 +11,15 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound, Throttled
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import selectors, services
-from api.exceptions import NoModelInstalled, NoVariants, PayloadTooLarge, QueueBusy
+from api.exceptions import NoModelInstalled, NoVariants, PayloadTooLarge, QueueBusy, StorageUnavailable
 from api.models import ApiKey
+from api.parsers import BoundedJSONParser
 from api.serializers import (
     ErrorSerializer,
     JobCreateSerializer,
@@ -65,6 +66,13 @@ class ApiView(APIView):
             raise NotFound("No such job for this API key.")
         return job
 
+    def queue_room_check(self, request: Request) -> None:
+        """QueueBusy unless the key's queue cap and the site's have room for one more job."""
+        try:
+            web.queue_room_check(client=self.api_key(request).queue_client)
+        except web.QueueFull as error:
+            raise QueueBusy(scope=error.scope) from None
+
 
 def _refuse_oversized(request: Request) -> None:
     """A body far over the upload limit is refused before it is read (as on the website)."""
@@ -88,30 +96,30 @@ class JobCreateView(ApiView):
     )
     def post(self, request: Request) -> Response:
         api_key = self.api_key(request)
-        try:
-            web.queue_room_check(client=api_key.queue_client)
-        except web.QueueFull as error:
-            raise QueueBusy(scope=error.scope) from None
+        self.queue_room_check(request)
         _refuse_oversized(request)
         serializer = JobCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if not data["model"]:
             raise NoModelInstalled(ModelNotInstalled.user_message)
-        job = services.api_job_create(
-            api_key=api_key,
-            upload=data["image"],
-            model_name=data["model"],
-            hints=data["hints"],
-            vividness=data.get("vividness"),
-            variant=data["variant"],
-        )
+        try:
+            job = services.api_job_create(
+                api_key=api_key,
+                upload=data["image"],
+                model_name=data["model"],
+                hints=data["hints"],
+                vividness=data.get("vividness"),
+                variant=data["variant"],
+            )
+        except web.NotStored as error:
+            raise StorageUnavailable(error.user_message) from None
         body = JobSerializer(job, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
 
 class JobDetailView(ApiView):
-    parser_classes = [JSONParser, FormParser]  # PATCH's one field, as JSON or a form
+    parser_classes = [BoundedJSONParser, FormParser]  # PATCH's one field, as JSON or a form
 
     @extend_schema(
         operation_id="jobs_retrieve",
@@ -126,7 +134,7 @@ class JobDetailView(ApiView):
         operation_id="jobs_partial_update",
         summary="Pick another of a finished job's automatic colourings as its result",
         request=VariantChoiceSerializer,
-        responses={200: JobSerializer, **_errors(400, 401, 404, 409, 429)},
+        responses={200: JobSerializer, **_errors(400, 401, 404, 409, 429, 503)},
     )
     def patch(self, request: Request, id: UUID) -> Response:
         job = self.job_or_404(request, id)
@@ -134,16 +142,23 @@ class JobDetailView(ApiView):
         serializer.is_valid(raise_exception=True)
         if not job.offers_variants:
             raise NoVariants("This job has no automatic colourings to choose from (yet).")
-        job = web.job_variant_choose(job=job, variant=serializer.validated_data["variant"])
+        self.queue_room_check(request)
+        job = web.job_variant_choose(
+            job=job, variant=serializer.validated_data["variant"], client=self.api_key(request).queue_client
+        )
         return Response(JobSerializer(job, context={"request": request}).data)
 
     @extend_schema(
         operation_id="jobs_destroy",
-        summary="Delete a job, every other version of its photo, and all their files",
+        summary="Delete a job, every other version of its photo this key made, and all their files",
         responses={204: OpenApiResponse(description="Deleted."), **_errors(401, 404, 429)},
     )
     def delete(self, request: Request, id: UUID) -> Response:
-        web.photo_delete(job=self.job_or_404(request, id))
+        api_key = self.api_key(request)
+        web.photo_delete(
+            job=self.job_or_404(request, id),
+            owns=lambda version: selectors.api_job_get(api_key=api_key, public_id=version.public_id) is not None,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,6 +4,7 @@ import logging
 import time
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from colorsite import logs
 from colorsite.health import HEALTH_CHECK_PATH
@@ -11,6 +12,7 @@ from gallery.forms import batch_bytes_limit
 from gallery.ratelimits import RequestTooLarge, request_size_check
 
 API_PREFIX = "/api/"
+TOO_LARGE = "This request is larger than any form of this site sends.\n"
 
 
 class RequestSizeLimitMiddleware:
@@ -25,10 +27,14 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and not request.path_info.startswith((API_PREFIX, HEALTH_CHECK_PATH)):
+            # Only the upload page takes photos (a full batch at most); every other form (the
+            # admin's login, a caption) is small.
+            is_upload = request.path_info == reverse("gallery:upload")
             try:
-                # The largest request body the website ever reads: a full batch upload.
-                request_size_check(request, photo_bytes=batch_bytes_limit())
+                request_size_check(request, photo_bytes=batch_bytes_limit() if is_upload else 0)
             except RequestTooLarge as error:
+                if not is_upload:
+                    return HttpResponse(TOO_LARGE, status=413, content_type="text/plain; charset=utf-8")
                 from gallery.views.uploads import upload_too_big  # the page is the website's to render
 
                 return upload_too_big(request, length=error.length)

@@ -10,7 +10,7 @@ from gallery.ratelimits import parse_rate
 @register()
 def rate_limits_check(app_configs, **kwargs):
     errors = []
-    for name in ("GALLERY_RATE_LIMIT", "API_RATE_LIMIT"):
+    for name in ("GALLERY_RATE_LIMIT", "GALLERY_EDIT_RATE_LIMIT", "API_RATE_LIMIT"):
         try:
             parse_rate(getattr(settings, name))
         except ValueError as error:

@@ -1,6 +1,11 @@
 """ "My photos": the jobs this browser created, remembered in its session (no accounts). The
-session holds only the jobs' public ids, and gets a new key each time it gains one; it lasts as long as a finished job is kept
-(GALLERY_RETENTION_DAYS), and a job deleted meanwhile simply drops out of the list."""
+session holds only the jobs' public ids, and gets a new key each time it gains one; it lasts as
+long as a finished job is kept (GALLERY_RETENTION_DAYS), and a job deleted meanwhile simply
+drops out of the list.
+
+The session is also what makes a browser a photo's owner (``owns``): a photo's link lets anyone
+look at it and download it; changing, publishing or deleting it takes the session that made it.
+The session cookie never appears in a link."""
 
 from collections.abc import Iterable
 from datetime import timedelta
@@ -18,6 +23,11 @@ MAX_REMEMBERED = 200  # the newest ones; a session is no archive
 def remembered(request: HttpRequest) -> list[str]:
     """The public ids of the jobs this browser created, newest first."""
     return remembered_in(request.session)
+
+
+def owns(request: HttpRequest, job: ColorizationJob) -> bool:
+    """Whether this browser created ``job`` (an upload, or a version it made of its own)."""
+    return str(job.public_id) in remembered(request)
 
 
 def remember(request: HttpRequest, jobs: Iterable[ColorizationJob]) -> None:

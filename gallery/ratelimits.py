@@ -3,8 +3,10 @@ batch upload counts as one).
 
 The limit is a sliding window (``sliding_window_hit``) on the shared cache
 (``CACHES["default"]``: Redis with REDIS_URL, else the database cache), so every web process
-counts together. Uploads, colour-point re-runs and retries share one counter per client
-(GALLERY_RATE_LIMIT, e.g. "20/10m"); past it the answer is a 429 page that says when to come
+counts together. Uploads and retries share one counter per client (GALLERY_RATE_LIMIT, e.g.
+"20/10m"); an owner's changes to a finished photo (a picked colouring, colour points, another
+vividness) another (GALLERY_EDIT_RATE_LIMIT), so fixing one's photos never uses up the
+uploads, and neither is unlimited. Past either the answer is a 429 page that says when to come
 back. The API's per-key limit (api.throttling) is the same window.
 
 The client is the network address the outermost trusted proxy saw (DJANGO_PROXY_HOPS: how many
@@ -35,6 +37,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 JOB_REQUESTS = "gallery.job-requests"
+EDIT_REQUESTS = "gallery.edit-requests"
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE_PATTERN = re.compile(r"(\d+)/(\d*)([smhd])")
 clock = time.time  # the tests move it across a window's end
@@ -122,8 +125,11 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def client_network(request: HttpRequest) -> str:
-    """The client's address, an IPv6 one reduced to its /64."""
+    """The client's address, an IPv6 one reduced to its /64 (an IPv4 client of a server
+    listening on IPv6 arrives as ::ffff:a.b.c.d: its IPv4 address, not one /64 for all)."""
     address = ipaddress.ip_address(client_ip(request))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
     return str(address)
@@ -142,36 +148,39 @@ def login_client_description(username, ip_address, user_agent, path_info, reques
     return f"client {client_key(request)[:12]} at {path_info}"
 
 
-def limit_job_requests(view=None, *, exempt=None):
-    """Count each POST to ``view`` against the client's job-request limit; past it, answer
-    429 without running the view. ``exempt(request, *args, **kwargs)``, when given and true,
-    lets a request through uncounted. If the cache cannot be reached the request goes through
-    (logged): the queue caps still hold. Use as ``@limit_job_requests`` or
-    ``@limit_job_requests(exempt=...)``."""
+def _limited(group: str, rate_setting: str):
+    """A view decorator counting each POST against ``rate_setting``'s limit in ``group``."""
 
     def decorate(view):
         @wraps(view)
         def limited_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method == "POST" and not (exempt and exempt(request, *args, **kwargs)):
-                refused = count_job_request(request)
+            if request.method == "POST":
+                refused = count_request(request, group=group, rate_setting=rate_setting)
                 if refused is not None:
                     return too_many_requests(request, limit=refused.limit, retry_after=refused.retry_after)
             return view(request, *args, **kwargs)
 
         return limited_view
 
-    return decorate(view) if view is not None else decorate
+    return decorate
 
 
-def count_job_request(request: HttpRequest) -> Usage | None:
-    """Count one job-creating request (a POST, or one more file of a batch upload) against the
-    client's limit (GALLERY_RATE_LIMIT). Returns the refusal when the client is past it, else
-    None (also when the cache did not answer: logged)."""
-    rate = parse_rate(settings.GALLERY_RATE_LIMIT)
+# Count each POST to the view against the client's limit; past it, answer 429 without running
+# the view. If the cache cannot be reached the request goes through (logged): the queue caps
+# still hold.
+limit_job_requests = _limited(JOB_REQUESTS, "GALLERY_RATE_LIMIT")  # uploads, retries
+limit_edit_requests = _limited(EDIT_REQUESTS, "GALLERY_EDIT_RATE_LIMIT")  # picks, re-runs of a finished photo
+
+
+def count_request(request: HttpRequest, *, group: str, rate_setting: str) -> Usage | None:
+    """Count one request of the client in ``group`` against the limit the setting named
+    ``rate_setting`` holds. Returns the refusal when the client is past it, else None (also
+    when the cache did not answer: logged)."""
+    rate = parse_rate(getattr(settings, rate_setting))
     if rate is None:
         return None
     try:
-        usage = sliding_window_hit(JOB_REQUESTS, client_key(request), rate)
+        usage = sliding_window_hit(group, client_key(request), rate)
     except Exception:
         logger.exception("Rate limit not checked: the cache did not answer")
         return None

@@ -166,21 +166,24 @@ def _opened_chunks(field: FieldFile, size: int = 256 * 1024) -> Iterator[bytes] 
 
 def active_job_count(*, client: str | None = None) -> int:
     """How many jobs wait or run: all of them, or those of one client (its key)."""
-    jobs = ColorizationJob.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
+    jobs = ColorizationJob.objects.active()
     if client is not None:
         jobs = jobs.filter(client=client)
     return jobs.count()
 
 
+def pick_may_go_first(*, client: str) -> bool:
+    """Whether ``client``'s pick of a colouring may go ahead of the photos waiting for the
+    network: only while it has no other pick on the way and no other client's job waits. So a
+    client picking as fast as it can holds anyone else's photo back by one render at most."""
+    if ColorizationJob.objects.picks().filter(client=client).exists():
+        return False
+    return not ColorizationJob.objects.filter(status=Status.QUEUED).exclude(client=client).exists()
+
+
 def gallery_jobs() -> QuerySet[ColorizationJob]:
-    """Jobs in the public gallery: finished, asked for by their owner, approved by an admin."""
-    return (
-        ColorizationJob.objects.filter(
-            gallery_requested=True, gallery_review=ColorizationJob.Review.APPROVED, status=Status.SUCCEEDED
-        )
-        .exclude(thumbnail="")
-        .order_by("-gallery_reviewed_at", "-pk")
-    )
+    """Jobs in the public gallery (ColorizationJob.objects.public), with a thumbnail to show."""
+    return ColorizationJob.objects.public().exclude(thumbnail="").order_by("-gallery_reviewed_at", "-pk")
 
 
 def gallery_page(*, page_number: int | str = 1, per_page: int | None = None) -> Page:

@@ -82,6 +82,9 @@ MIDDLEWARE = [
 # the address or the username; successful logins are not recorded.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+# Where the admin's login goes when its ?next= is missing or unsafe (Django's default,
+# /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("ADMIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_CLIENT_IP_CALLABLE = "gallery.ratelimits.client_network"
@@ -253,11 +256,14 @@ GALLERY_BATCH_MAX_BYTES = env.int("GALLERY_BATCH_MAX_BYTES", default=120 * 1024 
 GALLERY_BATCH_MAX_PIXELS = env.int("GALLERY_BATCH_MAX_PIXELS", default=240_000_000)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
-# Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, colour-point
-# re-runs, retries) as "N/period" ("20/10m": 20 per 10 minutes, in a sliding window), and jobs
-# waiting or running at once; for everyone: jobs waiting or running at once. Each file of a
-# batch counts as one request and one job; the per-client defaults let one full batch through.
+# Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, retries) as
+# "N/period" ("20/10m": 20 per 10 minutes, in a sliding window); an owner's changes to a
+# finished photo (picked colourings, colour-point and vividness re-runs) on a counter of their
+# own; and jobs waiting or running at once (picks too); for everyone: jobs waiting or running at
+# once. A batch counts as one request; each of its files as one job; the per-client defaults
+# let one full batch through.
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
+GALLERY_EDIT_RATE_LIMIT = env.str("GALLERY_EDIT_RATE_LIMIT", default="30/10m")
 GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=20)
 GALLERY_MAX_ACTIVE_JOBS = env.int("GALLERY_MAX_ACTIVE_JOBS", default=100)
 # Retention: a job and its files are deleted this many days after it finished unless it is

@@ -50,6 +50,8 @@ def trusts_a_shared_domain(host: str) -> bool:
     if not host.startswith("."):
         return False
     domain = host.lower().strip(".")
+    if "." not in domain:
+        return True  # ".com": every site under a top-level domain
     beanstalk = domain == "elasticbeanstalk.com" or (
         domain.endswith(".elasticbeanstalk.com") and domain.count(".") == 2
     )
@@ -86,6 +88,10 @@ if BEHIND_PROXY:
 # The load balancer and nginx each append to X-Forwarded-For (see base.PROXY_HOPS).
 PROXY_HOPS = env.int("DJANGO_PROXY_HOPS", default=2 if BEHIND_PROXY else 0)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+if SESSION_COOKIE_SECURE:
+    # The __Host- prefix: the browser takes these cookies only from this host over HTTPS, never
+    # from a sibling subdomain, so nobody can plant a session (and with it a "My photos" list).
+    SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = "__Host-sessionid", "__Host-csrftoken"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
 # The load balancer's health checker asks over plain HTTP (colorsite.health's middleware
 # answers /healthz before any redirect anyway).

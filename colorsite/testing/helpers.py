@@ -52,6 +52,17 @@ def create_job(engine_model, **kwargs):
     return web.job_create(image=grey_image(), model_name=engine_model, uploaded_bytes=1234, **kwargs)
 
 
+def own(client, *jobs):
+    """Make ``client``'s browser the owner of ``jobs``, as if it had uploaded them (the session's
+    My photos list, gallery.mine): only the owner may change a photo."""
+    from gallery import mine
+
+    session = client.session
+    session[mine.SESSION_KEY] = [str(job.public_id) for job in jobs] + mine.remembered_in(session)
+    session.save()
+    return jobs[0] if len(jobs) == 1 else jobs
+
+
 def post_upload(client, content, *, model, name="photo.png", **extra):
     """POST one photo (``content``, bytes) to the upload page, with the other fields in ``extra``
     (``headers``: the request's)."""

@@ -15,6 +15,27 @@ from gallery.models.files import JobFiles, original_upload_to, preview_upload_to
 default_vividness = site.default_vividness
 
 
+class JobQuerySet(models.QuerySet):
+    """The rules about many jobs at once, each written here once."""
+
+    def active(self) -> "JobQuerySet":
+        """Waiting or running."""
+        return self.filter(status__in=[ColorizationJob.Status.QUEUED, ColorizationJob.Status.RUNNING])
+
+    def with_result(self) -> "JobQuerySet":
+        """Showing a result: finished, or a finished job re-rendering a picked colouring (its
+        last result is kept, and shown, until the new one is stored)."""
+        return self.exclude(status=ColorizationJob.Status.FAILED).exclude(result="")
+
+    def public(self) -> "JobQuerySet":
+        """In the public gallery: asked for by the owner, approved by a moderator, with a result."""
+        return self.with_result().filter(gallery_requested=True, gallery_review=ColorizationJob.Review.APPROVED)
+
+    def picks(self) -> "JobQuerySet":
+        """Waiting or running to render a picked colouring of a finished job."""
+        return self.active().exclude(result="")
+
+
 class ColorizationJob(JobFiles, models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -88,6 +109,13 @@ class ColorizationJob(JobFiles, models.Model):
     variant = models.CharField(
         max_length=16, choices=Variant, default=Variant.BALANCED, help_text="Which automatic colouring is the result."
     )
+    shown_variant = models.CharField(
+        max_length=16,
+        choices=Variant,
+        blank=True,
+        help_text="The colouring the stored result shows (variant is the one asked for): a pick that fails "
+        "goes back to it.",
+    )
     variants = models.FileField(
         upload_to=preview_upload_to,
         max_length=255,
@@ -121,6 +149,9 @@ class ColorizationJob(JobFiles, models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started for the current request.")
     task_id = models.CharField(max_length=64, blank=True, help_text="Id of the django.tasks result that runs it.")
+    queue_priority = models.SmallIntegerField(
+        default=0, help_text="Its task's priority (higher runs first): kept so that a requeued job keeps it."
+    )
     error_message = models.TextField(blank=True)
     error_code = models.CharField(
         max_length=32, blank=True, help_text="Why it failed, as a stable name (e.g. model_failed), for the operators."
@@ -147,6 +178,8 @@ class ColorizationJob(JobFiles, models.Model):
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at"]
@@ -254,12 +287,41 @@ class ColorizationJob(JobFiles, models.Model):
         return job
 
     @property
-    def is_public(self):
-        return (
-            self.gallery_requested
-            and self.gallery_review == self.Review.APPROVED
-            and self.status == self.Status.SUCCEEDED
-        )
+    def has_result(self) -> bool:
+        """The instance's side of JobQuerySet.with_result."""
+        return self.status != self.Status.FAILED and bool(self.result)
+
+    @property
+    def is_public(self) -> bool:
+        """The instance's side of JobQuerySet.public."""
+        return self.has_result and self.gallery_requested and self.gallery_review == self.Review.APPROVED
+
+    PICK_FAILED = (
+        "The “{asked}” colouring could not be made just now, so the photo shows the “{shown}” one, as before. "
+        "Please try again."
+    )
+
+    def pick_failed_changes(self) -> dict[str, object]:
+        """What a pick that failed (or whose worker kept dying) records: the job is finished
+        again with the colouring its result shows, and says the pick failed."""
+        shown = self.shown_variant or self.Variant.BALANCED
+        message = self.PICK_FAILED.format(asked=self.get_variant_display(), shown=self.Variant(shown).label)
+        return {
+            "status": self.Status.SUCCEEDED,
+            "variant": shown,
+            "error_code": "pick_failed",
+            "error_message": message,
+        }
+
+    @property
+    def pick_failed(self) -> bool:
+        """Showing its result after a pick that failed (the page says so)."""
+        return self.status == self.Status.SUCCEEDED and self.error_code == "pick_failed"
+
+    @property
+    def is_pick(self) -> bool:
+        """Waiting or running to render a picked colouring (the instance's JobQuerySet.picks)."""
+        return not self.is_finished and bool(self.result)
 
     @property
     def gallery_title(self):

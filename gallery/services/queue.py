@@ -16,14 +16,16 @@ from gallery.tasks import colorize_job
 logger = logging.getLogger(__name__)
 
 
-# A kept variant's rendering takes a second or two and someone is watching for it: it goes
-# ahead of the photos waiting for the network.
+# A kept variant's rendering takes a second or two and someone is watching for it: it may go
+# ahead of the photos waiting for the network (gallery.selectors.pick_may_go_first says when).
 RENDER_PRIORITY = 10
 
 
-def enqueue_on_commit(job: ColorizationJob, *, priority: int = 0) -> None:
+def enqueue_on_commit(job: ColorizationJob) -> None:
     """Hand the job to the task queue once the transaction that created or reset it commits,
-    so the worker never looks for a row it cannot see yet. Higher ``priority`` runs first."""
+    so the worker never looks for a row it cannot see yet, at the job's ``queue_priority``
+    (higher runs first; a requeued job keeps it)."""
+    priority = job.queue_priority
 
     def enqueue() -> None:
         try:

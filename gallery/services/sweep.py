@@ -61,9 +61,13 @@ def jobs_requeue_stale(*, now: datetime | None = None) -> tuple[int, int]:
         still_lost = ColorizationJob.objects.filter(_silent_since(cutoff), pk=job.pk, attempts=job.attempts)
         with transaction.atomic():
             if job.attempts >= settings.GALLERY_JOB_MAX_ATTEMPTS:
-                failed += still_lost.update(
-                    status=Status.FAILED, error_message=WORKER_LOST.format(attempts=job.attempts), finished_at=now
-                )
+                outcome: dict[str, object] = {
+                    "status": Status.FAILED,
+                    "error_message": WORKER_LOST.format(attempts=job.attempts),
+                }
+                if job.is_pick:  # it keeps the result it had
+                    outcome = job.pick_failed_changes()
+                failed += still_lost.update(**outcome, finished_at=now)
                 continue
             if still_lost.update(status=Status.QUEUED, started_at=None, heartbeat_at=None, queued_at=now):
                 requeued += 1
@@ -107,7 +111,7 @@ def jobs_delete_expired(*, now: datetime | None = None) -> Expired:
     ago and not public in the gallery, or failed GALLERY_FAILED_RETENTION_DAYS ago (a
     failed job keeps only its original, for "Try again"). Each one is logged."""
     now = now or timezone.now()
-    public = Q(gallery_requested=True, gallery_review=Review.APPROVED, status=Status.SUCCEEDED)
+    public = Q(pk__in=ColorizationJob.objects.public().values("pk"))
     rules = {
         "finished": Q(status=Status.SUCCEEDED, finished_at__lt=now - timedelta(days=settings.GALLERY_RETENTION_DAYS)),
         "failed": Q(status=Status.FAILED, finished_at__lt=now - timedelta(days=settings.GALLERY_FAILED_RETENTION_DAYS)),

@@ -73,7 +73,12 @@ def batch_upload(
         except ValidationError as error:
             refused.append((name, " ".join(error.messages)))
             continue
-        jobs.append(photo_upload(upload=upload, choices=choices, batch=batch))
+        try:
+            jobs.append(photo_upload(upload=upload, choices=choices, batch=batch))
+        except web.NotStored:
+            stop = "we could not store it just now (our storage is full or unreachable); please send it again later."
+            refused.append((name, stop))
+            continue
         pixels += upload.image.width * upload.image.height
         del upload  # one decoded photo in memory at a time
     if jobs:

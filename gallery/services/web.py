@@ -1,11 +1,15 @@
 """The web's writes (``gallery.views``): create a job from an upload, re-colorize it with hints
 or at another vividness, retry it, record the owner's gallery choice, delete it; and the queue
 caps that guard them. The admin's actions reuse ``job_retry`` and ``job_delete`` through
-``moderation``."""
+``moderation``.
 
+Who may call which is the caller's to check (a view link only shows a photo; its owner
+controls it): these functions trust that their caller did."""
+
+import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from django.conf import settings
@@ -21,7 +25,18 @@ from gallery.models import ColorizationJob, RefusedUpload, default_vividness
 from gallery.services.files import delete_names, job_files_deleter, load_original, preview
 from gallery.services.queue import RENDER_PRIORITY, enqueue_on_commit
 
+logger = logging.getLogger(__name__)
+
 Status = ColorizationJob.Status
+
+
+class NotStored(Exception):
+    """The upload could not be written to storage (a full disk, the bucket refusing): nothing
+    of it was kept. The site's fault, not the photo's: the visitor may try again later."""
+
+    user_message = (
+        "We could not store your photo just now (our storage is full or unreachable). Please try again later."
+    )
 
 
 class QueueFull(Exception):
@@ -97,13 +112,22 @@ def job_create(
         batch=batch,
         had_colour=imaging.has_colour(image) if parent is None else parent.had_colour,
     )
-    job.original.save("original.png", _png(image), save=False)
+    # Named before they are written: a write that fails half-way (a full disk) leaves a partial
+    # file under that name, which no row would know of.
+    names = [job.original.field.generate_filename(job, "original.png")]
+    names.append(job.original_preview.field.generate_filename(job, "preview.webp"))
     try:
-        job.original_preview.save("preview.webp", preview(image), save=False)
+        for field, name, content in zip(
+            (job.original, job.original_preview), names, (_png(image), preview(image)), strict=True
+        ):
+            field.name = field.storage.save(name, content, max_length=field.field.max_length)
         job.save()
+    except OSError as error:  # the storage's error (a full disk, an unreachable bucket)
+        delete_names(names, job.original.storage)
+        logger.error("Upload not stored: %s", type(error).__name__, extra={"event": "upload.not_stored"})
+        raise NotStored(str(error)) from error
     except Exception:
-        # They would belong to nobody.
-        delete_names([job.original.name or "", job.original_preview.name or ""], job.original.storage)
+        delete_names(names, job.original.storage)  # they would belong to nobody
         raise
     enqueue_on_commit(job)
     return job
@@ -151,38 +175,49 @@ def job_retry(*, job: ColorizationJob, model_name: str | None = None) -> Coloriz
 
 
 def _requeue(job: ColorizationJob, *, priority: int = 0, **changes: object) -> ColorizationJob:
-    """Queue ``job`` (locked by the caller's transaction) again as a fresh request, with
-    ``changes`` to its fields, and hand it to the task queue once that commits."""
+    """Queue ``job`` (locked by the caller's transaction) again as a fresh request at
+    ``priority``, with ``changes`` to its fields, and hand it to the task queue once that
+    commits."""
     for name, value in changes.items():
         setattr(job, name, value)
     job.status = Status.QUEUED
     job.attempts = 0
+    job.queue_priority = priority
     job.queued_at = timezone.now()
     job.started_at = job.finished_at = None
-    job.save(update_fields=[*changes, "status", "attempts", "queued_at", "started_at", "finished_at"])
-    enqueue_on_commit(job, priority=priority)
+    job.error_message = job.error_code = ""
+    fields = ["status", "attempts", "queue_priority", "queued_at", "started_at", "finished_at"]
+    job.save(update_fields=[*changes, *fields, "error_message", "error_code"])
+    enqueue_on_commit(job)
     return job
 
 
 @transaction.atomic
-def job_variant_choose(*, job: ColorizationJob, variant: str) -> ColorizationJob:
+def job_variant_choose(*, job: ColorizationJob, variant: str, client: str = "") -> ColorizationJob:
     """Make the automatic colouring ``variant`` (a ColorizationJob.Variant) the result of a
-    finished job: queued again, ahead of the photos waiting for the network, the worker renders
-    it from the colours the job's run kept. A job that is not finished with variants, or
-    already shows this one, is returned unchanged. ValueError for an unknown variant."""
+    finished job: the worker renders it from the colours the job's run kept, meanwhile the job
+    keeps showing its result (and its place in the gallery). It goes ahead of the photos
+    waiting for the network only when ``client`` has no other pick waiting and nobody else's
+    photo waits (gallery.selectors.pick_may_go_first). A job that is not finished with
+    variants, or already shows this one, is returned unchanged. ValueError for an unknown
+    variant."""
     if variant not in ColorizationJob.Variant.values:
         raise ValueError(f"there is no variant {variant!r}")
     job = ColorizationJob.objects.select_for_update().get(pk=job.pk)
     if not job.offers_variants or job.variant == variant:
         return job
-    return _requeue(job, priority=RENDER_PRIORITY, variant=variant)
+    priority = RENDER_PRIORITY if selectors.pick_may_go_first(client=client) else 0
+    return _requeue(job, priority=priority, variant=variant)
 
 
 def job_request_gallery(
     *, job: ColorizationJob, requested: bool = True, caption: str | None = None, taken_year: int | None = None
 ) -> ColorizationJob:
     """The owner's choice: show this job in the public gallery (after review) or not, with
-    the caption and year that make its public title (None leaves them as they are)."""
+    the caption and year that make its public title (None leaves them as they are). What the
+    public would see anew (a request after a withdrawal, another caption or year) waits for a
+    moderator again."""
+    before = (job.gallery_requested, job.caption, job.taken_year)
     job.gallery_requested = bool(requested)
     fields = ["gallery_requested"]
     if caption is not None:
@@ -191,6 +226,9 @@ def job_request_gallery(
     if taken_year is not None or caption is not None:
         job.taken_year = taken_year
         fields.append("taken_year")
+    if (job.gallery_requested, job.caption, job.taken_year) != before:
+        job.gallery_review, job.gallery_reviewed_at = ColorizationJob.Review.PENDING, None
+        fields += ["gallery_review", "gallery_reviewed_at"]
     job.save(update_fields=fields)
     return job
 
@@ -210,10 +248,11 @@ def batch_refusals_record(*, batch: UUID, refused: Sequence[tuple[str, str]]) ->
 
 
 @transaction.atomic
-def photo_delete(*, job: ColorizationJob) -> int:
+def photo_delete(*, job: ColorizationJob, owns: Callable[[ColorizationJob], bool]) -> int:
     """The owner's "Delete this photo": ``job`` and every other version of the same upload
-    (each holds a copy of the original), with all their files. Returns how many jobs went."""
-    versions = selectors.job_versions(job=job)
+    that ``owns`` says is the same owner's (each holds a copy of the original), with all their
+    files; another owner's versions stay. Returns how many jobs went."""
+    versions = [version for version in selectors.job_versions(job=job) if version.pk == job.pk or owns(version)]
     for version in versions:
         job_delete(job=version)
     return len(versions)

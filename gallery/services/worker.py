@@ -77,15 +77,26 @@ PHOTO_FAILURES = frozenset(
 
 def _fail(job: ColorizationJob, message: str, code: str, *, exc_info: bool = False) -> ColorizationJob:
     """Record the failure, and write its one line: a stable ``code`` and the user's message
-    (``exc_info``: with the traceback of the exception being handled)."""
-    _finish(job, status=Status.FAILED, error_message=message, error_code=code, pending_files=[])
+    (``exc_info``: with the traceback of the exception being handled). A pick that fails
+    leaves the job finished with the result it had (ColorizationJob.pick_failed_changes)."""
+    was_pick = job.is_pick
+    if was_pick:
+        _finish(job, **job.pick_failed_changes(), pending_files=[])
+    else:
+        _finish(job, status=Status.FAILED, error_message=message, error_code=code, pending_files=[])
     metrics.job_ended(job.model_name, failed=True)
     logger.log(
         logging.WARNING if code in PHOTO_FAILURES else logging.ERROR,
-        "job failed: %s: %s",
+        "%s failed: %s: %s",
+        "pick" if was_pick else "job",
         code,
         message,
-        extra={"event": "job.failed", "code": code, "user_message": message, "model": job.model_name},
+        extra={
+            "event": "job.pick_failed" if was_pick else "job.failed",
+            "code": code,
+            "user_message": message,
+            "model": job.model_name,
+        },
         exc_info=exc_info,
     )
     return job
@@ -252,7 +263,12 @@ def _run(job: ColorizationJob) -> ColorizationJob:
     try:
         old = ColorizationJob.objects.only(*replaced).filter(pk=job.pk).first()
         recorded = _finish(
-            job, status=Status.SUCCEEDED, result_bytes=len(png), pending_files=[], **{**outcome, **storage_fields}
+            job,
+            status=Status.SUCCEEDED,
+            shown_variant=job.variant,
+            result_bytes=len(png),
+            pending_files=[],
+            **{**outcome, **storage_fields},
         )
     except (DatabaseError, InterfaceError):
         # The database went away: this run cannot be recorded, so its files would belong to

@@ -1,13 +1,14 @@
-"""What the views share: the 404s for a job, a gallery photo and a file, the headers of a
-private page, and the queue caps' page."""
+"""What the views share: the 404s for a job, a gallery photo and a file, the 403 for a job
+that is not the visitor's to change, the headers of a private page, and the queue caps' page."""
 
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
-from gallery import selectors
+from gallery import mine, selectors
 from gallery.models import ColorizationJob
 from gallery.services import web
 
@@ -16,6 +17,21 @@ def job_or_404(public_id: UUID | str) -> ColorizationJob:
     job = selectors.job_get(public_id=public_id)
     if job is None:
         raise Http404("No such job")
+    return job
+
+
+NOT_THE_OWNER = (
+    "This photo's link lets you look at it and download it. Changing it, showing it in the gallery or "
+    "deleting it is for the browser that uploaded it."
+)
+
+
+def owned_job_or_403(request: HttpRequest, public_id: UUID | str) -> ColorizationJob:
+    """The job behind the link when this browser owns it (gallery.mine.owns); 404 when there is
+    no such job, 403 when it is someone else's."""
+    job = job_or_404(public_id)
+    if not mine.owns(request, job):
+        raise PermissionDenied(NOT_THE_OWNER)
     return job
 
 

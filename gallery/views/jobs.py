@@ -1,5 +1,6 @@
 """A job's page, its polling and what its owner does there: retry, colour points, another
-vividness or colouring, the colour suggestions, the gallery choice, delete."""
+vividness or colouring, the colour suggestions, the gallery choice, delete. The page and its
+files are for anyone with the link; every change is for the owner only (owned_job_or_403)."""
 
 from typing import Any
 from uuid import UUID
@@ -15,14 +16,15 @@ from colorize.errors import ColorizeError
 from gallery import mine, selectors
 from gallery.forms import GalleryChoiceForm, HintsForm, RetryForm, VariantForm, VividnessForm
 from gallery.models import ColorizationJob
-from gallery.ratelimits import client_key, limit_job_requests
+from gallery.ratelimits import client_key, limit_edit_requests, limit_job_requests
 from gallery.services import web
-from gallery.views.common import job_or_404, private, queue_busy
+from gallery.views.common import job_or_404, owned_job_or_403, private, queue_busy
 
 
 def _job_context(request: HttpRequest, job: ColorizationJob, **forms: Any) -> dict[str, Any]:
     return {
         "job": job,
+        "owner": mine.owns(request, job),
         "page_url": request.build_absolute_uri(job.get_absolute_url()),
         "progress": selectors.job_progress(job=job),
         "retry_form": forms.get("retry_form") or RetryForm(job=job),
@@ -70,7 +72,7 @@ def job_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 @require_POST
 @limit_job_requests
 def job_retry(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    job = job_or_404(public_id)
+    job = owned_job_or_403(request, public_id)
     form = RetryForm(request.POST, job=job)
     if form.is_valid() and job.status == job.Status.FAILED:
         if busy := queue_busy(request, client=client_key(request)):
@@ -84,19 +86,10 @@ def job_retry(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect(job)
 
 
-def _own_finished_job(request: HttpRequest, public_id: UUID) -> bool:
-    """A re-run of a finished job this browser created is never refused for the request rate
-    (the queue caps still hold): correcting one's own photo is not abuse."""
-    if str(public_id) not in mine.remembered(request):
-        return False
-    job = selectors.job_get(public_id=public_id)
-    return job is not None and job.is_finished
-
-
 @require_POST
-@limit_job_requests(exempt=_own_finished_job)
+@limit_edit_requests
 def job_recolorize(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    job = job_or_404(public_id)
+    job = owned_job_or_403(request, public_id)
     form = HintsForm(request.POST, job=job)
     if form.is_valid():
         client = client_key(request)
@@ -106,7 +99,7 @@ def job_recolorize(request: HttpRequest, public_id: UUID) -> HttpResponse:
             new_job = web.job_recolorize(
                 job=job, hints=form.cleaned_data["hints"], model_name=form.cleaned_data["model"], client=client
             )
-        except ColorizeError as error:  # the stored original could not be read back
+        except (ColorizeError, web.NotStored) as error:  # the original unreadable, or the new copy unstored
             form.add_error(None, error.user_message)
         else:
             mine.remember(request, [new_job])
@@ -116,10 +109,10 @@ def job_recolorize(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@limit_job_requests(exempt=_own_finished_job)
+@limit_edit_requests
 def job_vividness(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Colorize a finished job again, as it was but at another vividness: a new job."""
-    job = job_or_404(public_id)
+    job = owned_job_or_403(request, public_id)
     if job.status != job.Status.SUCCEEDED:
         messages.info(request, "This photo is not colorized yet: choose another vividness once it is.")
         return redirect(job)
@@ -134,9 +127,9 @@ def job_vividness(request: HttpRequest, public_id: UUID) -> HttpResponse:
     vividness = form.cleaned_data["vividness"]
     try:
         new_job = web.job_rerun_vividness(job=job, vividness=vividness, client=client)
-    except ColorizeError as error:  # the stored original could not be read back
+    except (ColorizeError, web.NotStored) as error:  # the original unreadable, or the new copy unstored
         messages.error(request, error.user_message)
-        return _job_page(request, job, status=400)
+        return _job_page(request, job, status=503 if isinstance(error, web.NotStored) else 400)
     mine.remember(request, [new_job])
     if vividness == job.vividness:
         messages.success(request, "Colorizing again at the same vividness.")
@@ -148,10 +141,10 @@ def job_vividness(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@limit_job_requests(exempt=_own_finished_job)
+@limit_edit_requests
 def job_variant(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Make another of the job's automatic colourings its result (rendered in a second or two)."""
-    job = job_or_404(public_id)
+    job = owned_job_or_403(request, public_id)
     form = VariantForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Please choose one of the colourings shown.")
@@ -159,7 +152,10 @@ def job_variant(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if not job.offers_variants:
         messages.info(request, "This photo has no other colourings to choose from yet.")
         return redirect(job)
-    web.job_variant_choose(job=job, variant=form.cleaned_data["variant"])
+    client = client_key(request)
+    if busy := queue_busy(request, client=client):
+        return busy
+    web.job_variant_choose(job=job, variant=form.cleaned_data["variant"], client=client)
     return redirect(job)
 
 
@@ -185,7 +181,7 @@ def job_suggestions(request: HttpRequest, public_id: UUID) -> JsonResponse:
 def job_gallery(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """One action: show this photo in the gallery (once a moderator approves), with the
     caption and year given, or take it out."""
-    job = job_or_404(public_id)
+    job = owned_job_or_403(request, public_id)
     form = GalleryChoiceForm(request.POST)
     if not form.is_valid():
         return _job_page(request, job, status=400, gallery_form=form)
@@ -205,11 +201,12 @@ def job_gallery(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @never_cache
 def job_delete(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """ "Delete this photo": a confirmation page (GET), then the deletion (POST) of the job and
-    its files, at once. Works without JavaScript."""
-    job = job_or_404(public_id)
+    its files, at once, with the other versions this browser made of it (never another's).
+    Works without JavaScript."""
+    job = owned_job_or_403(request, public_id)
     back_to_my_photos = (request.POST if request.method == "POST" else request.GET).get("next") == "my-photos"
     if request.method == "POST":
-        deleted = web.photo_delete(job=job)
+        deleted = web.photo_delete(job=job, owns=lambda version: mine.owns(request, version))
         mine.keep_only(
             request, [str(value) for value in selectors.existing_public_ids(public_ids=mine.remembered(request))]
         )
@@ -222,5 +219,6 @@ def job_delete(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("gallery:my_photos" if back_to_my_photos else "gallery:upload")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    context = {"job": job, "versions": selectors.job_versions(job=job), "back_to_my_photos": back_to_my_photos}
+    versions = [version for version in selectors.job_versions(job=job) if mine.owns(request, version)]
+    context = {"job": job, "versions": versions, "back_to_my_photos": back_to_my_photos}
     return private(render(request, "gallery/job_delete.html", context))

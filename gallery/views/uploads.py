@@ -17,7 +17,7 @@ from gallery import mine, selectors
 from gallery.forms import JobUploadForm, batch_bytes_limit
 from gallery.models import ColorizationJob
 from gallery.ratelimits import client_key, limit_job_requests
-from gallery.services import uploads
+from gallery.services import uploads, web
 from gallery.views.common import private, queue_busy
 
 
@@ -78,7 +78,13 @@ def _upload_one(
     except ValidationError as error:
         form.add_error("image", error)
         return render(request, "gallery/upload.html", _upload_context(form), status=400)
-    job = uploads.photo_upload(upload=upload, choices=choices)
+    try:
+        job = uploads.photo_upload(upload=upload, choices=choices)
+    except web.NotStored as error:
+        context = _upload_context(JobUploadForm(), upload_error=error.user_message)
+        response = render(request, "gallery/upload.html", context, status=503)
+        response["Retry-After"] = "300"
+        return response
     mine.remember(request, [job])
     return redirect(job)
 
