@@ -4,6 +4,7 @@ says so, with Retry-After, and the log a one-line warning instead of a traceback
 disk (the upload spool filling while a request's body is read): a 503 that says so, and an
 error line for the operator."""
 
+import contextlib
 import errno
 import logging
 import sys
@@ -27,6 +28,7 @@ def server_error_or_unavailable(request: HttpRequest) -> HttpResponse | HttpResp
     path = logs.loggable_path(request.path)
     out_of_space = isinstance(error, OSError) and error.errno == errno.ENOSPC
     if out_of_space:
+        _discard_spooled_upload(request)
         logger.error("Out of disk space: %s %s answered 503", request.method, path, extra={"event": "disk.full"})
     elif isinstance(error, (DatabaseError, InterfaceError)):
         logger.warning("Database unavailable: %s %s answered 503 (%s)", request.method, path, type(error).__name__)
@@ -36,3 +38,13 @@ def server_error_or_unavailable(request: HttpRequest) -> HttpResponse | HttpResp
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _discard_spooled_upload(request: HttpRequest) -> None:
+    """Close (so delete) the temporary file an upload handler was writing when the disk filled:
+    Django's parser gives up on it without closing it, and nothing else holds it."""
+    for handler in getattr(request, "_upload_handlers", None) or []:
+        spooled = getattr(handler, "file", None)
+        if spooled is not None:
+            with contextlib.suppress(OSError):
+                spooled.close()

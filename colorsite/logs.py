@@ -44,12 +44,13 @@ def _address(match: re.Match[str]) -> str:
         address = ipaddress.ip_address(match.group(0))
     except ValueError:
         return match.group(0)  # a version number, a time of day
-    return match.group(0) if address.is_loopback or address.is_unspecified else "<address>"
+    return match.group(0) if address.is_unspecified else "<address>"
 
 
 def scrub(text: str) -> str:
-    """``text`` without private links (UUIDs), query strings or client addresses (loopback
-    addresses stay: they name this machine, not a person)."""
+    """``text`` without private links (UUIDs), query strings or network addresses (0.0.0.0 and
+    :: stay: they name no machine). Loopback addresses go too: a process cannot tell whether one
+    is its proxy's or a client's that reached it directly."""
     text = _UUID.sub(":id", text)
     text = _QUERY.sub("?…", text)
     text = _IPV6.sub(_address, text)
@@ -68,8 +69,10 @@ class ScrubFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = scrub(record.exc_text)
         for name, value in list(vars(record).items()):
-            if isinstance(value, str) and name not in _RECORD_FIELDS and name not in _CONTEXT_FIELDS:
-                setattr(record, name, scrub(value))
+            if name in _RECORD_FIELDS or name in _CONTEXT_FIELDS or isinstance(value, (int, float, list, dict)):
+                continue
+            if value is not None:  # text, or an object a formatter would write as text (Django's request)
+                setattr(record, name, scrub(str(value)))
         return True
 
 

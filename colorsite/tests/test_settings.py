@@ -97,7 +97,8 @@ def test_production_refuses_the_test_suites_secret_key_by_name(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "hosts", ["*", ".elasticbeanstalk.com", "colorsite.example.org,.eu-west-1.elasticbeanstalk.com", ".amazonaws.com"]
+    "hosts",
+    ["*", ".elasticbeanstalk.com", "colorsite.example.org,.eu-west-1.elasticbeanstalk.com", ".amazonaws.com", ".com"],
 )
 def test_production_refuses_hosts_that_match_other_peoples_sites(hosts, tmp_path):
     run = manage("check", environment={**PRODUCTION_ENVIRONMENT, "DJANGO_ALLOWED_HOSTS": hosts}, tmp_path=tmp_path)
@@ -116,6 +117,17 @@ def test_production_answers_400_to_another_beanstalk_apps_host(tmp_path):
     )
     run = manage(*serve, environment=PRODUCTION_ENVIRONMENT, tmp_path=tmp_path)
     assert run.stdout.split() == ["400", "200"], run.stdout + run.stderr
+
+
+def test_production_cookies_cannot_be_planted_from_another_subdomain(tmp_path):
+    show = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME)",
+    )
+    run = manage(*show, environment=PRODUCTION_ENVIRONMENT, tmp_path=tmp_path)
+    assert run.stdout.split() == ["__Host-sessionid", "__Host-csrftoken"], run.stderr
 
 
 def test_local_runs_with_no_configuration_and_keeps_its_secret_key(tmp_path):

@@ -27,6 +27,7 @@ class ColorizationJobFactory(factory.django.DjangoModelFactory):
     original_height = 32
     original_bytes = factory.LazyAttribute(lambda job: job.original.size)
     status = ColorizationJob.Status.QUEUED
+    variant = ColorizationJob.Variant.BALANCED
 
     class Params:
         succeeded = factory.Trait(
@@ -34,6 +35,7 @@ class ColorizationJobFactory(factory.django.DjangoModelFactory):
             started_at=factory.LazyFunction(timezone.now),
             finished_at=factory.LazyFunction(timezone.now),
             attempts=1,
+            shown_variant=factory.SelfAttribute("variant"),
             result=factory.LazyFunction(lambda: ContentFile(grey_photo(48, 32, mode="RGB"), name="result.png")),
             result_jpeg=factory.LazyFunction(
                 lambda: ContentFile(grey_photo(48, 32, fmt="JPEG", mode="RGB"), name="result.jpg")
