@@ -292,7 +292,7 @@ def json_lines():
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    lines = []
+    lines: list[dict] = []
 
     def read():
         lines[:] = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]

@@ -18,8 +18,6 @@ CLIENT_ADDRESS = "203.0.113.77"
 FILE_NAME = "Grandma Rosa 1921"
 
 
-
-
 def test_one_request_writes_one_access_line_with_the_id_it_answers(client, json_lines):
     response = client.get("/", REMOTE_ADDR=CLIENT_ADDRESS, QUERY_STRING="token=secret")
     access = [line for line in json_lines() if line["event"] == "request"]
@@ -110,8 +108,6 @@ def test_a_failing_model_writes_one_failed_line_with_a_stable_code(json_lines, f
     assert len(failed) == 1
     assert (failed[0]["code"], failed[0]["job_id"], failed[0]["level"]) == ("model_failed", str(job.pk), "ERROR")
     assert failed[0]["user_message"] == ModelFailed.user_message
-
-
 
 
 def test_a_failing_model_reaches_sentry_tagged_with_the_job(sentry_endpoint, failed_job):

@@ -19,24 +19,21 @@ from gallery.tests.images import grey_photo
 Status = ColorizationJob.Status
 
 
-def finished_job(engine_model, *, client="", size=(40, 28)):
-    image = Image.open(io.BytesIO(grey_photo(*size))).convert("RGB")
-    job = web.job_create(image=image, model_name=engine_model, display_name="x.png", client=client)
-    return job
+def queued_job(engine_model, *, client=""):
+    image = Image.open(io.BytesIO(grey_photo(40, 28))).convert("RGB")
+    return web.job_create(image=image, model_name=engine_model, display_name="x.png", client=client)
 
 
 # --- A fair queue (the real worker) --------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_client_picking_as_fast_as_it_can_holds_anothers_photo_back_one_render_at_most(
-    engine_model, run_worker
-):
-    picker = [finished_job(engine_model, client="picker") for _ in range(12)]
+def test_one_client_picking_as_fast_as_it_can_holds_anothers_photo_back_one_render_at_most(engine_model, run_worker):
+    picker = [queued_job(engine_model, client="picker") for _ in range(12)]
     run_worker()
     first, *rest = picker
     web.job_variant_choose(job=first, variant="vivid", client="picker")  # before anyone else waits
-    other = finished_job(engine_model, client="other")
+    other = queued_job(engine_model, client="other")
     for job in rest:
         web.job_variant_choose(job=job, variant="vivid", client="picker")
     run_worker()
@@ -50,7 +47,7 @@ def test_one_client_picking_as_fast_as_it_can_holds_anothers_photo_back_one_rend
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pick_goes_first_while_nobody_else_waits(engine_model, run_worker):
-    job = finished_job(engine_model, client="picker")
+    job = queued_job(engine_model, client="picker")
     run_worker()
     job.refresh_from_db()
     web.job_variant_choose(job=job, variant="vivid", client="picker")
@@ -73,7 +70,7 @@ def test_a_pick_waits_behind_anyone_elses_waiting_photo():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pick_requeued_after_its_worker_died_keeps_its_priority(engine_model, run_worker, settings):
-    job = finished_job(engine_model, client="picker")
+    job = queued_job(engine_model, client="picker")
     run_worker()
     job.refresh_from_db()
     web.job_variant_choose(job=job, variant="vivid", client="picker")
