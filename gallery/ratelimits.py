@@ -3,10 +3,11 @@ batch upload counts as one).
 
 The limit is a sliding window (``sliding_window_hit``) on the shared cache
 (``CACHES["default"]``: Redis with REDIS_URL, else the database cache), so every web process
-counts together. Uploads and retries share one counter per client (GALLERY_RATE_LIMIT, e.g.
-"20/10m"); an owner's changes to a finished photo (a picked colouring, colour points, another
-vividness) another (GALLERY_EDIT_RATE_LIMIT), so fixing one's photos never uses up the
-uploads, and neither is unlimited. Past either the answer is a 429 page that says when to come
+counts together. Whatever makes a job or a new version with files of its own (uploads,
+retries, colour-point and vividness re-runs) shares one counter per client
+(GALLERY_RATE_LIMIT, e.g. "20/10m"); an owner's picks of another colouring, which store no new
+photo, another (GALLERY_EDIT_RATE_LIMIT), so trying the colourings never uses up the uploads,
+and neither is unlimited. Past either the answer is a 429 page that says when to come
 back. The API's per-key limit (api.throttling) is the same window.
 
 The client is the network address the outermost trusted proxy saw (DJANGO_PROXY_HOPS: how many
@@ -168,8 +169,8 @@ def _limited(group: str, rate_setting: str):
 # Count each POST to the view against the client's limit; past it, answer 429 without running
 # the view. If the cache cannot be reached the request goes through (logged): the queue caps
 # still hold.
-limit_job_requests = _limited(JOB_REQUESTS, "GALLERY_RATE_LIMIT")  # uploads, retries
-limit_edit_requests = _limited(EDIT_REQUESTS, "GALLERY_EDIT_RATE_LIMIT")  # picks, re-runs of a finished photo
+limit_job_requests = _limited(JOB_REQUESTS, "GALLERY_RATE_LIMIT")  # uploads, retries, re-runs
+limit_edit_requests = _limited(EDIT_REQUESTS, "GALLERY_EDIT_RATE_LIMIT")  # picks of another colouring
 
 
 def count_request(request: HttpRequest, *, group: str, rate_setting: str) -> Usage | None:

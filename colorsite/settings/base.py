@@ -256,11 +256,10 @@ GALLERY_BATCH_MAX_BYTES = env.int("GALLERY_BATCH_MAX_BYTES", default=120 * 1024 
 GALLERY_BATCH_MAX_PIXELS = env.int("GALLERY_BATCH_MAX_PIXELS", default=240_000_000)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 
-# Abuse limits (gallery.ratelimits). Per client: job-creating requests (uploads, retries) as
-# "N/period" ("20/10m": 20 per 10 minutes, in a sliding window); an owner's changes to a
-# finished photo (picked colourings, colour-point and vividness re-runs) on a counter of their
-# own; and jobs waiting or running at once (picks too); for everyone: jobs waiting or running at
-# once. A batch counts as one request; each of its files as one job; the per-client defaults
+# Abuse limits (gallery.ratelimits). Per client: requests that store a new photo (uploads,
+# retries, colour-point and vividness re-runs) as "N/period" ("20/10m": 20 per 10 minutes, in
+# a sliding window); an owner's picks of another colouring on a counter of their own; and jobs
+# waiting or running at once (picks too); for everyone: jobs waiting or running at once. A batch counts as one request; each of its files as one job; the per-client defaults
 # let one full batch through.
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
 GALLERY_EDIT_RATE_LIMIT = env.str("GALLERY_EDIT_RATE_LIMIT", default="30/10m")

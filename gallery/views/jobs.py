@@ -87,7 +87,7 @@ def job_retry(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@limit_edit_requests
+@limit_job_requests  # a new version, with files of its own: as an upload
 def job_recolorize(request: HttpRequest, public_id: UUID) -> HttpResponse:
     job = owned_job_or_403(request, public_id)
     form = HintsForm(request.POST, job=job)
@@ -109,7 +109,7 @@ def job_recolorize(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@limit_edit_requests
+@limit_job_requests  # a new version, with files of its own: as an upload
 def job_vividness(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Colorize a finished job again, as it was but at another vividness: a new job."""
     job = owned_job_or_403(request, public_id)
