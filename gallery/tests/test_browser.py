@@ -15,6 +15,7 @@ from colorsite.testing.browser import BROWSER_TEST, new_page, shot, upload
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.services.worker import job_run
+from gallery.tests.browser_sessions import remembered_by_a_new_browser
 
 pytestmark = BROWSER_TEST
 
@@ -131,7 +132,7 @@ def test_failed_job_shows_the_reason_and_can_be_retried(browser, live_server, en
     job = web.job_create(image=Image.open(old_photo), display_name="Old family photo.jpg", model_name=engine_model)
     ColorizationJob.objects.filter(pk=job.pk).update(model_name="retired-model")
     job_run(job_id=job.pk)  # fails: that model is gone
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 800})
+    page = remembered_by_a_new_browser(browser, live_server, [job], viewport={"width": 1280, "height": 800})
     page.goto(job.get_absolute_url())
     assert page.get_by_text("We could not colorize this photo").is_visible()
     assert "retired-model" in page.locator("[data-error]").text_content()
@@ -204,26 +205,14 @@ def test_delete_this_photo_with_its_confirmation_page(browser, live_server, engi
     from gallery.tests.factories import ColorizationJobFactory
 
     job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
-    page = new_page(browser, live_server, java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = remembered_by_a_new_browser(
+        browser, live_server, [job], java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
     page.goto(job.get_absolute_url())
     page.get_by_role("link", name="Delete this photo").click()
     page.get_by_role("button", name="Delete this photo").click()
     page.get_by_text(f"“{job.display_name}” was deleted, with its colorized results.").wait_for()
     assert not ColorizationJob.objects.filter(pk=job.pk).exists()
-
-
-def remembered_by_a_new_browser(browser, live_server, jobs, **context_options):
-    """A page whose browser's session remembers ``jobs`` (as uploading them would have)."""
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from gallery import mine
-
-    session = SessionStore()
-    session[mine.SESSION_KEY] = [str(job.public_id) for job in reversed(jobs)]
-    session.create()
-    page = new_page(browser, live_server, **context_options)
-    page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": live_server.url}])
-    return page
 
 
 def test_my_photos_shows_a_photos_versions_and_deletes_them_all_after_asking(browser, live_server, engine_model):

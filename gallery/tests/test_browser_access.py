@@ -10,6 +10,7 @@ from colorsite.testing.axe import axe_violations
 from colorsite.testing.browser import BROWSER_TEST, CSP_VIOLATIONS, DESKTOP, PHONE, assert_accessible, new_page, shot
 from gallery.models import ColorizationJob
 from gallery.services import moderation
+from gallery.tests.browser_sessions import remembered_by_a_new_browser
 from gallery.tests.factories import ColorizationJobFactory
 
 pytestmark = BROWSER_TEST
@@ -67,7 +68,7 @@ def test_without_javascript_the_link_is_shown_to_copy_by_hand(browser, live_serv
 def test_buttons_are_at_least_44_px_tall_on_a_phone(browser, live_server, engine_model, where):
     job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
     url = {"upload": "/", "result": job.get_absolute_url(), "my-photos": reverse("gallery:my_photos")}[where]
-    page = new_page(browser, live_server, **PHONE)
+    page = remembered_by_a_new_browser(browser, live_server, [job], **PHONE)  # the owner's page: every button
     page.goto(url)
     heights = page.evaluate(
         """() => [...document.querySelectorAll(".btn, button, input[type=submit]")]
@@ -83,7 +84,8 @@ def test_buttons_are_at_least_44_px_tall_on_a_phone(browser, live_server, engine
 
 @pytest.fixture
 def site_pages(engine_model):
-    """A URL for each of the site's own pages, with something on it."""
+    """A URL for each of the site's own pages, with something on it, and the jobs they show
+    (the browser that checks them owns those, so the pages show the owner's controls)."""
     batch_jobs = [ColorizationJobFactory(succeeded=True, model_name=engine_model, batch=None) for _ in range(2)]
     public = ColorizationJobFactory(public=True, model_name=engine_model)
     moderation.jobs_approve(jobs=[public])
@@ -93,7 +95,7 @@ def site_pages(engine_model):
     ColorizationJob.objects.filter(pk__in=[job.pk for job in batch_jobs]).update(batch=batch)
     waiting = ColorizationJobFactory(model_name=engine_model)
     failed = ColorizationJobFactory(failed=True, model_name=engine_model)
-    return {
+    urls = {
         "upload": "/",
         "result": batch_jobs[0].get_absolute_url(),
         "waiting": waiting.get_absolute_url(),
@@ -104,6 +106,7 @@ def site_pages(engine_model):
         "gallery-detail": public.get_gallery_url(),
         "delete": reverse("gallery:job_delete", args=[batch_jobs[1].public_id]),
     }
+    return urls, [*batch_jobs, public, waiting, failed]
 
 
 @pytest.mark.parametrize(
@@ -111,8 +114,9 @@ def site_pages(engine_model):
 )
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_axe_finds_no_violations(browser, live_server, site_pages, where, device):
-    page = new_page(browser, live_server, **(DESKTOP if device == "desktop" else PHONE))
-    page.goto(site_pages[where], wait_until="networkidle")
+    urls, jobs = site_pages
+    page = remembered_by_a_new_browser(browser, live_server, jobs, **(DESKTOP if device == "desktop" else PHONE))
+    page.goto(urls[where], wait_until="networkidle")
     assert_accessible(page)
 
 
@@ -230,7 +234,8 @@ def test_pages_run_under_the_csp_and_a_violation_would_be_seen(browser, live_ser
     from gallery.tests.factories import ColorizationJobFactory
 
     job = ColorizationJobFactory(succeeded=True, model_name=engine_model)
-    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    # The owner's page: with every control's script.
+    page = remembered_by_a_new_browser(browser, live_server, [job], viewport={"width": 1280, "height": 900})
     page.goto(job.get_absolute_url())
     assert page.evaluate("document.documentElement.classList.contains('js')")  # the nonced inline script ran
     assert page.locator("[data-compare]").is_visible()

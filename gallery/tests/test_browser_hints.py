@@ -201,9 +201,11 @@ def test_picking_a_variant_makes_it_the_result_shown_and_downloaded(
     job = ColorizationJob.objects.get()
     shot(page.locator("[data-variants]"), "variants")
     first_result = job.result.name
-    if not java_script_enabled:
+    if not java_script_enabled:  # the same browser (its session owns the photo), its JavaScript off
+        cookies = page.context.cookies()
         page.context.close()
         page = new_page(browser, live_server, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+        page.context.add_cookies(cookies)
         page.goto(job.get_absolute_url())
 
     page.get_by_role("button", name="Vivid").click()

@@ -13,6 +13,7 @@ from colorsite.testing.browser import BROWSER_TEST, DESKTOP, assert_accessible, 
 from gallery.models import ColorizationJob
 from gallery.services import web
 from gallery.services.worker import job_run
+from gallery.tests.browser_sessions import remembered_by_a_new_browser
 from gallery.tests.factories import ColorizationJobFactory
 
 pytestmark = BROWSER_TEST
@@ -42,7 +43,7 @@ def finished_job(engine_model, image, name="Scan"):
 
 def test_a_14_megapixel_photos_result_page_transfers_at_most_1_5_mb(browser, live_server, engine_model, tmp_path):
     job = finished_job(engine_model, scanned_photo(4320, 3240))  # 14.0 MP
-    page = new_page(browser, live_server, **DESKTOP)
+    page = remembered_by_a_new_browser(browser, live_server, [job], **DESKTOP)  # the owner's page, the heaviest
     transferred = []
 
     def count(request):

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from colorsite.testing.helpers import post_hints, post_upload
+from colorsite.testing.helpers import own, post_hints, post_upload
 from colorsite.tests.servers import free_port
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -73,7 +73,7 @@ Status = ColorizationJob.Status
     ],
 )
 def test_hostile_hints_are_a_400_with_the_reason(client, hint_model, hints, message):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     response = post_hints(client, job, hints, model=hint_model)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -81,7 +81,7 @@ def test_hostile_hints_are_a_400_with_the_reason(client, hint_model, hints, mess
 
 
 def test_hints_for_a_model_that_takes_none_are_a_400(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     response = post_hints(client, job, '[{"x": 1, "y": 1, "color": "#336699"}]', model="eccv16")
     assert response.status_code == 400
     assert ColorizationJob.objects.count() == 1
@@ -98,6 +98,7 @@ def test_hints_on_a_job_whose_stored_original_exceeds_the_upload_limit_make_a_jo
         original_width=96,
         original_height=64,
     )
+    own(client, job)
     settings.COLORIZE_MAX_UPLOAD_BYTES = job.original.size // 2
     response = post_hints(client, job, '[{"x": 5, "y": 6, "color": "#336699"}]', model=hint_model)
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
@@ -106,7 +107,7 @@ def test_hints_on_a_job_whose_stored_original_exceeds_the_upload_limit_make_a_jo
 
 
 def test_hints_on_a_job_whose_stored_original_is_damaged_are_a_400(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     Path(job.original.path).write_bytes(b"not a picture any more")
     response = post_hints(client, job, '[{"x": 5, "y": 6, "color": "#336699"}]', model=hint_model)
     assert response.status_code == 400

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from colorsite.testing.helpers import post_upload
+from colorsite.testing.helpers import own, post_upload
 from colorsite.tests.servers import free_port
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -91,7 +91,7 @@ def test_get_on_a_post_only_endpoint_is_a_405(client, name):
 
 
 def test_retry_of_a_job_that_did_not_fail_changes_nothing(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     response = client.post(reverse("gallery:job_retry", args=[job.public_id]), {"model": "nonsense"})
     job.refresh_from_db()
     assert response.status_code == 302
@@ -99,7 +99,7 @@ def test_retry_of_a_job_that_did_not_fail_changes_nothing(client):
 
 
 def test_a_deleted_job_is_gone_and_deleting_again_is_a_404(client, django_capture_on_commit_callbacks):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     url = reverse("gallery:job_delete", args=[job.public_id])
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url).status_code == 302
@@ -108,7 +108,7 @@ def test_a_deleted_job_is_gone_and_deleting_again_is_a_404(client, django_captur
 
 
 def test_delete_with_another_method_is_a_405(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     assert client.put(reverse("gallery:job_delete", args=[job.public_id])).status_code == 405
     assert ColorizationJob.objects.filter(pk=job.pk).exists()
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from colorsite.testing.helpers import post_batch, use_random_weights
+from colorsite.testing.helpers import own, post_batch, use_random_weights
 from gallery import mine
 from gallery.models import ColorizationJob
 from gallery.services import web
@@ -167,13 +167,13 @@ def test_deleting_from_my_photos_comes_back_to_it(
 
 
 def test_a_rerun_with_colour_points_is_remembered_too(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     client.post(
         reverse("gallery:job_recolorize", args=[job.public_id]),
         {"hints": '[{"x": 1, "y": 1, "color": "#ff0000"}]', "model": hint_model},
     )
     child = ColorizationJob.objects.get(parent=job)
-    assert mine.remembered_in(client.session) == [str(child.public_id)]
+    assert mine.remembered_in(client.session) == [str(child.public_id), str(job.public_id)]
 
 
 def test_the_result_page_offers_its_private_link_to_copy(client):
@@ -277,7 +277,7 @@ def test_the_vividness_help_names_only_the_models_offered(client, settings, tmp_
 
 def test_the_hint_form_has_no_menu_when_one_model_takes_colour_points(client, settings, tmp_path):
     settings.COLORIZE_WEIGHTS_DIR = tmp_path / "none-fetched"
-    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact"))
     html = client.get(job.get_absolute_url()).content.decode()
     assert "data-hints-form" in html
     assert '<input type="hidden" name="model" value="compact">' in html

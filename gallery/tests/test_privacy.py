@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from colorsite.testing.helpers import own
 from gallery.models import FILE_FIELDS, ColorizationJob
 from gallery.services import moderation, web
 from gallery.tests.factories import ColorizationJobFactory
@@ -169,14 +170,14 @@ def test_a_rerun_of_a_public_photo_is_private_until_its_owner_asks(client, hint_
 
 
 def test_the_result_page_offers_delete_this_photo(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     html = client.get(job.get_absolute_url()).content.decode()
     assert reverse("gallery:job_delete", args=[job.public_id]) in html
     assert "Delete this photo" in html
 
 
 def test_delete_asks_first_on_a_page_that_needs_no_javascript(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     response = client.get(reverse("gallery:job_delete", args=[job.public_id]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -188,7 +189,7 @@ def test_delete_asks_first_on_a_page_that_needs_no_javascript(client):
 
 
 def test_delete_removes_the_job_and_its_files_at_once(client, django_capture_on_commit_callbacks):
-    job = ColorizationJobFactory(public=True)
+    job = own(client, ColorizationJobFactory(public=True))
     paths = [Path(getattr(job, name).path) for name in FILE_FIELDS]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_delete", args=[job.public_id]))

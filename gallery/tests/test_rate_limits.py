@@ -6,7 +6,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.urls import reverse
 
-from colorsite.testing.helpers import REDIS_URL, post_hints, post_upload
+from colorsite.testing.helpers import REDIS_URL, own, post_hints, post_upload
 from colorsite.tests.servers import free_port
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
@@ -58,32 +58,52 @@ def test_the_rate_limit_answers_429_with_when_to_come_back(
     assert rate_limit_entries(settings.RATE_LIMIT_CACHE_PREFIX)
 
 
+HINTS = '[{"x": 1, "y": 1, "color": "#336699"}]'
+
+
 def test_hint_reruns_and_uploads_share_one_limit(client, settings, hint_model, recaptcha_passes, shared_cache):
+    """A re-run stores a new version of the photo, as an upload stores one."""
     settings.GALLERY_RATE_LIMIT = "6/10m"
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     uploads = [post_upload(client, grey_photo(), model=hint_model).status_code for _ in range(3)]
-    hints = [
-        post_hints(client, job, '[{"x": 1, "y": 1, "color": "#336699"}]', model=hint_model).status_code
-        for _ in range(4)
-    ]
+    hints = [post_hints(client, job, HINTS, model=hint_model).status_code for _ in range(4)]
     assert uploads == [302] * 3
     assert hints == [302, 302, 302, 429]
+    assert rate_limit_entries(settings.RATE_LIMIT_CACHE_PREFIX)  # counted in the shared cache
 
 
 def test_vividness_reruns_count_against_the_same_limit(client, settings, hint_model, shared_cache):
     settings.GALLERY_RATE_LIMIT = "3/10m"
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 1000
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     url = reverse("gallery:job_vividness", args=[job.public_id])
     statuses = [client.post(url, {"vividness": "0.75"}).status_code for _ in range(5)]
     assert statuses == [302, 302, 302, 429, 429]
     assert ColorizationJob.objects.count() == 4
 
 
+def test_picks_count_against_the_edit_limit(client, settings, shared_cache):
+    settings.GALLERY_EDIT_RATE_LIMIT = "2/10m"
+    jobs = own(client, *[ColorizationJobFactory(succeeded=True) for _ in range(3)])
+    urls = [reverse("gallery:job_variant", args=[job.public_id]) for job in jobs]
+    assert [client.post(url, {"variant": "vivid"}).status_code for url in urls] == [302, 302, 429]
+    assert ColorizationJob.objects.filter(variant="vivid").count() == 2
+
+
+def test_picks_leave_the_upload_limit_alone(client, settings, engine_model, recaptcha_passes, shared_cache):
+    settings.GALLERY_RATE_LIMIT = "1/10m"
+    jobs = own(client, *[ColorizationJobFactory(succeeded=True) for _ in range(3)])
+    for job in jobs:
+        assert (
+            client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": "vivid"}).status_code == 302
+        )
+    assert post_upload(client, grey_photo(), model=engine_model).status_code == 302
+
+
 def test_vividness_reruns_count_against_the_clients_queue_cap(client, settings, hint_model):
     settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = 2
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     url = reverse("gallery:job_vividness", args=[job.public_id])
     statuses = [client.post(url, {"vividness": "0.75"}).status_code for _ in range(3)]
     assert statuses == [302, 302, 429]
@@ -146,10 +166,13 @@ def test_a_full_queue_is_a_503_busy_try_again_in_a_few_minutes(client, settings,
 
 def test_a_full_queue_refuses_hint_reruns_and_retries_too(client, settings, hint_model):
     settings.GALLERY_MAX_ACTIVE_JOBS = 2
-    done = ColorizationJobFactory(succeeded=True, model_name=hint_model)
-    failed = ColorizationJobFactory(failed=True, model_name=hint_model)
+    done, failed = own(
+        client,
+        ColorizationJobFactory(succeeded=True, model_name=hint_model),
+        ColorizationJobFactory(failed=True, model_name=hint_model),
+    )
     ColorizationJobFactory.create_batch(2, client="others")
-    assert post_hints(client, done, '[{"x": 1, "y": 1, "color": "#336699"}]', model=hint_model).status_code == 503
+    assert post_hints(client, done, HINTS, model=hint_model).status_code == 503
     retry = client.post(reverse("gallery:job_retry", args=[failed.public_id]), {"model": hint_model})
     assert retry.status_code == 503
     failed.refresh_from_db()

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from colorsite.testing.helpers import post_upload
+from colorsite.testing.helpers import own, post_upload
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo, png_bomb, truncated_png
@@ -147,14 +147,14 @@ def test_download_is_an_attachment_named_after_the_display_name(client):
 
 
 def test_failed_job_page_shows_the_reason_and_a_retry(client, engine_model):
-    job = ColorizationJobFactory(failed=True, error_message="This model is not installed.")
+    job = own(client, ColorizationJobFactory(failed=True, error_message="This model is not installed."))
     html = client.get(job.get_absolute_url()).content.decode()
     assert "This model is not installed." in html
     assert reverse("gallery:job_retry", args=[job.public_id]) in html
 
 
 def test_retry_post_queues_the_job_again(client, engine_model):
-    job = ColorizationJobFactory(failed=True, model_name=engine_model)
+    job = own(client, ColorizationJobFactory(failed=True, model_name=engine_model))
     response = client.post(reverse("gallery:job_retry", args=[job.public_id]), {"model": engine_model})
     assert response.status_code == 302
     job.refresh_from_db()
@@ -162,7 +162,7 @@ def test_retry_post_queues_the_job_again(client, engine_model):
 
 
 def test_hints_post_creates_a_new_job(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     hints = json.dumps([{"x": 5, "y": 6, "color": "#336699"}])
     response = client.post(
         reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": hints, "model": hint_model}
@@ -179,7 +179,7 @@ def test_result_page_of_a_hint_model_offers_colour_points(client, hint_model):
 
 
 def test_bad_hints_are_a_400_with_the_reason(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     response = client.post(
         reverse("gallery:job_recolorize", args=[job.public_id]), {"hints": "[]", "model": hint_model}
     )

@@ -4,20 +4,21 @@ which never reveal a job's private link."""
 import pytest
 from django.urls import reverse
 
+from colorsite.testing.helpers import own
 from gallery.tests.factories import ColorizationJobFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_owner_can_ask_for_the_gallery_later(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     client.post(reverse("gallery:job_gallery", args=[job.public_id]), {"show_in_gallery": "on"})
     job.refresh_from_db()
     assert job.gallery_requested
 
 
 def test_asking_for_the_gallery_is_one_button_with_an_optional_caption(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     html = client.get(job.get_absolute_url()).content.decode()
     assert (
         'name="show_in_gallery" value="on" class="btn btn-sm btn-primary align-self-start">Show it in the public gallery'
@@ -32,13 +33,13 @@ def test_asking_for_the_gallery_is_one_button_with_an_optional_caption(client):
 
 
 def test_an_approved_owner_gets_a_link_to_the_published_photo(client):
-    job = ColorizationJobFactory(public=True)
+    job = own(client, ColorizationJobFactory(public=True))
     html = client.get(job.get_absolute_url()).content.decode()
     assert f'It is in the gallery now: <a href="{job.get_gallery_url()}">see it there</a>' in html
 
 
 def test_taking_a_photo_out_of_the_gallery(client):
-    job = ColorizationJobFactory(public=True)
+    job = own(client, ColorizationJobFactory(public=True))
     client.post(reverse("gallery:job_gallery", args=[job.public_id]), {"caption": "", "taken_year": ""})
     job.refresh_from_db()
     assert not job.gallery_requested
@@ -46,7 +47,7 @@ def test_taking_a_photo_out_of_the_gallery(client):
 
 
 def test_a_year_out_of_range_is_refused_with_the_reason(client):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     url = reverse("gallery:job_gallery", args=[job.public_id])
     response = client.post(url, {"show_in_gallery": "on", "taken_year": "3000"})
     assert response.status_code == 400

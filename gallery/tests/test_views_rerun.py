@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from colorsite.testing.helpers import post_upload
+from colorsite.testing.helpers import own, post_upload
 from gallery.models import ColorizationJob
 from gallery.tests.factories import ColorizationJobFactory
 from gallery.tests.images import grey_photo
@@ -36,7 +36,7 @@ def test_upload_stores_the_chosen_vividness_on_the_job(client, engine_model, rec
 
 
 def test_result_page_shows_the_vividness_on_a_slider_that_colorizes_again(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5))
     html = client.get(job.get_absolute_url()).content.decode()
     assert "data-vividness-fact>0.50<" in html
     assert reverse("gallery:job_vividness", args=[job.public_id]) in html
@@ -55,6 +55,7 @@ def test_vividness_post_colorizes_again_as_a_new_job(client):
     job = ColorizationJobFactory(
         succeeded=True, model_name="compact", vividness=0.5, hints=[{"x": 5, "y": 6, "color": "#336699"}]
     )
+    own(client, job)
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
     assert response.status_code == 302
@@ -65,7 +66,7 @@ def test_vividness_post_colorizes_again_as_a_new_job(client):
 
 @pytest.mark.parametrize("value", ["2", "-1", "", "x", "nan", "inf", "1e400", "0.5.5"])
 def test_a_bad_vividness_post_is_a_400_that_changes_nothing(client, value):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact"))
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": value})
     assert response.status_code == 400
     assert "Please choose a vividness from 0 to 1" in response.content.decode()
@@ -73,21 +74,21 @@ def test_a_bad_vividness_post_is_a_400_that_changes_nothing(client, value):
 
 
 def test_a_vividness_post_for_an_unfinished_job_says_so_and_changes_nothing(client):
-    job = ColorizationJobFactory(model_name="compact")
+    job = own(client, ColorizationJobFactory(model_name="compact"))
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"}, follow=True)
     assert "not colorized yet" in response.content.decode()
     assert ColorizationJob.objects.count() == 1
 
 
 def test_a_vividness_rerun_is_listed_in_my_photos(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5))
     client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
     child = ColorizationJob.objects.exclude(pk=job.pk).get()
     assert child.get_absolute_url() in client.get(reverse("gallery:my_photos")).content.decode()
 
 
 def test_a_vividness_rerun_at_the_same_value_does_not_claim_a_change(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact", vividness=0.5))
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.5"}, follow=True)
     assert "Colorizing again at the same vividness." in response.content.decode()
 
@@ -96,7 +97,7 @@ def test_a_vividness_rerun_at_the_same_value_does_not_claim_a_change(client):
 
 
 def test_the_hint_tool_works_on_the_one_picture_with_a_toggle_zoom_undo_and_clear(client, hint_model):
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model))
     html = client.get(job.get_absolute_url()).content.decode()
     assert html.count(f' src="{job.result_preview_url}"') == 1
     assert '<div class="hint-layer" data-hint-layer></div>\n</figure>' in html
@@ -153,13 +154,13 @@ def test_suggestions_of_an_unknown_job_are_a_404(client):
 
 def test_a_hinted_jobs_page_starts_the_hint_tool_with_its_points(client, hint_model):
     points = [{"x": 5, "y": 6, "color": "#336699"}]
-    job = ColorizationJobFactory(succeeded=True, model_name=hint_model, hints=points)
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name=hint_model, hints=points))
     html = client.get(job.get_absolute_url()).content.decode()
     assert f'name="hints" value="{escape(json.dumps(points))}"' in html
 
 
 def test_a_vividness_rerun_of_a_job_whose_original_cannot_be_read_is_a_400(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="compact")
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="compact"))
     with job.original.open("wb") as handle:
         handle.write(b"this is not a picture any more")
     response = client.post(reverse("gallery:job_vividness", args=[job.public_id]), {"vividness": "0.75"})
@@ -185,7 +186,7 @@ def test_a_colour_photo_is_colorized_from_its_grey_version_and_its_page_says_so(
 
 
 def test_the_result_page_offers_the_four_variants_with_the_shown_one_pressed(client):
-    job = ColorizationJobFactory(succeeded=True, variant="vivid")
+    job = own(client, ColorizationJobFactory(succeeded=True, variant="vivid"))
     html = client.get(job.get_absolute_url()).content.decode()
     assert reverse("gallery:job_variant", args=[job.public_id]) in html
     assert html.count(f'src="{job.variants_url}"') == 4
@@ -196,7 +197,7 @@ def test_the_result_page_offers_the_four_variants_with_the_shown_one_pressed(cli
 
 
 def test_picking_a_variant_queues_the_job_to_render_it_first(client, django_capture_on_commit_callbacks):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": "cautious"})
     job.refresh_from_db()
@@ -209,7 +210,7 @@ def test_picking_a_variant_queues_the_job_to_render_it_first(client, django_capt
 
 @pytest.mark.parametrize("value", ["", "loud", "balanced\x00"])
 def test_an_unknown_variant_changes_nothing(client, value):
-    job = ColorizationJobFactory(succeeded=True)
+    job = own(client, ColorizationJobFactory(succeeded=True))
     response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": value}, follow=True)
     job.refresh_from_db()
     assert "Please choose one of the colourings shown." in response.content.decode()
@@ -217,7 +218,7 @@ def test_an_unknown_variant_changes_nothing(client, value):
 
 
 def test_a_job_without_variants_offers_none_and_refuses_a_pick(client):
-    job = ColorizationJobFactory(succeeded=True, model_name="siggraph17", variants="", variant_maps="")
+    job = own(client, ColorizationJobFactory(succeeded=True, model_name="siggraph17", variants="", variant_maps=""))
     assert "data-variants" not in client.get(job.get_absolute_url()).content.decode()
     response = client.post(reverse("gallery:job_variant", args=[job.public_id]), {"variant": "vivid"}, follow=True)
     assert "no other colourings" in response.content.decode()
