@@ -10,33 +10,13 @@ from django.utils import timezone
 from colorize import site
 from colorize.decoding import VIVIDNESS_RANGE
 from gallery.models.files import JobFiles, original_upload_to, preview_upload_to, result_upload_to, thumbnail_upload_to
+from gallery.models.state import JobQuerySet, JobState
 
 # The field's default (migrations name it gallery.models.default_vividness): the site's.
 default_vividness = site.default_vividness
 
 
-class JobQuerySet(models.QuerySet):
-    """The rules about many jobs at once, each written here once."""
-
-    def active(self) -> "JobQuerySet":
-        """Waiting or running."""
-        return self.filter(status__in=[ColorizationJob.Status.QUEUED, ColorizationJob.Status.RUNNING])
-
-    def with_result(self) -> "JobQuerySet":
-        """Showing a result: finished, or a finished job re-rendering a picked colouring (its
-        last result is kept, and shown, until the new one is stored)."""
-        return self.exclude(status=ColorizationJob.Status.FAILED).exclude(result="")
-
-    def public(self) -> "JobQuerySet":
-        """In the public gallery: asked for by the owner, approved by a moderator, with a result."""
-        return self.with_result().filter(gallery_requested=True, gallery_review=ColorizationJob.Review.APPROVED)
-
-    def picks(self) -> "JobQuerySet":
-        """Waiting or running to render a picked colouring of a finished job."""
-        return self.active().exclude(result="")
-
-
-class ColorizationJob(JobFiles, models.Model):
+class ColorizationJob(JobFiles, JobState, models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -285,43 +265,6 @@ class ColorizationJob(JobFiles, models.Model):
             job = job.parent
             seen.add(job.pk)
         return job
-
-    @property
-    def has_result(self) -> bool:
-        """The instance's side of JobQuerySet.with_result."""
-        return self.status != self.Status.FAILED and bool(self.result)
-
-    @property
-    def is_public(self) -> bool:
-        """The instance's side of JobQuerySet.public."""
-        return self.has_result and self.gallery_requested and self.gallery_review == self.Review.APPROVED
-
-    PICK_FAILED = (
-        "The “{asked}” colouring could not be made just now, so the photo shows the “{shown}” one, as before. "
-        "Please try again."
-    )
-
-    def pick_failed_changes(self) -> dict[str, object]:
-        """What a pick that failed (or whose worker kept dying) records: the job is finished
-        again with the colouring its result shows, and says the pick failed."""
-        shown = self.shown_variant or self.Variant.BALANCED
-        message = self.PICK_FAILED.format(asked=self.get_variant_display(), shown=self.Variant(shown).label)
-        return {
-            "status": self.Status.SUCCEEDED,
-            "variant": shown,
-            "error_code": "pick_failed",
-            "error_message": message,
-        }
-
-    @property
-    def pick_failed(self) -> bool:
-        """Showing its result after a pick that failed (the page says so)."""
-        return self.status == self.Status.SUCCEEDED and self.error_code == "pick_failed"
-
-    @property
-    def is_pick(self) -> bool:
-        """Waiting or running to render a picked colouring (the instance's JobQuerySet.picks)."""
-        return not self.is_finished and bool(self.result)
 
     @property
     def gallery_title(self):
