@@ -3,8 +3,10 @@ log line the run writes is audited for what would give a person away (colorsite.
 
 import pytest
 
-# The shared fixtures and helpers, one plugin each, for every app's tests.
-pytest_plugins = ["colorsite.testing.fixtures", "colorsite.testing.log_audit", "research.testing"]
+# The shared fixtures and helpers, one plugin each, for every app's tests. research.testing
+# first: the fixtures import it, and pytest rewrites a plugin's asserts only if it is the one
+# to import it.
+pytest_plugins = ["research.testing", "colorsite.testing.fixtures", "colorsite.testing.log_audit"]
 
 
 @pytest.fixture(scope="session")
