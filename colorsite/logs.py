@@ -17,6 +17,7 @@ events go through the same function, colorsite.sentry).
 """
 
 import contextvars
+import copy
 import ipaddress
 import logging
 import re
@@ -28,11 +29,12 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="")
 
 _TRACE_ROOT = re.compile(r"Root=([0-9A-Za-z-]{1,64})")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
-
-
-_QUERY = re.compile(r"\?[^\s\"'<>?]+")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# The form Django's <uuid:...> paths take (a private link); a sha256 or a 32-digit id is left.
+_UUID = re.compile(
+    r"(?<![0-9A-Fa-f-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Fa-f-])"
+)
+_QUERY = re.compile(r"(?<=[\w/])\?[^\s\"'<>]+")  # after a path, not a regex's (?P<
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:.]*::|(?:[0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:.]{2,45}(?![\w:])")
 # A record's own attributes that hold no text from a request.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -40,11 +42,13 @@ _CONTEXT_FIELDS = frozenset({"request_id", "job_id"})  # ours: a database id, a 
 
 
 def _address(match: re.Match[str]) -> str:
+    text = match.group(0)
+    end = "." if text.endswith(".") else ""  # a sentence's full stop
     try:
-        address = ipaddress.ip_address(match.group(0))
+        address = ipaddress.ip_address(text.removesuffix("."))
     except ValueError:
-        return match.group(0)  # a version number, a time of day
-    return match.group(0) if address.is_unspecified else "<address>"
+        return text  # a time of day
+    return text if address.is_unspecified else "<address>" + end
 
 
 def scrub(text: str) -> str:
@@ -58,10 +62,13 @@ def scrub(text: str) -> str:
 
 
 class ScrubFilter(logging.Filter):
-    """Scrubs (:func:`scrub`) every line's message, its traceback and its text fields, before
-    any formatter sees them."""
+    """Hands its handler a scrubbed copy (:func:`scrub`) of every line: its message, its
+    traceback and its text fields. The record itself stays as it was for the other handlers
+    and for Sentry's logging integration, which reads it after them (and scrubs its own copy,
+    colorsite.sentry)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def filter(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = copy.copy(record)
         record.msg, record.args = scrub(record.getMessage()), None
         if record.exc_info:
             record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
@@ -73,7 +80,7 @@ class ScrubFilter(logging.Filter):
                 continue
             if value is not None:  # text, or an object a formatter would write as text (Django's request)
                 setattr(record, name, scrub(str(value)))
-        return True
+        return record
 
 
 class ContextFilter(logging.Filter):

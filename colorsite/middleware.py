@@ -4,7 +4,7 @@ import logging
 import time
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve
 
 from colorsite import logs
 from colorsite.health import HEALTH_CHECK_PATH
@@ -29,7 +29,7 @@ class RequestSizeLimitMiddleware:
         if request.method == "POST" and not request.path_info.startswith((API_PREFIX, HEALTH_CHECK_PATH)):
             # Only the upload page takes photos (a full batch at most); every other form (the
             # admin's login, a caption) is small.
-            is_upload = request.path_info == reverse("gallery:upload")
+            is_upload = _view_name(request.path_info) == "gallery:upload"
             try:
                 request_size_check(request, photo_bytes=batch_bytes_limit() if is_upload else 0)
             except RequestTooLarge as error:
@@ -39,6 +39,13 @@ class RequestSizeLimitMiddleware:
 
                 return upload_too_big(request, length=error.length)
         return self.get_response(request)
+
+
+def _view_name(path: str) -> str:
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return ""
 
 
 access_log = logging.getLogger("colorsite.access")

@@ -32,12 +32,19 @@ _sent_lock = threading.Lock()
 clock = time.monotonic  # the tests move it
 
 
+MAX_KINDS = 1000  # kinds remembered at once: a client varying its text cannot grow the table
+
+
 def _kind(event: Event) -> str:
-    """What makes two events "the same kind": the logger and the exception type, or the
-    message's template."""
+    """What makes two events "the same kind": django.security's logger alone (its text holds
+    whatever the client sent); else the logger and the exception type, or the message's
+    template (before its arguments, as the logging integration sends it)."""
+    logger = str(event.get("logger") or "")
+    if logger.startswith("django.security"):
+        return logger
     exception = ((event.get("exception") or {}).get("values") or [{}])[-1].get("type", "")
     logentry = event.get("logentry") or {}
-    return f"{event.get('logger', '')}|{exception or logentry.get('message', '')}"
+    return f"{logger}|{exception or logentry.get('message', '')}"
 
 
 def _within_budget(event: Event) -> bool:
@@ -45,6 +52,11 @@ def _within_budget(event: Event) -> bool:
     budget = SECURITY_EVENTS_PER_WINDOW if kind.startswith("django.security") else EVENTS_PER_WINDOW
     now = clock()
     with _sent_lock:
+        if len(_sent) >= MAX_KINDS:
+            for stale in [name for name, times in _sent.items() if all(now - sent >= WINDOW_SECONDS for sent in times)]:
+                del _sent[stale]
+            if len(_sent) >= MAX_KINDS and kind not in _sent:
+                return False
         recent = [sent for sent in _sent[kind] if now - sent < WINDOW_SECONDS]
         if len(recent) >= budget:
             _sent[kind] = recent

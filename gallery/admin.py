@@ -27,7 +27,7 @@ class GalleryStateFilter(admin.SimpleListFilter):
         if value == "pending":
             return queryset.filter(gallery_requested=True, gallery_review=Review.PENDING)
         if value == "public":
-            return queryset.filter(gallery_requested=True, gallery_review=Review.APPROVED)
+            return queryset.public()
         if value == "hidden":
             return queryset.filter(Q(gallery_review=Review.HIDDEN))
         return queryset
@@ -132,7 +132,7 @@ class ColorizationJobAdmin(admin.ModelAdmin):
         if not job.gallery_requested:
             return "Not asked for"
         if job.gallery_review == Review.APPROVED:
-            return "Public" if job.status == job.Status.SUCCEEDED else "Approved (not finished)"
+            return "Public" if job.is_public else "Approved (not finished)"
         return job.get_gallery_review_display()
 
     @admin.display(description="Page")

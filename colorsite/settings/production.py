@@ -40,6 +40,31 @@ ALLOWED_HOSTS = required(
 )
 
 
+# Suffixes under which anyone can have a site (a few of the public suffix list's, the likely
+# mistakes; a single label such as "com" is refused anyway).
+SHARED_SUFFIXES = frozenset(
+    {
+        "co.uk",
+        "org.uk",
+        "com.au",
+        "co.jp",
+        "com.br",
+        "co.nz",
+        "co.in",
+        "github.io",
+        "herokuapp.com",
+        "cloudfront.net",
+        "azurewebsites.net",
+        "appspot.com",
+        "vercel.app",
+        "netlify.app",
+        "pages.dev",
+        "onrender.com",
+        "fly.dev",
+    }
+)
+
+
 def trusts_a_shared_domain(host: str) -> bool:
     """``*``, or a wildcard that matches other people's sites: every Elastic Beanstalk
     environment (``.elasticbeanstalk.com``, ``.eu-west-1.elasticbeanstalk.com``) or anything
@@ -50,8 +75,8 @@ def trusts_a_shared_domain(host: str) -> bool:
     if not host.startswith("."):
         return False
     domain = host.lower().strip(".")
-    if "." not in domain:
-        return True  # ".com": every site under a top-level domain
+    if "." not in domain or domain in SHARED_SUFFIXES:
+        return True  # ".com", ".co.uk", ".github.io": everyone's sites under one suffix
     beanstalk = domain == "elasticbeanstalk.com" or (
         domain.endswith(".elasticbeanstalk.com") and domain.count(".") == 2
     )

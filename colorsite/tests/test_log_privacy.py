@@ -125,3 +125,40 @@ def test_an_ordinary_error_is_sent_up_to_its_budget():
     event = {"logger": "gallery.services.worker", "logentry": {"message": "job failed: %s"}}
     sent = [sentry.before_send(dict(event), {}) for _ in range(sentry.EVENTS_PER_WINDOW + 3)]
     assert sum(event is not None for event in sent) == sentry.EVENTS_PER_WINDOW
+
+
+def test_a_logged_error_reaches_sentry_with_its_traceback(sentry_endpoint):
+    try:
+        raise KeyError("the cause")
+    except KeyError:
+        logging.getLogger("gallery.services.worker").exception("Job %s failed", 7)
+    (event,) = _events(sentry_endpoint)
+    assert '"type":"KeyError"' in event.replace(" ", "")
+    assert "test_a_logged_error_reaches_sentry_with_its_traceback" in event  # the stack frame
+
+
+def test_security_events_with_varying_text_share_one_budget(sentry_endpoint, db):
+    client = Client(raise_request_exception=False)
+    for host in ("a.evil", "b.evil", "c.evil"):
+        assert client.get("/", HTTP_HOST=host).status_code == 400
+    assert len(_events(sentry_endpoint)) == sentry.SECURITY_EVENTS_PER_WINDOW
+
+
+def test_the_lines_kept_record_is_left_as_it_was_for_other_handlers():
+    record = logging.LogRecord("x", logging.ERROR, "", 0, "no job %s", (PRIVATE_ID,), None)
+    scrubbed = logs.ScrubFilter().filter(record)
+    assert scrubbed.getMessage() == "no job :id"
+    assert record.getMessage() == f"no job {PRIVATE_ID}"
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("Connection from 203.0.113.7.", "Connection from <address>."),
+        ("from 2001:db8::1.", "from <address>."),
+        ("graph sha256 " + "ab" * 32, "graph sha256 " + "ab" * 32),
+        ("pattern (?P<name>x)", "pattern (?P<name>x)"),
+    ],
+)
+def test_scrub_keeps_what_is_not_personal_and_takes_what_is(text, scrubbed):
+    assert logs.scrub(text) == scrubbed

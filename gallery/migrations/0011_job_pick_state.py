@@ -4,10 +4,21 @@ from django.db import migrations, models
 from django.db.models import F
 
 
+LEGACY_PICK_FAILED = (
+    "An earlier pick of another colouring could not be made, so the photo shows the colouring it had. "
+    "Please try again."
+)
+
+
 def shown_variant_from_variant(apps, schema_editor):
-    """A stored result shows the job's variant (no pick is in flight during a deploy's migrate)."""
+    """A finished job's stored result shows its variant (no pick is in flight during a deploy's
+    migrate). A job that failed a pick before this change (failed, yet with a result) is
+    finished again with that result; which colouring it shows is not known."""
     Job = apps.get_model("gallery", "ColorizationJob")
-    Job.objects.exclude(result="").update(shown_variant=F("variant"))
+    Job.objects.filter(status="succeeded").exclude(result="").update(shown_variant=F("variant"))
+    Job.objects.filter(status="failed").exclude(result="").update(
+        status="succeeded", shown_variant="", error_code="pick_failed", error_message=LEGACY_PICK_FAILED
+    )
 
 
 class Migration(migrations.Migration):

@@ -216,7 +216,7 @@ def job_request_gallery(
     """The owner's choice: show this job in the public gallery (after review) or not, with
     the caption and year that make its public title (None leaves them as they are). What the
     public would see anew (a request after a withdrawal, another caption or year) waits for a
-    moderator again."""
+    moderator again; a photo a moderator hid stays hidden."""
     before = (job.gallery_requested, job.caption, job.taken_year)
     job.gallery_requested = bool(requested)
     fields = ["gallery_requested"]
@@ -226,7 +226,8 @@ def job_request_gallery(
     if taken_year is not None or caption is not None:
         job.taken_year = taken_year
         fields.append("taken_year")
-    if (job.gallery_requested, job.caption, job.taken_year) != before:
+    changed = (job.gallery_requested, job.caption, job.taken_year) != before
+    if changed and job.gallery_review == ColorizationJob.Review.APPROVED:
         job.gallery_review, job.gallery_reviewed_at = ColorizationJob.Review.PENDING, None
         fields += ["gallery_review", "gallery_reviewed_at"]
     job.save(update_fields=fields)

@@ -245,12 +245,15 @@ def _run(job: ColorizationJob) -> ColorizationJob:
     }
     if not _pending(job, list(planned.values())):
         return job  # given up on meanwhile (requeued, retried, deleted): nothing written
-    storage_fields = {}
+    # The job keeps the names it was claimed with until every file is stored: a failure half-way
+    # is the job's as it was (a first run fails; a pick goes back to its result).
+    storage_fields: dict[str, str] = {}
     try:
         for field_name, name in planned.items():
             field = getattr(job, field_name)
-            field.name = field.storage.save(name, contents[field_name], max_length=field.field.max_length)
-            storage_fields[field_name] = field.name
+            storage_fields[field_name] = field.storage.save(
+                name, contents[field_name], max_length=field.field.max_length
+            )
     except Exception:  # noqa: BLE001  (any storage backend's error: the job fails, nothing half-stored is kept)
         delete_names([*planned.values(), *storage_fields.values()], job.original.storage)
         return _fail(job, STORE_FAILED, "store_failed", exc_info=True)

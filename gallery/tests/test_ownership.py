@@ -140,3 +140,11 @@ def test_the_api_delete_takes_only_the_keys_own_versions(api, api_job):
     assert api.delete(reverse("api:job_detail", args=[api_job.public_id])).status_code == 204
     assert list(ColorizationJob.objects.values_list("pk", flat=True)) == [other.pk]
     assert not ApiJob.objects.exists()
+
+
+def test_the_status_panel_a_stranger_polls_has_no_controls(client):
+    job = ColorizationJobFactory(succeeded=True)
+    html = client.get(reverse("gallery:job_status", args=[job.public_id])).json()["html"]
+    assert "data-viewer-note" in html
+    for view, _ in CHANGES:
+        assert reverse(view, args=[job.public_id]) not in html

@@ -155,3 +155,39 @@ def test_a_pick_whose_worker_keeps_dying_goes_back_to_its_result(settings):
     sweep.jobs_requeue_stale()
     job.refresh_from_db()
     assert (job.status, job.variant, job.error_code) == (Status.SUCCEEDED, "balanced", "pick_failed")
+
+
+@pytest.mark.django_db
+def test_a_job_that_failed_a_pick_before_the_migration_is_finished_again():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("gallery.migrations.0011_job_pick_state")
+    legacy = ColorizationJobFactory(succeeded=True, status=Status.FAILED, variant="vivid")
+    untouched = ColorizationJobFactory(failed=True)
+    migration.shown_variant_from_variant(apps, None)
+    legacy.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (legacy.status, legacy.error_code, legacy.has_result) == (Status.SUCCEEDED, "pick_failed", True)
+    assert untouched.status == Status.FAILED
+
+
+@pytest.mark.django_db
+def test_a_first_run_whose_storage_fails_half_way_fails_and_can_be_retried(engine_model, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    job = queued_job(engine_model)
+    real_save, saves = FileSystemStorage.save, []
+
+    def second_save_fails(storage, name, content, max_length=None):
+        saves.append(name)
+        if len(saves) == 2:
+            raise OSError(28, "No space left on device")
+        return real_save(storage, name, content, max_length=max_length)
+
+    monkeypatch.setattr(FileSystemStorage, "save", second_save_fails)
+    worker.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.result.name) == (Status.FAILED, "store_failed", "")
+    assert not job.original.storage.exists(saves[0])

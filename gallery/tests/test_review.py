@@ -40,3 +40,10 @@ def test_saving_the_same_caption_keeps_the_approval():
     web.job_request_gallery(job=job, caption="Grandma,  1921", taken_year=None)
     job.refresh_from_db()
     assert job.gallery_review == Review.APPROVED
+
+
+def test_a_photo_a_moderator_hid_stays_hidden_after_a_new_caption():
+    job = ColorizationJobFactory(succeeded=True, gallery_requested=True, gallery_review=Review.HIDDEN)
+    web.job_request_gallery(job=job, caption="Please show it now")
+    job.refresh_from_db()
+    assert job.gallery_review == Review.HIDDEN

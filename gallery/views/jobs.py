@@ -178,6 +178,7 @@ def job_suggestions(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 
 @require_POST
+@limit_edit_requests
 def job_gallery(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """One action: show this photo in the gallery (once a moderator approves), with the
     caption and year given, or take it out."""
