@@ -129,6 +129,10 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 # A kept connection is checked before a request reuses it: the database (or a proxy, a
 # failover) may have dropped it while idle, which would otherwise be that request's 500.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A database that does not answer (a failover, a security group dropping packets) costs a
+    # connection attempt 10 s, not the kernel's two minutes: the worker's loop retries on time.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every process (the web workers and the task worker): the rate limits

@@ -129,12 +129,12 @@ def run_worker():
 
 @pytest.fixture
 def workers(tmp_path, engine_model):
-    """``start(*options)``: a real ``manage.py gallery_worker`` process (WorkerProcess), stopped
-    after the test."""
+    """``start(*options, env=None)``: a real ``manage.py gallery_worker`` process (WorkerProcess,
+    ``env`` its variables to change), stopped after the test."""
     started = []
 
-    def start(*extra):
-        worker = WorkerProcess(tmp_path, engine_model, *extra)
+    def start(*extra, env=None):
+        worker = WorkerProcess(tmp_path, engine_model, *extra, env=env)
         started.append(worker)
         return worker
 
