@@ -86,11 +86,12 @@ def site_data() -> list[dict]:
     ]
 
 
-def metric_data(*, site_wide: bool = True) -> list[dict]:
-    """This minute's datums: the site's (with ``site_wide``) and this worker's job counts (which
-    start again from zero), each stamped with the time now."""
+def metric_data(*, site_wide: bool = True, own: bool = True) -> list[dict]:
+    """This minute's datums: the site's (with ``site_wide``) and this worker's job counts (with
+    ``own``; they start again from zero), each stamped with the time now."""
     data = site_data() if site_wide else []
-    data.extend(worker_data(*_drained()))
+    if own:
+        data.extend(worker_data(*_drained()))
     now = timezone.now()
     for datum in data:
         datum["Timestamp"] = now
@@ -220,12 +221,12 @@ def sender() -> Sender:
         return _sender[0]
 
 
-def publish(*, site_wide: bool = True) -> str | None:
+def publish(*, site_wide: bool = True, own: bool = True) -> str | None:
     """Gather this minute's metrics and hand them to the sender when switched on (it sends them
     in the background); a line saying what was handed over."""
     if not settings.COLORSITE_METRICS:
         return None
-    data = metric_data(site_wide=site_wide)
+    data = metric_data(site_wide=site_wide, own=own)
     if not data:
         return None
     sender().submit(data)

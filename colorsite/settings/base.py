@@ -263,7 +263,10 @@ GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 # batch counts as one request and one job; the per-client defaults let one full batch through.
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
 GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=20)
+# Per live worker (gallery.status.active_job_limit): the cap grows with the worker tier.
 GALLERY_MAX_ACTIVE_JOBS = env.int("GALLERY_MAX_ACTIVE_JOBS", default=100)
+# Days the task rows of ended jobs are kept (the worker's sweep deletes older ones).
+GALLERY_TASK_RETENTION_DAYS = env.float("GALLERY_TASK_RETENTION_DAYS", default=7.0)
 # Retention: a job and its files are deleted this many days after it finished unless it is
 # public in the gallery; a failed job sooner. The worker's sweep does it.
 GALLERY_RETENTION_DAYS = env.float("GALLERY_RETENTION_DAYS", default=30)

@@ -1,10 +1,11 @@
 """Runs the colorization jobs: django-tasks-db's worker loop, plus a sweep, and it outlives
 database outages.
 
-The sweep (gallery.services.sweep), at start-up and then every --sweep-interval seconds in a
+The sweep (gallery.services.sweeping), at start-up and then every --sweep-interval seconds in a
 background thread: gives back to the queue every job whose worker stopped heartbeating and
 ends that worker's task row (django-tasks-db would leave it RUNNING forever), deletes expired
-jobs with their files (retention), and deletes stale upload temporary files. Each step that
+jobs with their files (retention), old task rows and stale upload temporary files. The
+site-wide steps run in one worker at a time (a lease row, gallery.services.lease). Each step that
 fails is logged and counted (gallery.worker_health), never fatal; the metrics are gathered by
 the sweep and sent by a thread of their own (gallery.metrics).
 
@@ -36,9 +37,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from gallery import metrics
-from gallery.services import sweep as sweeps
 from gallery.services import workers
+from gallery.services.sweeping import sweep
 from gallery.worker_health import Liveness, health_server_start
 
 logger = logging.getLogger(__name__)
@@ -47,66 +47,6 @@ MAX_BACKOFF_SECONDS = 30.0
 CONNECT_SECONDS = 10.0  # the PostgreSQL connect_timeout (colorsite.settings.base): one try's longest wait
 HEALTH_GRACE_SECONDS = 60.0
 MAX_JOB_SECONDS = 1800.0  # a 50 MP photo with SIGGRAPH17 takes minutes, not half an hour
-
-
-def _lost_jobs() -> str | None:
-    requeued, failed = sweeps.jobs_requeue_stale()
-    if requeued or failed:
-        return f"Lost jobs: {requeued} queued again, {failed} failed after too many attempts."
-    return None
-
-
-def _models_report() -> str | None:
-    workers.worker_models_report()
-    return None
-
-
-def _abandoned_files() -> str | None:
-    sweeps.abandoned_files_delete()  # logs each job's
-    return None
-
-
-def _retention() -> str | None:
-    deleted = sweeps.jobs_delete_expired()
-    if deleted.finished or deleted.failed:
-        return f"Retention: deleted {deleted.finished} finished and {deleted.failed} failed job(s)."
-    return None
-
-
-def _upload_spool() -> str | None:
-    sweeps.upload_spool_sweep()  # logs what it deleted
-    return None
-
-
-def _expired_sessions() -> str | None:
-    sweeps.sessions_clear_expired()
-    return None
-
-
-SWEEPS = (
-    ("models report", _models_report, logging.INFO),
-    ("lost jobs", _lost_jobs, logging.WARNING),
-    ("files of killed runs", _abandoned_files, logging.INFO),
-    ("retention", _retention, logging.INFO),
-    ("upload temporary files", _upload_spool, logging.INFO),
-    ("expired sessions", _expired_sessions, logging.INFO),
-    ("metrics", metrics.publish, logging.DEBUG),
-)
-
-
-def sweep() -> None:
-    """One sweep; a step that fails is logged and counted, never raised (the next sweep tries
-    again, and the job loop never waits for it)."""
-    for name, action, level in SWEEPS:
-        try:
-            message = action()
-        except Exception:
-            logger.exception("Sweep (%s) failed", name)
-            Liveness.side_step_failed(name)
-            close_old_connections()
-            continue
-        if message:
-            logger.log(level, message)
 
 
 class LoopWorker(Worker):
@@ -203,14 +143,14 @@ class Command(DBWorkerCommand):
         def sweeper():
             while True:
                 close_old_connections()
-                sweep()
+                sweep(interval=sweep_interval)
                 connections.close_all()  # this thread's own: it holds none between sweeps
                 if stop.wait(sweep_interval):
                     return
 
         thread = threading.Thread(target=sweeper, name="gallery-sweeper", daemon=True)
         if options.get("batch"):
-            sweep()  # once, before the batch: what the tests' in-process worker relies on
+            sweep(interval=sweep_interval, site=True)  # once, all of it, before a one-off batch
         else:
             thread.start()
         try:
