@@ -184,6 +184,23 @@ def _as_template(resources):
             "LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"},
         }
     )
+    # EB's default trigger's alarms, as EB declares them (the config changes ActionsEnabled only).
+    for name, operator, threshold in (
+        ("AWSEBCloudwatchAlarmHigh", "GreaterThanThreshold", 6000000),
+        ("AWSEBCloudwatchAlarmLow", "LessThanThreshold", 2000000),
+    ):
+        resolved[name]["Properties"].update(
+            {
+                "Namespace": "AWS/EC2",
+                "MetricName": "NetworkOut",
+                "Dimensions": [{"Name": "AutoScalingGroupName", "Value": {"Ref": "AWSEBAutoScalingGroup"}}],
+                "Statistic": "Average",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": threshold,
+                "ComparisonOperator": operator,
+            }
+        )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": parameters,
@@ -208,13 +225,66 @@ def test_the_worker_scaling_and_alarms_pass_cfn_lint(tmp_path):
     } <= set(template["Resources"])
 
 
-def test_the_scaling_and_the_alarms_read_the_metrics_the_worker_publishes():
-    """The names and the dimension in the config are those gallery.metrics sends."""
+def _metric_names(node):
+    if isinstance(node, dict):
+        return ({node["MetricName"]} if "MetricName" in node else set()) | {
+            name for value in node.values() for name in _metric_names(value)
+        }
+    if isinstance(node, list):
+        return {name for value in node for name in _metric_names(value)}
+    return set()
+
+
+@pytest.mark.django_db
+def test_every_metric_the_scaling_and_the_alarms_read_is_one_the_worker_publishes():
+    """The names in the config are those gallery.metrics really sends, in its namespace and with
+    the Environment dimension (EB's own NetworkOut alarms aside)."""
     from gallery import metrics
 
-    config = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
-    for name in ("BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"):
-        assert f"MetricName: {name}" in config
-        assert f'"{name}"' in Path(metrics.__file__).read_text()
-    assert "Namespace: Colorsite" in config
-    assert config.count("OptionName: COLORSITE_ENVIRONMENT") == 5
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text())
+    ours = {name: resource for name, resource in config["Resources"].items() if name.startswith("Colorsite")}
+    read = _metric_names(ours)
+    sent = metrics.site_data() + metrics.worker_data({"compact": [1.0]}, {"compact": 1})
+    assert read == {"BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"}
+    assert read <= {datum["MetricName"] for datum in sent}
+    text = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
+    assert text.count("Namespace: Colorsite") == text.count("MetricName: ")
+    assert text.count("OptionName: COLORSITE_ENVIRONMENT") == 5
+
+
+def _eb_create(name):
+    """The docs' `eb create NAME ...` command, its continuation lines joined."""
+    text = (BASE_DIR / "docs" / "operations.md").read_text().replace("\\\n", " ")
+    [line] = [line for line in text.splitlines() if line.strip().startswith(f"eb create {name} ")]
+    return line.split()
+
+
+def test_the_worker_is_created_with_an_internal_load_balancer_in_the_instances_group():
+    """With --vpc.id the EB CLI makes the load balancer internal unless --vpc.elbpublic is
+    given, and passes --vpc.securitygroups at all only with --vpc.id (by id, in a VPC)."""
+    worker, web = _eb_create("colorsite-worker"), _eb_create("colorsite-web")
+    assert "--vpc.elbpublic" not in worker
+    assert "--vpc.elbpublic" in web
+    for command in (worker, web):
+        assert "--vpc.id" in command
+        assert command[command.index("--vpc.securitygroups") + 1] == "$SG"
+    docs = (BASE_DIR / "docs" / "operations.md").read_text()
+    assert "Name=group-name,Values=colorsite-instances --query 'SecurityGroups[0].GroupId'" in docs
+
+
+def test_the_worker_turns_off_ebs_networkout_trigger_and_the_web_keeps_it():
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text())
+    for alarm in ("AWSEBCloudwatchAlarmHigh", "AWSEBCloudwatchAlarmLow"):
+        option = config["Resources"][alarm]["Properties"]["ActionsEnabled"]["Fn::GetOptionSetting"]
+        assert (option["OptionName"], option["DefaultValue"]) == ("COLORSITE_EB_TRIGGER", "true")
+    envvars = _eb_create("colorsite-worker")[_eb_create("colorsite-worker").index("--envvars") + 1]
+    assert "COLORSITE_EB_TRIGGER=false" in envvars
+    assert "COLORSITE_EB_TRIGGER" not in " ".join(_eb_create("colorsite-web"))
+
+
+def test_a_deployment_keeps_an_instance_serving():
+    options = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())["option_settings"]
+    assert options["aws:elasticbeanstalk:command"]["DeploymentPolicy"] in ("RollingWithAdditionalBatch", "Immutable")
+    rolling = options["aws:autoscaling:updatepolicy:rollingupdate"]
+    assert rolling["RollingUpdateEnabled"] is True
+    assert rolling["MinInstancesInService"] >= 1
