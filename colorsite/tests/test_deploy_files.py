@@ -40,8 +40,8 @@ def get_config_stub(tmp_path, answer, *, status=0):
     return stub
 
 
-def run_hook(root, hook, get_config):
-    env = {"PATH": os.environ["PATH"], "EB_GET_CONFIG": str(get_config)}
+def run_hook(root, hook, get_config, **already):
+    env = {"PATH": os.environ["PATH"], "EB_GET_CONFIG": str(get_config), **already}
     return subprocess.run([root / hook], cwd="/", env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -100,6 +100,16 @@ def test_the_weights_hook_runs_the_shared_script_from_the_deployed_version(tmp_p
         run = run_hook(root, hook.relative_to(BASE_DIR), stub)
         assert run.returncode == 0, run.stderr
         assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
+
+
+def test_the_weights_hook_sets_only_the_properties_its_environment_lacks(tmp_path):
+    """What EB already put in the hook's environment (a resolved secret, say) is never
+    overwritten by get-config's answer (issue #35: it was, through eval)."""
+    root = staging(tmp_path)
+    stub = get_config_stub(tmp_path, '{"COLORSITE_TIER": "worker", "DJANGO_SETTINGS_MODULE": "x"}')
+    run = run_hook(root, HOOKS[0].relative_to(BASE_DIR), stub, COLORSITE_TIER="web")
+    assert run.returncode == 0, run.stderr
+    assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
 
 
 @pytest.mark.parametrize(
