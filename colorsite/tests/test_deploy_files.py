@@ -156,6 +156,71 @@ def test_nginx_accepts_the_platforms_snippet(tmp_path):
     assert "syntax is ok" in run.stderr
 
 
+def _nginx_get(port, path, **headers):
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.headers, response.read()
+
+
+def test_nginx_serves_static_files_with_long_cache_headers_and_compressed_copies(tmp_path):
+    """The platform's snippet in a real nginx on loopback, with a /static location as EB's
+    mapping writes it: hashed names cached for a year, the .gz copy for a client that takes
+    gzip, and the site's own answers left without a Cache-Control of nginx's."""
+    import gzip
+    import time
+
+    from colorsite.tests.servers import free_port
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-core; scripts/run-tests does)")
+    static = tmp_path / "staticfiles"
+    static.mkdir()
+    css = b"body { color: #333; }\n" * 50
+    (static / "site.0123456789ab.css").write_bytes(css)
+    (static / "site.0123456789ab.css.gz").write_bytes(gzip.compress(css))
+    (static / "site.css").write_bytes(css)
+    port = free_port()
+    temp = "".join(
+        f"{kind}_temp_path {tmp_path}/{kind};\n  " for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        # As root, nginx's workers would run as nobody, who cannot read pytest's private folders.
+        ("user root;\n" if os.geteuid() == 0 else "") + f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  {temp}access_log off;\n  include {BASE_DIR}/.platform/nginx/conf.d/*.conf;\n"
+        f"  server {{\n    listen 127.0.0.1:{port};\n"
+        f"    location /static/ {{ alias {static}/; }}\n"
+        f'    location / {{ return 200 "a page"; }}\n  }}\n}}\n'
+    )
+    process = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                _nginx_get(port, "/")
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "nginx did not answer"
+                time.sleep(0.05)
+        headers, body = _nginx_get(port, "/static/site.0123456789ab.css")
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert body == css
+        headers, body = _nginx_get(port, "/static/site.0123456789ab.css", **{"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(body) == css
+        assert _nginx_get(port, "/static/site.css")[0]["Cache-Control"] == "public, max-age=60"
+        assert _nginx_get(port, "/")[0]["Cache-Control"] is None
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_the_cache_table_is_made_wherever_migrate_runs():
     """The database cache (the rate limits' default) needs its table next to the migrations."""
     config = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())
