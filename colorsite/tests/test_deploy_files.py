@@ -360,6 +360,7 @@ def test_the_worker_turns_off_ebs_networkout_trigger_and_the_web_keeps_it():
 def test_a_deployment_keeps_an_instance_serving():
     options = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())["option_settings"]
     assert options["aws:elasticbeanstalk:command"]["DeploymentPolicy"] in ("RollingWithAdditionalBatch", "Immutable")
+    assert int(options["aws:elasticbeanstalk:command"]["Timeout"]) >= 1200
     rolling = options["aws:autoscaling:updatepolicy:rollingupdate"]
     assert rolling["RollingUpdateEnabled"] is True
     assert rolling["MinInstancesInService"] >= 1
