@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 SITE_STAMP := $(SITE_VENV)/.installed
 endif
 
-.PHONY: run test bench install
+.PHONY: run test bench install lock
 
 install: $(STAMP)
 
@@ -27,13 +27,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 endif
 
+# The light venv installs the lock, every package pinned and checked by its sha256, as Elastic
+# Beanstalk does (.platform/hooks/prebuild/01-install-from-lock.sh).
 ifndef PYTHON
-$(SITE_STAMP): requirements.txt
+$(SITE_STAMP): requirements.lock
 	test -x $(SITE_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(SITE_VENV)
 	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SITE_VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(SITE_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $(SITE_STAMP)
 endif
+
+# requirements.lock: the whole production tree of requirements.txt, pinned with every file's
+# sha256 (uv's pip compile, universal: any platform, Python 3.12 and newer). Run after editing
+# requirements.txt; colorsite/tests/test_requirements.py fails until the two agree.
+LOCK_COMMAND := uv pip compile requirements.txt --universal --python-version 3.12 --generate-hashes \
+	--custom-compile-command "make lock" --output-file requirements.lock
+lock: $(STAMP)
+	$(PY) -m $(LOCK_COMMAND)
 
 run: $(SITE_STAMP)
 	scripts/run-site

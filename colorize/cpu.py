@@ -31,3 +31,15 @@ def description(cpuinfo: Path = CPUINFO) -> str:
     flags = set(fields.get("flags", "").split())
     features = [name for flag, name in VECTOR_FEATURES.items() if flag in flags]
     return f"{fields.get('model name', 'unknown CPU')} ({', '.join(features) or 'no AVX2'})"
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+    """Bytes of memory available to a new process now (the kernel's MemAvailable); None where
+    there is no /proc/meminfo."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

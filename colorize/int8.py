@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,8 @@ from colorize.registry import ModelSpec
 
 if TYPE_CHECKING:
     from colorize.runtime import Model
+
+logger = logging.getLogger(__name__)
 
 PHOTOS_DIR = Path(__file__).resolve().parent / "int8_photos"
 REPORT_VERSION = 2
@@ -140,11 +142,52 @@ class Report:
 
     @classmethod
     def from_json(cls, text: str) -> "Report":
+        """The report in ``text``; ValueError or TypeError when it is not one (another version,
+        a field missing, or a value of the wrong type: a report is judged later, and a string
+        where a number belongs would fail there, issue #34)."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError("a report is a JSON object")
         if data.get("version") != REPORT_VERSION:
             raise ValueError(f"report version {data.get('version')}, not {REPORT_VERSION}")
-        data["photos"] = [PhotoDifference(**photo) for photo in data.get("photos", [])]
-        return cls(**data)
+        photos = data.get("photos", [])
+        if not isinstance(photos, list) or not all(isinstance(photo, dict) for photo in photos):
+            raise TypeError("photos: not a list of objects")
+        data["photos"] = [_checked(PhotoDifference, photo) for photo in photos]
+        return _checked(cls, data)
+
+
+_NUMBER, _TEXT = (int, float), (str,)
+_FIELD_TYPES: dict[type, dict[str, tuple[type, ...]]] = {
+    PhotoDifference: {"photo": _TEXT, "hints": (int,), "mean_ab": _NUMBER, "p99_ab": _NUMBER, "psnr_db": _NUMBER},
+    Report: {
+        "model": _TEXT,
+        "float_sha256": _TEXT,
+        "int8_sha256": _TEXT,
+        "cpu": _TEXT,
+        "onnxruntime": _TEXT,
+        "made_at": _TEXT,
+        "calibration_photos": (list,),
+        "float_ms": _NUMBER,
+        "int8_ms": _NUMBER,
+        "photos": (list,),
+        "version": (int,),
+    },
+}
+
+
+def _checked[T](kind: type[T], data: dict[str, Any]) -> T:
+    """``kind(**data)`` once every value has its field's type (bool is not a number here)."""
+    types = _FIELD_TYPES[kind]
+    for name, value in data.items():
+        expected = types.get(name)
+        if expected is None:
+            raise TypeError(f"{kind.__name__}: unknown field {name!r}")
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise TypeError(f"{kind.__name__}.{name}: {type(value).__name__}, not {expected[0].__name__}")
+    if kind is Report and not all(isinstance(name, str) for name in data.get("calibration_photos", [])):
+        raise TypeError("Report.calibration_photos: not a list of names")
+    return kind(**data)
 
 
 @dataclass(frozen=True)
@@ -167,9 +210,16 @@ def onnxruntime_version() -> str:
 
 
 def read_report(path: Path) -> Report | None:
+    """The report at ``path``; None when there is none, and None with a warning when the file
+    is not a report this version can judge (the model then runs float32, "no report")."""
     try:
-        return Report.from_json(path.read_text())
-    except (OSError, ValueError, TypeError, KeyError):
+        text = path.read_text()
+    except OSError:
+        return None
+    try:
+        return Report.from_json(text)
+    except (ValueError, TypeError, KeyError) as error:
+        logger.warning("int8 report %s is not usable (%s); treated as no report", path, error)
         return None
 
 

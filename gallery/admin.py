@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
-from gallery.models import ColorizationJob, WorkerModel
+from gallery.models import ColorizationJob, SweepLease, WorkerModel
 from gallery.services import moderation, web
 
 Review = ColorizationJob.Review
@@ -175,6 +175,20 @@ class WorkerModelAdmin(admin.ModelAdmin):
 
     list_display = ("model_name", "worker", "precision", "int8_check", "sha256", "seen_at")
     list_filter = ("model_name", "precision")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SweepLease)
+class SweepLeaseAdmin(admin.ModelAdmin):
+    """Which worker ran the site-wide sweep last, and how many times it has run. Written by the
+    workers only."""
+
+    list_display = ("name", "holder", "ran_at", "runs")
 
     def has_add_permission(self, request):
         return False

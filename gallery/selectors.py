@@ -18,6 +18,7 @@ from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
 from gallery.models import FILE_KINDS, ColorizationJob, RefusedUpload, WorkerModel
+from gallery.status import active_job_limit as active_job_limit  # the site's cap: it counts the workers
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -99,6 +100,19 @@ def workers_alive(now: datetime | None = None) -> list[Worker]:
         worker.models.append(row.model_name)
         worker.seen_at = max(worker.seen_at, row.seen_at)
     return list(found.values())
+
+
+def live_worker_count(now: datetime | None = None) -> int:
+    """Worker processes that reported themselves within GALLERY_WORKER_LIVE_SECONDS."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.GALLERY_WORKER_LIVE_SECONDS)
+    return WorkerModel.objects.filter(seen_at__gte=since).values("worker").distinct().count()
+
+
+def active_job_limit(now: datetime | None = None) -> int:
+    """How many jobs may wait or run at once in all: GALLERY_MAX_ACTIVE_JOBS per live worker
+    (one at least, so a site whose workers are all restarting still takes uploads), which
+    grows with the worker tier (issue #35: a fixed 100 held the tier at about ten workers)."""
+    return settings.GALLERY_MAX_ACTIVE_JOBS * max(1, live_worker_count(now))
 
 
 def queue_now(now: datetime | None = None) -> tuple[int, int, float | None]:

@@ -297,21 +297,6 @@ def test_a_file_without_batch_norms_step_counters_installs(tiny_model, tmp_path)
     assert site.weights_store().installed_sha256(tiny_model) == hashlib.sha256(old).hexdigest()
 
 
-@pytest.fixture
-def s3_mirror(settings, monkeypatch):
-    """The site's bucket on moto's real standalone S3 server, as COLORIZE_WEIGHTS_MIRROR."""
-    import boto3
-
-    from colorsite.tests.servers import moto_s3
-
-    with moto_s3(monkeypatch) as endpoint:
-        settings.AWS_S3_ENDPOINT_URL = endpoint
-        settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="colorsite-media")
-        yield client
-
-
 def mirrored_keys(client):
     return [item["Key"] for item in client.list_objects_v2(Bucket="colorsite-media").get("Contents", [])]
 

@@ -2,6 +2,7 @@
 float32 (colorize.int8): real quantisation of a real network (ECCV16, seeded random weights)."""
 
 import dataclasses
+import json
 import shutil
 
 import pytest
@@ -135,6 +136,18 @@ def test_a_damaged_report_counts_as_no_self_check(store_here):
     choice = store_here.precision(ECCV16)
     assert (choice.precision, choice.report) == ("float32", None)
     assert not store_here.int8_is_current(ECCV16)
+
+
+@pytest.mark.parametrize(("field", "value"), [("float_ms", "fast"), ("int8_ms", None), ("photos", [{"photo": 1}])])
+def test_a_report_with_a_wrong_typed_value_is_no_report_with_a_warning(store_here, field, value, caplog):
+    """Issue #34: a string where a number belongs raised TypeError when the report was judged
+    (every sweep, through the worker's models report), not when it was read."""
+    int8_report(store_here, ECCV16)
+    path = store_here.int8_report_path(ECCV16)
+    path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
+    choice = store_here.precision(ECCV16)
+    assert (choice.precision, choice.report) == ("float32", None)
+    assert "treated as no report" in caplog.text
 
 
 def test_a_report_made_by_another_onnx_runtime_is_not_used(store_here, monkeypatch):

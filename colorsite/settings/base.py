@@ -132,6 +132,10 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 # A kept connection is checked before a request reuses it: the database (or a proxy, a
 # failover) may have dropped it while idle, which would otherwise be that request's 500.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A database that does not answer (a failover, a security group dropping packets) costs a
+    # connection attempt 10 s, not the kernel's two minutes: the worker's loop retries on time.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every process (the web workers and the task worker): the rate limits
@@ -264,7 +268,10 @@ GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=12)
 GALLERY_RATE_LIMIT = env.str("GALLERY_RATE_LIMIT", default="20/10m")
 GALLERY_EDIT_RATE_LIMIT = env.str("GALLERY_EDIT_RATE_LIMIT", default="30/10m")
 GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT = env.int("GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT", default=20)
+# Per live worker (gallery.status.active_job_limit): the cap grows with the worker tier.
 GALLERY_MAX_ACTIVE_JOBS = env.int("GALLERY_MAX_ACTIVE_JOBS", default=100)
+# Days the task rows of ended jobs are kept (the worker's sweep deletes older ones).
+GALLERY_TASK_RETENTION_DAYS = env.float("GALLERY_TASK_RETENTION_DAYS", default=7.0)
 # Retention: a job and its files are deleted this many days after it finished unless it is
 # public in the gallery; a failed job sooner. The worker's sweep does it.
 GALLERY_RETENTION_DAYS = env.float("GALLERY_RETENTION_DAYS", default=30)

@@ -134,18 +134,33 @@ def run_worker():
 
 @pytest.fixture
 def workers(tmp_path, engine_model):
-    """``start(*options)``: a real ``manage.py gallery_worker`` process (WorkerProcess), stopped
-    after the test."""
+    """``start(*options, env=None)``: a real ``manage.py gallery_worker`` process (WorkerProcess,
+    ``env`` its variables to change), stopped after the test."""
     started = []
 
-    def start(*extra):
-        worker = WorkerProcess(tmp_path, engine_model, *extra)
+    def start(*extra, env=None):
+        worker = WorkerProcess(tmp_path, engine_model, *extra, env=env)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def s3_mirror(settings, monkeypatch):
+    """The site's bucket on moto's real standalone S3 server, as COLORIZE_WEIGHTS_MIRROR."""
+    import boto3
+
+    from colorsite.tests.servers import moto_s3
+
+    with moto_s3(monkeypatch) as endpoint:
+        settings.AWS_S3_ENDPOINT_URL = endpoint
+        settings.COLORIZE_WEIGHTS_MIRROR = "s3://colorsite-media/weights"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket="colorsite-media")
+        yield client
 
 
 # --- The API -------------------------------------------------------------------------------------

@@ -107,9 +107,11 @@ class WorkerProcess:
     """``manage.py gallery_worker`` as production runs it (scripts/start-worker's options),
     with a short heartbeat and timeout so a dead run is noticed within seconds."""
 
-    def __init__(self, tmp_path, engine_model, *extra):
+    def __init__(self, tmp_path, engine_model, *extra, env=None):
+        """``env``: variables to set (None: to remove) after the defaults."""
         self.name = f"colorsite-test-worker-{uuid4().hex[:12]}"
         self.log = tmp_path / f"{self.name}.log"
+        overrides = env or {}
         env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "REDIS_", "DATABASE_"))}
         env.update(
             DJANGO_SETTINGS_MODULE="colorsite.settings.test",
@@ -121,7 +123,13 @@ class WorkerProcess:
             GALLERY_HEARTBEAT_SECONDS=str(HEARTBEAT),
             GALLERY_JOB_TIMEOUT_SECONDS=str(TIMEOUT),
             PYTHONUNBUFFERED="1",
+            AWS_EC2_METADATA_DISABLED="true",  # never ask 169.254.169.254 from a test
         )
+        for key, value in overrides.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         command = [
             sys.executable,
             "manage.py",

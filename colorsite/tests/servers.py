@@ -146,3 +146,137 @@ def moto_s3(monkeypatch) -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+class TcpProxy:
+    """A TCP proxy on a port of 127.0.0.1 to ``target`` (host, port), which can be cut and
+    restored: ``down()`` closes its listening socket and every connection through it (a
+    database that went away, refusing new connections), ``up()`` listens on the same port again.
+    A stand-in for stopping a shared server that other processes use."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import threading
+
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self.up()
+
+    def up(self) -> None:
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._open = self._open, []
+        if listener is not None:
+            listener.close()
+        for sock in sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """An HTTP endpoint on loopback that accepts connections and never answers; yields its URL."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])  # read nothing, answer nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for sock in held:
+            sock.close()
+
+
+@contextmanager
+def instance_metadata(region: str) -> Iterator[str]:
+    """A stand-in for EC2's instance metadata service (IMDSv2: PUT /latest/api/token, then with
+    the token GET /latest/meta-data/placement/availability-zone/, which botocore reads, or
+    .../placement/region) on loopback; yields its URL, for AWS_EC2_METADATA_SERVICE_ENDPOINT."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    token = "test-token"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            self._answer(200 if self.path == "/latest/api/token" else 404, token)
+
+        def do_GET(self) -> None:
+            answers = {
+                "/latest/meta-data/placement/region": region,
+                "/latest/meta-data/placement/availability-zone/": f"{region}a",
+                "/latest/meta-data/placement/availability-zone": f"{region}a",
+            }
+            if self.path not in answers:
+                self._answer(404, "")
+            elif self.headers.get("X-aws-ec2-metadata-token") != token:
+                self._answer(401, "")
+            else:
+                self._answer(200, answers[self.path])
+
+        def _answer(self, status: int, text: str) -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -40,8 +40,8 @@ def get_config_stub(tmp_path, answer, *, status=0):
     return stub
 
 
-def run_hook(root, hook, get_config):
-    env = {"PATH": os.environ["PATH"], "EB_GET_CONFIG": str(get_config)}
+def run_hook(root, hook, get_config, **already):
+    env = {"PATH": os.environ["PATH"], "EB_GET_CONFIG": str(get_config), **already}
     return subprocess.run([root / hook], cwd="/", env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -102,6 +102,16 @@ def test_the_weights_hook_runs_the_shared_script_from_the_deployed_version(tmp_p
         assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
 
 
+def test_the_weights_hook_sets_only_the_properties_its_environment_lacks(tmp_path):
+    """What EB already put in the hook's environment (a resolved secret, say) is never
+    overwritten by get-config's answer (issue #35: it was, through eval)."""
+    root = staging(tmp_path)
+    stub = get_config_stub(tmp_path, '{"COLORSITE_TIER": "worker", "DJANGO_SETTINGS_MODULE": "x"}')
+    run = run_hook(root, HOOKS[0].relative_to(BASE_DIR), stub, COLORSITE_TIER="web")
+    assert run.returncode == 0, run.stderr
+    assert "COLORSITE_TIER=web, not the worker tier: nothing to fetch." in run.stdout
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "why"),
     [
@@ -146,6 +156,71 @@ def test_nginx_accepts_the_platforms_snippet(tmp_path):
     assert "syntax is ok" in run.stderr
 
 
+def _nginx_get(port, path, **headers):
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.headers, response.read()
+
+
+def test_nginx_serves_static_files_with_long_cache_headers_and_compressed_copies(tmp_path):
+    """The platform's snippet in a real nginx on loopback, with a /static location as EB's
+    mapping writes it: hashed names cached for a year, the .gz copy for a client that takes
+    gzip, and the site's own answers left without a Cache-Control of nginx's."""
+    import gzip
+    import time
+
+    from colorsite.tests.servers import free_port
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-core; scripts/run-tests does)")
+    static = tmp_path / "staticfiles"
+    static.mkdir()
+    css = b"body { color: #333; }\n" * 50
+    (static / "site.0123456789ab.css").write_bytes(css)
+    (static / "site.0123456789ab.css.gz").write_bytes(gzip.compress(css))
+    (static / "site.css").write_bytes(css)
+    port = free_port()
+    temp = "".join(
+        f"{kind}_temp_path {tmp_path}/{kind};\n  " for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        # As root, nginx's workers would run as nobody, who cannot read pytest's private folders.
+        ("user root;\n" if os.geteuid() == 0 else "") + f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  {temp}access_log off;\n  include {BASE_DIR}/.platform/nginx/conf.d/*.conf;\n"
+        f"  server {{\n    listen 127.0.0.1:{port};\n"
+        f"    location /static/ {{ alias {static}/; }}\n"
+        f'    location / {{ return 200 "a page"; }}\n  }}\n}}\n'
+    )
+    process = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                _nginx_get(port, "/")
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "nginx did not answer"
+                time.sleep(0.05)
+        headers, body = _nginx_get(port, "/static/site.0123456789ab.css")
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert body == css
+        headers, body = _nginx_get(port, "/static/site.0123456789ab.css", **{"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(body) == css
+        assert _nginx_get(port, "/static/site.css")[0]["Cache-Control"] == "public, max-age=60"
+        assert _nginx_get(port, "/")[0]["Cache-Control"] is None
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_the_cache_table_is_made_wherever_migrate_runs():
     """The database cache (the rate limits' default) needs its table next to the migrations."""
     config = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())
@@ -184,6 +259,23 @@ def _as_template(resources):
             "LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"},
         }
     )
+    # EB's default trigger's alarms, as EB declares them (the config changes ActionsEnabled only).
+    for name, operator, threshold in (
+        ("AWSEBCloudwatchAlarmHigh", "GreaterThanThreshold", 6000000),
+        ("AWSEBCloudwatchAlarmLow", "LessThanThreshold", 2000000),
+    ):
+        resolved[name]["Properties"].update(
+            {
+                "Namespace": "AWS/EC2",
+                "MetricName": "NetworkOut",
+                "Dimensions": [{"Name": "AutoScalingGroupName", "Value": {"Ref": "AWSEBAutoScalingGroup"}}],
+                "Statistic": "Average",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": threshold,
+                "ComparisonOperator": operator,
+            }
+        )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": parameters,
@@ -208,13 +300,67 @@ def test_the_worker_scaling_and_alarms_pass_cfn_lint(tmp_path):
     } <= set(template["Resources"])
 
 
-def test_the_scaling_and_the_alarms_read_the_metrics_the_worker_publishes():
-    """The names and the dimension in the config are those gallery.metrics sends."""
+def _metric_names(node):
+    if isinstance(node, dict):
+        return ({node["MetricName"]} if "MetricName" in node else set()) | {
+            name for value in node.values() for name in _metric_names(value)
+        }
+    if isinstance(node, list):
+        return {name for value in node for name in _metric_names(value)}
+    return set()
+
+
+@pytest.mark.django_db
+def test_every_metric_the_scaling_and_the_alarms_read_is_one_the_worker_publishes():
+    """The names in the config are those gallery.metrics really sends, in its namespace and with
+    the Environment dimension (EB's own NetworkOut alarms aside)."""
     from gallery import metrics
 
-    config = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
-    for name in ("BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"):
-        assert f"MetricName: {name}" in config
-        assert f'"{name}"' in Path(metrics.__file__).read_text()
-    assert "Namespace: Colorsite" in config
-    assert config.count("OptionName: COLORSITE_ENVIRONMENT") == 5
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text())
+    ours = {name: resource for name, resource in config["Resources"].items() if name.startswith("Colorsite")}
+    read = _metric_names(ours)
+    sent = metrics.site_data() + metrics.worker_data({"compact": [1.0]}, {"compact": 1})
+    assert read == {"BacklogPerWorker", "OldestQueuedAge", "WorkersAlive", "JobsFailed", "JobsFinished"}
+    assert read <= {datum["MetricName"] for datum in sent}
+    text = (BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text()
+    assert text.count("Namespace: Colorsite") == text.count("MetricName: ")
+    assert text.count("OptionName: COLORSITE_ENVIRONMENT") == 5
+
+
+def _eb_create(name):
+    """The docs' `eb create NAME ...` command, its continuation lines joined."""
+    text = (BASE_DIR / "docs" / "operations.md").read_text().replace("\\\n", " ")
+    [line] = [line for line in text.splitlines() if line.strip().startswith(f"eb create {name} ")]
+    return line.split()
+
+
+def test_the_worker_is_created_with_an_internal_load_balancer_in_the_instances_group():
+    """With --vpc.id the EB CLI makes the load balancer internal unless --vpc.elbpublic is
+    given, and passes --vpc.securitygroups at all only with --vpc.id (by id, in a VPC)."""
+    worker, web = _eb_create("colorsite-worker"), _eb_create("colorsite-web")
+    assert "--vpc.elbpublic" not in worker
+    assert "--vpc.elbpublic" in web
+    for command in (worker, web):
+        assert "--vpc.id" in command
+        assert command[command.index("--vpc.securitygroups") + 1] == "$SG"
+    docs = (BASE_DIR / "docs" / "operations.md").read_text()
+    assert "Name=group-name,Values=colorsite-instances --query 'SecurityGroups[0].GroupId'" in docs
+
+
+def test_the_worker_turns_off_ebs_networkout_trigger_and_the_web_keeps_it():
+    config = yaml.safe_load((BASE_DIR / ".ebextensions" / "02-worker-scaling.config").read_text())
+    for alarm in ("AWSEBCloudwatchAlarmHigh", "AWSEBCloudwatchAlarmLow"):
+        option = config["Resources"][alarm]["Properties"]["ActionsEnabled"]["Fn::GetOptionSetting"]
+        assert (option["OptionName"], option["DefaultValue"]) == ("COLORSITE_EB_TRIGGER", "true")
+    envvars = _eb_create("colorsite-worker")[_eb_create("colorsite-worker").index("--envvars") + 1]
+    assert "COLORSITE_EB_TRIGGER=false" in envvars
+    assert "COLORSITE_EB_TRIGGER" not in " ".join(_eb_create("colorsite-web"))
+
+
+def test_a_deployment_keeps_an_instance_serving():
+    options = yaml.safe_load((BASE_DIR / ".ebextensions" / "01-colorsite.config").read_text())["option_settings"]
+    assert options["aws:elasticbeanstalk:command"]["DeploymentPolicy"] in ("RollingWithAdditionalBatch", "Immutable")
+    assert int(options["aws:elasticbeanstalk:command"]["Timeout"]) >= 1200
+    rolling = options["aws:autoscaling:updatepolicy:rollingupdate"]
+    assert rolling["RollingUpdateEnabled"] is True
+    assert rolling["MinInstancesInService"] >= 1

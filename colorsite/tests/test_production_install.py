@@ -1,6 +1,8 @@
-"""What a production server installs: a fresh virtual environment from requirements.txt alone.
+"""What a production server installs: a fresh virtual environment from requirements.lock alone,
+every file checked against its sha256 (``pip install --require-hashes``).
 
-Elastic Beanstalk runs `pip install -r requirements.txt` on small CPU instances; the first
+Elastic Beanstalk installs it on small CPU instances (through requirements.txt, rewritten by
+.platform/hooks/prebuild/01-install-from-lock.sh); the first
 version of this site died there installing PyTorch. These tests build that environment (from
 pip's cache after the first run) and use it the way an operator does: no torch, a small
 footprint, the command line colorizing with the built-in model, and the authors' ECCV16 layout
@@ -36,7 +38,10 @@ def production_venv(tmp_path_factory):
     venv.EnvBuilder(with_pip=True).create(directory)
     python = directory / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", ROOT / "requirements.txt"],
+        [
+            *(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *("--require-hashes", "-r", ROOT / "requirements.lock"),
+        ],
         check=True,
         timeout=900,
     )

@@ -1,5 +1,5 @@
 """The gallery's ORM records: ``job`` (ColorizationJob, with its files' names and URLs in
-``files``), ``worker`` (WorkerModel) and ``refused`` (RefusedUpload). Everything is importable
+``files``), ``worker`` (WorkerModel), ``refused`` (RefusedUpload) and ``lease`` (SweepLease). Everything is importable
 from here, as the migrations and the rest of the project name it."""
 
 from gallery.models.files import (
@@ -14,6 +14,7 @@ from gallery.models.files import (
     thumbnail_upload_to,
 )
 from gallery.models.job import ColorizationJob, default_vividness
+from gallery.models.lease import SweepLease
 from gallery.models.refused import RefusedUpload
 from gallery.models.worker import WorkerModel
 
@@ -25,6 +26,7 @@ __all__ = [
     "ColorizationJob",
     "JobFiles",
     "RefusedUpload",
+    "SweepLease",
     "WorkerModel",
     "default_vividness",
     "original_upload_to",

@@ -5,7 +5,12 @@
 - delete the files a killed run was writing, of jobs no run will pick up again;
 - delete expired jobs with their files (the retention periods);
 - delete the upload spool's stale temporary files;
-- delete expired sessions (which remember "My photos").
+- delete expired sessions (which remember "My photos");
+- delete the task rows of finished jobs (django-tasks-db keeps them for ever) after
+  GALLERY_TASK_RETENTION_DAYS.
+
+All but the upload spool's (each machine's own disk) are site-wide: one worker at a time runs
+them (gallery.services.lease).
 """
 
 import logging
@@ -19,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from gallery.models import ColorizationJob, RefusedUpload
 from gallery.services.files import delete_names, upload_spool_clean
@@ -161,3 +167,17 @@ def sessions_clear_expired() -> None:
     session of a database-backed engine stays in the table until someone clears it)."""
     engine = import_module(settings.SESSION_ENGINE)
     engine.SessionStore.clear_expired()
+
+
+def task_rows_prune(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete the task rows that ended (SUCCESSFUL or FAILED) over GALLERY_TASK_RETENTION_DAYS
+    ago, ``batch`` at a time (short transactions beside a busy queue). Returns how many."""
+    now = now or timezone.now()
+    ended = DBTaskResult.objects.filter(
+        status__in=["SUCCESSFUL", "FAILED"],
+        finished_at__lt=now - timedelta(days=settings.GALLERY_TASK_RETENTION_DAYS),
+    )
+    deleted = 0
+    while ids := list(ended.values_list("pk", flat=True)[:batch]):
+        deleted += DBTaskResult.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -56,7 +56,7 @@ def queue_room_check(*, client: str) -> None:
     own, limit = selectors.active_job_count(client=client), settings.GALLERY_MAX_ACTIVE_JOBS_PER_CLIENT
     if own >= limit:
         raise QueueFull(scope="client", active=own, limit=limit)
-    everyone, limit = selectors.active_job_count(), settings.GALLERY_MAX_ACTIVE_JOBS
+    everyone, limit = selectors.active_job_count(), selectors.active_job_limit()
     if everyone >= limit:
         raise QueueFull(scope="site", active=everyone, limit=limit)
 

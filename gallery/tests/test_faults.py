@@ -240,12 +240,12 @@ def _answer(port, path):
 
 def test_the_worker_tier_answers_its_health_check_and_nothing_else(workers):
     """Elastic Beanstalk's nginx sends the worker environment's port 80 to $PORT: the worker
-    answers /healthz from its own sweep (issue #23: nothing listened, so every request, the
+    answers /healthz from its own job loop (issue #23: nothing listened, so every request, the
     health checks' too, was a 502), and anything else is a 404 that says what this is."""
     port = free_port()
     worker = workers("--health-port", str(port))
     wait_for(lambda: _answer(port, "/healthz")[0] == 200, timeout=120, what="a healthy answer", worker=worker)
-    assert "last sweep succeeded" in _answer(port, "/healthz")[1]
+    assert "the job loop is alive and taking work" in _answer(port, "/healthz")[1]
     status, body = _answer(port, "/")
     assert status == 404
     assert "This is a colorization worker; it serves no pages" in body

@@ -163,7 +163,7 @@ def test_a_job_that_failed_a_pick_before_the_migration_is_finished_again():
 
     from django.apps import apps
 
-    migration = importlib.import_module("gallery.migrations.0011_job_pick_state")
+    migration = importlib.import_module("gallery.migrations.0012_job_pick_state")
     legacy = ColorizationJobFactory(succeeded=True, status=Status.FAILED, variant="vivid")
     untouched = ColorizationJobFactory(failed=True)
     migration.shown_variant_from_variant(apps, None)

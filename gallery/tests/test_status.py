@@ -115,7 +115,9 @@ def test_a_worker_that_ran_jobs_publishes_queue_depth_jobs_finished_and_job_seco
     done = web.job_create(image=image, model_name=engine_model, display_name="a.jpg")
     web.job_create(image=image, model_name=engine_model, display_name="b.jpg")  # stays queued
     worker.job_run(job_id=done.pk)
-    assert "Published" in metrics.publish()
+    assert "Handed" in metrics.publish()
+    assert metrics.sender().idle.wait(timeout=30)
+    assert metrics.sender().failed == 0
     listed = cloudwatch.list_metrics(Namespace="Colorsite")["Metrics"]
     names = {(metric["MetricName"], tuple((d["Name"], d["Value"]) for d in metric["Dimensions"])) for metric in listed}
     here = ("Environment", "colorsite-worker")
@@ -147,7 +149,22 @@ def test_metrics_are_off_unless_switched_on(settings):
     assert metrics.publish() is None
 
 
-def test_the_worker_publishes_with_every_sweep():
-    from gallery.management.commands.gallery_worker import SWEEPS
+def test_the_worker_gathers_its_metrics_with_every_sweep():
+    from gallery.services.sweeping import SWEEPS
 
-    assert ("metrics", metrics.publish) in [(name, action) for name, action, _ in SWEEPS]
+    assert {"metrics", "site metrics"} <= {name for name, _, _, _ in SWEEPS}
+
+
+def test_each_datum_carries_the_time_it_was_gathered(settings):
+    """The sender may send a minute late (a slow endpoint): the datum keeps its own minute."""
+    before = timezone.now()
+    data = metrics.metric_data()
+    assert {datum["MetricName"] for datum in data} >= set(metrics.SITE_METRICS)
+    assert all(before <= datum["Timestamp"] <= timezone.now() for datum in data)
+
+
+def test_cloudwatch_is_given_short_timeouts_and_few_tries(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    config = metrics.client().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (metrics.CONNECT_TIMEOUT, metrics.READ_TIMEOUT)
+    assert config.retries["total_max_attempts"] == metrics.MAX_ATTEMPTS

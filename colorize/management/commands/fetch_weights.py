@@ -10,8 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from colorize import registry, site, weights_mirror
+from colorize import cpu, registry, site, weights_mirror
 from colorize.errors import ColorizeError
+
+# Making an int8 graph peaks at about 1.5 GB (SIGGRAPH17's calibration): with less memory
+# available than this, it is not tried (the instance would swap or the kernel kill a process).
+INT8_MEMORY_BYTES = 2_000_000_000
 
 
 def sha256_argument(value: str) -> str:
@@ -139,12 +143,31 @@ class Command(BaseCommand):
         if store.int8_is_current(spec) and not options["force"]:
             self.stdout.write(f"{spec.name}: int8 self-check already made here; {site.precision(spec).reason}")
             return
+        mirror = settings.COLORIZE_WEIGHTS_MIRROR if options["mirror"] is None else options["mirror"]
+        endpoint = settings.AWS_S3_ENDPOINT_URL
+        if mirror and not options["force"] and weights_mirror.int8_fetch(mirror, store, spec, endpoint_url=endpoint):
+            self.stdout.write(
+                f"{spec.name}: took the int8 graph and its self-check from {mirror} (made by a worker with this CPU "
+                f"and ONNX Runtime, sha256 verified); {site.precision(spec).reason}"
+            )
+            return
+        available = cpu.available_memory()
+        if available is not None and available < INT8_MEMORY_BYTES:
+            self.stderr.write(
+                f"{spec.name}: no int8 graph: {available / 1e9:.1f} GB of memory available, making one takes up to "
+                f"{INT8_MEMORY_BYTES / 1e9:.1f} GB; float32 stays"
+            )
+            return
         self.stdout.write(f"{spec.name}: making the int8 graph and checking it against float32 (a minute or so)")
         try:
             store.make_int8(spec, site.runtime_options())
         except Exception as error:  # noqa: BLE001  (quantisation raises many types; float32 stays, said why)
             self.stderr.write(f"{spec.name}: no int8 graph ({error.__class__.__name__}: {error}); float32 stays")
             return
+        if mirror and weights_mirror.int8_share(mirror, store, spec, endpoint_url=endpoint):
+            self.stdout.write(
+                f"{spec.name}: put the int8 graph and its self-check in {mirror} for workers of this kind"
+            )
         choice = site.precision(spec)
         line = f"{spec.name}: runs {choice.precision}: {choice.reason}"
         self.stdout.write(self.style.SUCCESS(line) if choice.precision == "int8" else self.style.WARNING(line))

@@ -23,7 +23,7 @@ def shown_variant_from_variant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0010_worker_model_precision"),
+        ("gallery", "0011_sweep_lease"),
     ]
 
     operations = [
