@@ -5,8 +5,7 @@ from django.db.models import F
 
 
 LEGACY_PICK_FAILED = (
-    "An earlier pick of another colouring could not be made, so the photo shows the colouring it had. "
-    "Please try again."
+    "An earlier pick of another colouring could not be made, so the photo shows the colouring it had. Please try again."
 )
 
 
@@ -22,6 +21,10 @@ def shown_variant_from_variant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Both columns have a database default, so the previous release's INSERTs still work; the
+    # data step only fills in the new columns and finishes again jobs that failed a pick,
+    # which the previous release reads as ordinary finished jobs.
+    rolling_deploy_safe = "database defaults; the data step leaves rows the old code can read"
     dependencies = [
         ("gallery", "0011_sweep_lease"),
     ]
@@ -31,7 +34,9 @@ class Migration(migrations.Migration):
             model_name="colorizationjob",
             name="queue_priority",
             field=models.SmallIntegerField(
-                default=0, help_text="Its task's priority (higher runs first): kept so that a requeued job keeps it."
+                default=0,
+                db_default=0,
+                help_text="Its task's priority (higher runs first): kept so that a requeued job keeps it.",
             ),
         ),
         migrations.AddField(
@@ -39,6 +44,7 @@ class Migration(migrations.Migration):
             name="shown_variant",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 choices=[
                     ("cautious", "Cautious"),
                     ("balanced", "Balanced"),

@@ -93,6 +93,7 @@ class ColorizationJob(JobFiles, JobState, models.Model):
         max_length=16,
         choices=Variant,
         blank=True,
+        db_default="",
         help_text="The colouring the stored result shows (variant is the one asked for): a pick that fails "
         "goes back to it.",
     )
@@ -130,7 +131,9 @@ class ColorizationJob(JobFiles, JobState, models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started for the current request.")
     task_id = models.CharField(max_length=64, blank=True, help_text="Id of the django.tasks result that runs it.")
     queue_priority = models.SmallIntegerField(
-        default=0, help_text="Its task's priority (higher runs first): kept so that a requeued job keeps it."
+        default=0,
+        db_default=0,
+        help_text="Its task's priority (higher runs first): kept so that a requeued job keeps it.",
     )
     error_message = models.TextField(blank=True)
     error_code = models.CharField(
