@@ -10,7 +10,7 @@ from django.utils import timezone
 from colorize import site
 from colorize.decoding import VIVIDNESS_RANGE
 from gallery.models.files import JobFiles, original_upload_to, preview_upload_to, result_upload_to, thumbnail_upload_to
-from gallery.models.state import JobQuerySet, JobState
+from gallery.models.state import JobManager, JobState
 
 # The field's default (migrations name it gallery.models.default_vividness): the site's.
 default_vividness = site.default_vividness
@@ -162,7 +162,7 @@ class ColorizationJob(JobFiles, JobState, models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = JobQuerySet.as_manager()
+    objects = JobManager()
 
     class Meta:
         ordering = ["-queued_at"]

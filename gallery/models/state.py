@@ -32,6 +32,9 @@ class JobQuerySet(models.QuerySet):
         return self.active().exclude(result="")
 
 
+JobManager = models.Manager.from_queryset(JobQuerySet)
+
+
 class JobState:
     """The same rules for one job (a mixin of ColorizationJob, which has the fields)."""
 
