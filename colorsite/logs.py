@@ -48,13 +48,13 @@ def _address(match: re.Match[str]) -> str:
         address = ipaddress.ip_address(text.removesuffix("."))
     except ValueError:
         return text  # a time of day
-    return text if address.is_unspecified else "<address>" + end
+    return text if address.is_unspecified or address.is_loopback else "<address>" + end
 
 
 def scrub(text: str) -> str:
-    """``text`` without private links (UUIDs), query strings or network addresses (0.0.0.0 and
-    :: stay: they name no machine). Loopback addresses go too: a process cannot tell whether one
-    is its proxy's or a client's that reached it directly."""
+    """``text`` without private links (UUIDs), query strings or network addresses. 0.0.0.0, ::
+    and loopback addresses stay: they name this machine (its nginx, its database), not a person;
+    gunicorn listens on 127.0.0.1 only, so every client it sees is its own nginx."""
     text = _UUID.sub(":id", text)
     text = _QUERY.sub("?…", text)
     text = _IPV6.sub(_address, text)
