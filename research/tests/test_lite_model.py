@@ -59,3 +59,13 @@ def test_a_blue_hint_turns_its_neighbourhood_blue(lite, sample_photos):
     before = rgb_to_lab(colorized(lite, truth) / 255.0)[..., 2][window].mean()
     after = rgb_to_lab(colorized(lite, truth, [Hint(x, y, "#1f4fd0")]) / 255.0)[..., 2][window].mean()
     assert after - before < -10
+
+
+def test_the_benchmark_times_both_built_in_networks_side_by_side(lite):
+    from bench.run import compact_numbers
+
+    numbers = compact_numbers(1, ["compact", SPEC.name])
+    assert set(numbers) == {"compact", SPEC.name}
+    for cases in numbers.values():
+        assert set(cases) == {"no hints", "10 hints"}
+        assert all(0 < seconds < 10 for seconds in cases.values())
