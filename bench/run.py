@@ -92,27 +92,30 @@ def psnr(first, second):
     return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
-def compact_numbers(runs):
-    """The compact model's network alone on 256x256 through the runtime (median seconds without
-    hints, and with 10 hints, which adds the hint anchoring)."""
+def compact_numbers(runs, names=("compact",)):
+    """The built-in models' networks alone on 256x256 through the runtime (median seconds
+    without hints, and with 10 hints, which adds the hint anchoring): {name: {case: seconds}},
+    the models timed in turns, so that a busy machine slows each alike."""
     import numpy as np
 
     from colorize import pipeline, site
     from colorize.hints import Hint
 
-    model = site.model("compact")
+    models = {name: site.model(name) for name in names}
     l_norm = np.zeros((1, 1, 256, 256), dtype=np.float32)
     hints = [Hint(x=25 * i, y=20 * i, color="#a0522d") for i in range(1, 11)]
-    medians = {}
-    for label, case in (("no hints", ()), ("10 hints", hints)):
-        pipeline.predict_ab(model, l_norm, case, (256, 256))
-        times = []
-        for _ in range(max(5, runs * 3)):
-            started = time.perf_counter()
-            pipeline.predict_ab(model, l_norm, case, (256, 256))
-            times.append(time.perf_counter() - started)
-        medians[label] = statistics.median(times)
-    return medians
+    times: dict[str, dict[str, list[float]]] = {name: {"no hints": [], "10 hints": []} for name in names}
+    for model in models.values():
+        pipeline.predict_ab(model, l_norm, (), (256, 256))
+    for _ in range(max(5, runs * 3)):
+        for name, model in models.items():
+            for label, case in (("no hints", ()), ("10 hints", hints)):
+                started = time.perf_counter()
+                pipeline.predict_ab(model, l_norm, case, (256, 256))
+                times[name][label].append(time.perf_counter() - started)
+    return {
+        name: {label: statistics.median(values) for label, values in cases.items()} for name, cases in times.items()
+    }
 
 
 def main():
@@ -129,6 +132,11 @@ def main():
     parser.add_argument("--sizes", default="12,0.5", help="megapixels: 12 and/or 0.5")
     parser.add_argument("--work", default=str(ROOT / "bench-env" / "work"))
     parser.add_argument("--compact-only", action="store_true", help="only the compact model's numbers")
+    parser.add_argument(
+        "--compact-models",
+        default="compact",
+        help="the built-in models whose networks are timed side by side (e.g. compact,compact-lite0)",
+    )
     parser.add_argument("--torch-bf16", action="store_true", help="also time the PyTorch bfloat16 path")
     parser.add_argument("--float32", action="store_true", help="also time the project with int8 off")
     args = parser.parse_args()
@@ -181,16 +189,17 @@ def main():
     if rows:
         print_table(rows, [name for name in pipelines if name != "reference"], choices)
         print_self_checks(choices)
-    compact = compact_numbers(args.runs)
-    seconds = [
-        run_worker("project", "compact", photos["12"], work / "compact-12mp.png", work / "weights")["seconds"]
-        for _ in range(args.runs)
-    ]
-    network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in compact.items())
-    print(
-        f"compact: network alone on 256x256 (median): {network}; "
-        f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})"
-    )
+    names = [name for name in args.compact_models.split(",") if name]
+    for name, numbers in compact_numbers(args.runs, names).items():
+        seconds = [
+            run_worker("project", name, photos["12"], work / f"{name}-12mp.png", work / "weights")["seconds"]
+            for _ in range(args.runs)
+        ]
+        network = ", ".join(f"{label} {value * 1000:.1f} ms" for label, value in numbers.items())
+        print(
+            f"{name}: network alone on 256x256 (median): {network}; "
+            f"12 MP end to end {statistics.median(seconds):.2f} s (median of {args.runs})"
+        )
 
 
 def print_self_checks(choices):

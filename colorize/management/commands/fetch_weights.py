@@ -86,7 +86,7 @@ class Command(BaseCommand):
                 self._int8(spec, options)
                 continue
             mirror = settings.COLORIZE_WEIGHTS_MIRROR if options["mirror"] is None else options["mirror"]
-            if options["source"] or not mirror:
+            if options["source"] or not mirror or spec.encoder is not None:  # built from files here
                 failed = self._fetch(spec, options["source"], options)
             else:
                 failed = self._fetch_through_mirror(spec, mirror, options)
@@ -115,7 +115,13 @@ class Command(BaseCommand):
     ) -> bool:
         """Fetch, verify and convert; True when it failed (said on stderr)."""
         expected = options["sha256"] or spec.sha256
-        self.stdout.write(f"{spec.name}: fetching {spec.source_file} from {origin or source or spec.url}")
+        if spec.encoder is not None and not source:
+            self.stdout.write(
+                f"{spec.name}: building its graph from {spec.source_file} (in the code) and the encoder of "
+                f"{spec.encoder.requirement} (installed), without a download"
+            )
+        else:
+            self.stdout.write(f"{spec.name}: fetching {spec.source_file} from {origin or source or spec.url}")
         try:
             path = site.weights_store().fetch(
                 spec,
