@@ -51,13 +51,7 @@ def download(mirror: str, filename: str, directory: Path, *, endpoint_url: str |
 def upload(mirror: str, path: Path, *, endpoint_url: str | None = None) -> bool:
     """Put a verified weight file in the mirror for the next instance; False if it could not
     (logged)."""
-    bucket, key = _location(mirror, path.name)
-    try:
-        _client(endpoint_url).upload_file(str(path), bucket, key)
-    except Exception as error:  # noqa: BLE001  (boto3 and the network raise many types; the mirror is optional)
-        logger.warning("Weights mirror: could not put %s at s3://%s/%s (%s)", path.name, bucket, key, error)
-        return False
-    return True
+    return _put(mirror, "", path, endpoint_url)
 
 
 # --- int8 graphs, shared between workers of one kind (issue #35) ----------------------------------
@@ -131,7 +125,9 @@ def int8_share(mirror: str, store: "Store", spec: "ModelSpec", *, endpoint_url: 
 
 
 def _put(mirror: str, folder: str, path: Path, endpoint_url: str | None) -> bool:
-    bucket, key = _location(mirror, f"{folder}/{path.name}")
+    """Upload ``path`` as ``folder``/its name in the mirror ("" : at its top); False if it could
+    not (logged)."""
+    bucket, key = _location(mirror, f"{folder}/{path.name}" if folder else path.name)
     try:
         _client(endpoint_url).upload_file(str(path), bucket, key)
     except Exception as error:  # noqa: BLE001  (boto3 and the network raise many types; the mirror is optional)
